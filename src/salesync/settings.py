@@ -1,0 +1,100 @@
+"""Typed configuration from ``SALESYNC_*`` environment variables and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "SALESYNC_"
+
+#: Salesforce's documented login hosts (SBX-1: production and sandbox use different endpoints).
+DEFAULT_LOGIN_URL = "https://login.salesforce.com"
+DEFAULT_SANDBOX_LOGIN_URL = "https://test.salesforce.com"
+DEFAULT_API_VERSION = "v59.0"
+
+#: Values that mean "somebody copied the example file and forgot to fill it in".
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "xxx", "todo"})
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("salesync", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything salesync reads from its environment; built once in the entrypoint, passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    #: Where the SQLite database and the secret key file live when not configured otherwise.
+    data_dir: Path = Field(default_factory=default_data_dir)
+    #: SQLAlchemy URL; empty means SQLite in ``data_dir``. PostgreSQL: ``postgresql+psycopg://…``.
+    database_url: str = ""
+    #: File holding the key that encrypts secrets at rest; created (mode 0600) when missing.
+    secret_key_file: Path | None = None
+
+    #: The Connected App used for OAuth (DESIGN §3 "Connections").
+    salesforce_client_id: str = "salesync"
+    salesforce_client_secret: SecretStr = SecretStr("salesync-secret")
+    salesforce_login_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_LOGIN_URL)
+    salesforce_sandbox_login_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SANDBOX_LOGIN_URL)
+    salesforce_api_version: Annotated[str, Field(pattern=r"^v\d{2}\.0$")] = DEFAULT_API_VERSION
+
+    #: Public address of the web app; OAuth callbacks are built from it.
+    base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+
+    #: Team SMTP server for sending sales email (users may override with their own).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 1025
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
+
+    #: Seconds between two polls of Salesforce for task changes.
+    poll_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
+
+    @field_validator("salesforce_client_secret", "smtp_password")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("is a placeholder; set the real value")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            # SQLAlchemy would pick psycopg2 for a bare scheme; we ship psycopg 3.
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'salesync.db'}"
+
+    @property
+    def effective_secret_key_file(self) -> Path:
+        return self.secret_key_file or self.data_dir / "secret.key"
+
+
+def load_secret_key(path: Path) -> bytes:
+    """Read the secret key file, creating it with a fresh key and mode 0600 when it is missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ValueError(f"secret key file {path} holds fewer than 32 characters")
+    return key.encode()

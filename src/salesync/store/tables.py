@@ -1,0 +1,413 @@
+"""The database schema: one set of tables for SQLite and PostgreSQL.
+
+Reading guide: a *team* has users (admins and reps); users own people, reminder tasks, sent
+emails and calls. Everything that must reach Salesforce is an ``outbox`` row written in the same
+transaction as the change; ``salesforce_links`` remember which Salesforce record a local row
+became; ``diagnostics`` hold every reason something did not sync.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from salesync.store.types import BigId, UTCDateTime
+
+#: Stable constraint names, so migrations can alter them on SQLite (batch mode) and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no native PG enum) so adding a value never needs a type migration.
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    REP = "rep"
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "Open"
+    COMPLETE = "Complete"
+
+
+class TaskPriority(enum.StrEnum):
+    NORMAL = "Normal"
+    HIGH = "High"
+
+
+class RecipientKind(enum.StrEnum):
+    TO = "to"
+    CC = "cc"
+
+
+class ConnectionPurpose(enum.StrEnum):
+    USER = "user"
+    TEAM_SYNC = "team_sync"
+
+
+class ConnectionStatus(enum.StrEnum):
+    CONNECTED = "connected"
+    BROKEN = "broken"
+    DISCONNECTED = "disconnected"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    users: Mapped[list[User]] = relationship(back_populates="team")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    #: IANA zone name; due dates and ActivityDate are computed in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+    team: Mapped[Team] = relationship(back_populates="users")
+
+
+class ApiToken(Base):
+    """A per-user token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class SyncSettings(Base):
+    """Sync Settings values for a team (``user_id`` NULL) or one user, with the team's locks."""
+
+    __tablename__ = "sync_settings"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: Only the options set at this level; absent keys fall back to the team, then defaults.
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Team level only: option name -> id of the admin who locked it.
+    locks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class CallChoice(Base):
+    """An admin-defined call outcome or call reason (at most 15 of each, CALL-4)."""
+
+    __tablename__ = "call_choices"
+    __table_args__ = (UniqueConstraint("team_id", "kind", "label"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "outcome" | "reason"
+    label: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    company: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    sf_lead_id: Mapped[str | None] = mapped_column(String(18))
+    sf_contact_id: Mapped[str | None] = mapped_column(String(18))
+    sf_account_id: Mapped[str | None] = mapped_column(String(18))
+    sf_opportunity_id: Mapped[str | None] = mapped_column(String(18))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReminderTask(Base):
+    __tablename__ = "reminder_tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), default=TaskStatus.OPEN)
+    priority: Mapped[TaskPriority] = mapped_column(_enum(TaskPriority), default=TaskPriority.NORMAL)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    details: Mapped[str] = mapped_column(Text, default="")
+    #: Per synced field, when it was last edited here (the conflict rule compares these).
+    field_edited_at: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    #: Tombstone: a deleted task stays, so its deletion reaches Salesforce and never resurrects.
+    deleted_at: Mapped[datetime | None]
+
+
+class SentEmail(Base):
+    __tablename__ = "sent_emails"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    from_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(998))
+    body_text: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(255))
+    is_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    sent_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+
+    recipients: Mapped[list[EmailRecipient]] = relationship(
+        back_populates="email", cascade="all, delete-orphan", order_by="EmailRecipient.id"
+    )
+
+
+class EmailRecipient(Base):
+    __tablename__ = "email_recipients"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email_id: Mapped[int] = mapped_column(
+        ForeignKey("sent_emails.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    address: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[RecipientKind] = mapped_column(_enum(RecipientKind))
+
+    email: Mapped[SentEmail] = relationship(back_populates="recipients")
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[datetime]
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(50))
+    reason: Mapped[str | None] = mapped_column(String(50))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class SalesforceConnection(Base):
+    """A user's own Salesforce connection (CONN-3) or the team's sync connection (DESIGN §3)."""
+
+    __tablename__ = "salesforce_connections"
+    __table_args__ = (
+        # One connection per user; one team sync connection per team.
+        Index("uq_connection_user", "user_id", unique=True),
+        Index(
+            "uq_connection_team_sync",
+            "team_id",
+            unique=True,
+            sqlite_where=text("purpose = 'team_sync'"),
+            postgresql_where=text("purpose = 'team_sync'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[ConnectionPurpose] = mapped_column(_enum(ConnectionPurpose))
+    #: "production" or "sandbox" (SBX-1: different login hosts).
+    environment: Mapped[str] = mapped_column(String(16))
+    login_url: Mapped[str] = mapped_column(String(500))
+    instance_url: Mapped[str] = mapped_column(String(500))
+    org_id: Mapped[str] = mapped_column(String(18), index=True)
+    sf_user_id: Mapped[str] = mapped_column(String(18))
+    sf_username: Mapped[str] = mapped_column(String(320))
+    sf_email: Mapped[str] = mapped_column(String(320))
+    #: Fernet ciphertexts; never the tokens themselves.
+    access_token_enc: Mapped[str] = mapped_column(Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[ConnectionStatus] = mapped_column(_enum(ConnectionStatus))
+    broken_reason: Mapped[str | None] = mapped_column(String(500))
+    #: Cached org discovery (Task fields, statuses, Type picklist, object access).
+    org_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    connected_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OrgApiUsage(Base):
+    """The last ``Sforce-Limit-Info`` seen for an org (used/max over Salesforce's rolling 24 h)."""
+
+    __tablename__ = "org_api_usage"
+
+    org_id: Mapped[str] = mapped_column(String(18), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer)
+    max: Mapped[int] = mapped_column(Integer)
+    observed_at: Mapped[datetime]
+
+
+class OutboxItem(Base):
+    """One unit of pending Salesforce work, committed with the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_claim", "status", "available_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    #: e.g. "log_email", "log_call", "push_task", "delete_task".
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    first_failed_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SalesforceLink(Base):
+    """Which Salesforce record a local row became (one email may become several Tasks)."""
+
+    __tablename__ = "salesforce_links"
+    __table_args__ = (
+        UniqueConstraint("local_type", "local_id", "target_key"),
+        Index("ix_salesforce_links_sf_id", "org_id", "sf_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    local_type: Mapped[str] = mapped_column(String(32))
+    local_id: Mapped[int] = mapped_column(BigId)
+    #: Distinguishes the Tasks of one activity: e.g. "who:003…|what:006…".
+    target_key: Mapped[str] = mapped_column(String(100), default="")
+    org_id: Mapped[str] = mapped_column(String(18))
+    sobject: Mapped[str] = mapped_column(String(64))
+    sf_id: Mapped[str] = mapped_column(String(18))
+    #: Hash of the synced field values last written or read (echo suppression).
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    sf_last_modified: Mapped[datetime | None]
+    sf_system_modstamp: Mapped[datetime | None]
+    synced_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class DiagnosticEntry(Base):
+    """One reason one item did not sync, in the words of the Diagnostics page."""
+
+    __tablename__ = "diagnostics"
+    __table_args__ = (Index("ix_diagnostics_open", "team_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    item_type: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[int | None] = mapped_column(BigId)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    code: Mapped[str] = mapped_column(String(64))
+    #: "authentication" | "access_validation" | "intermittent" | "other" | "unmatched" | "setup".
+    category: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class SyncCursor(Base):
+    """A named bookmark of the poller (e.g. the last SystemModstamp seen for an org's Tasks)."""
+
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("scope", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
+class TaskConflict(Base):
+    """A field edited on both sides; both values and the winner are kept for the rep to see."""
+
+    __tablename__ = "task_conflicts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("reminder_tasks.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(32))
+    local_value: Mapped[str | None] = mapped_column(Text)
+    remote_value: Mapped[str | None] = mapped_column(Text)
+    winner: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime]
