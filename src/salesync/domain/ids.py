@@ -45,6 +45,8 @@ def normalize(record_id: str) -> str:
     if len(candidate) == 15:
         return to_18(candidate)
     suffix = candidate[15:].upper()
+    if any(char not in _SUFFIX_ALPHABET for char in suffix):
+        raise ValueError(f"Salesforce id checksum is not valid: {record_id!r}")
     restored = to_18(_apply_case(candidate[:15], suffix))
     if restored[15:] != suffix:
         raise ValueError(f"Salesforce id checksum does not match: {record_id!r}")
