@@ -1,0 +1,32 @@
+# Entry points for newcomers and CI. Each target creates (and then reuses) the virtual
+# environment .venv from the lock file, using a pinned uv in .uv.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+
+.PHONY: demo test check bench clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+## The main job: a seeded sandbox org, the web app and a worker on SQLite.
+demo: .venv/.synced
+	.venv/bin/salesync demo
+
+## The full test suite: lint, types, import contracts, then pytest.
+test: .venv/.synced
+	./scripts/test
+
+check: .venv/.synced
+	./scripts/check
+
+bench: .venv/.synced
+	./scripts/bench
+
+clean:
+	rm -rf .venv .uv

@@ -1,0 +1,105 @@
+"""Teams, users and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from salesync.errors import Conflict, InvalidInput
+from salesync.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from salesync.store import accounts
+from salesync.store.tables import ApiToken, Role, Team, User
+
+#: Deliberately simple: one @, no spaces or line breaks, a dot in the domain.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEFAULT_TEAM_NAME = "Everyone"
+
+
+def validate_email(address: str, *, field: str = "email") -> str:
+    address = address.strip()
+    if not EMAIL_PATTERN.fullmatch(address) or len(address) > 320:
+        raise InvalidInput(f"{address!r} is not a valid email address", field=field)
+    return address
+
+
+def validate_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"{name!r} is not an IANA time zone", field="time_zone") from exc
+    return name
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    name: str
+    password: str
+    role: Role = Role.REP
+    time_zone: str = "UTC"
+
+
+def add_user(session: Session, new: NewUser, *, now: datetime) -> User:
+    """Create a user in the team (the first user also creates the team)."""
+    email = validate_email(new.email)
+    validate_time_zone(new.time_zone)
+    if len(new.password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if accounts.user_by_email(session, email) is not None:
+        raise Conflict(f"a user with the email {email} already exists")
+    team = accounts.first_team(session)
+    if team is None:
+        team = Team(name=DEFAULT_TEAM_NAME, created_at=now)
+        session.add(team)
+        session.flush()
+    user = User(
+        team_id=team.id,
+        email=email,
+        name=new.name.strip() or email.split("@")[0],
+        role=new.role,
+        time_zone=new.time_zone,
+        password_hash=hash_password(new.password),
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = accounts.user_by_email(session, email)
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        return None
+    return user
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, user: User, name: str, *, now: datetime) -> str:
+    """Create an API token and return it; only its hash is kept, so it is shown once."""
+    token = "ssk_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_sha256=_sha256(token), created_at=now))
+    session.flush()
+    return token
+
+
+def user_for_api_token(session: Session, token: str, *, now: datetime) -> User | None:
+    row = accounts.api_token_by_hash(session, _sha256(token))
+    if row is None:
+        return None
+    user = accounts.user_by_id(session, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    row.last_used_at = now
+    return user

@@ -1,0 +1,30 @@
+"""Queries for teams, users and API tokens (never commits: the caller owns the transaction)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from salesync.store.tables import ApiToken, Team, User
+
+
+def first_team(session: Session) -> Team | None:
+    return session.scalars(select(Team).order_by(Team.id).limit(1)).first()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def team_users(session: Session, team_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.team_id == team_id).order_by(User.id)))
+
+
+def api_token_by_hash(session: Session, token_sha256: str) -> ApiToken | None:
+    return session.scalars(
+        select(ApiToken).where(ApiToken.token_sha256 == token_sha256, ApiToken.revoked_at.is_(None))
+    ).first()
