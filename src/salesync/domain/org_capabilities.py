@@ -1,0 +1,52 @@
+"""What a rep's Salesforce org offers for Tasks: fields, Type picklist, TaskStatus values."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskFieldInfo:
+    """One Task field as describe shows it to the rep (field-level security applied)."""
+
+    name: str
+    createable: bool = True
+    updateable: bool = True
+    #: Maximum length of a text field; None when not a text field or unknown.
+    length: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PicklistInfo:
+    """Active values of a picklist and its default value, if one is selected."""
+
+    values: tuple[str, ...] = ()
+    default_value: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskStatusValue:
+    """A TaskStatus row: its API name, whether it closes the task, and its sort order."""
+
+    api_name: str
+    is_closed: bool
+    sort_order: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class OrgCapabilities:
+    """The Task setup of one org as seen by one rep (describe + TaskStatus query)."""
+
+    task_fields: tuple[TaskFieldInfo, ...] = ()
+    type_picklist: PicklistInfo = PicklistInfo()
+    task_statuses: tuple[TaskStatusValue, ...] = ()
+
+    def field(self, name: str) -> TaskFieldInfo | None:
+        """The visible Task field called ``name`` (API names are case-insensitive)."""
+        wanted = name.lower()
+        return next((info for info in self.task_fields if info.name.lower() == wanted), None)
+
+    def first_closed_status(self) -> str | None:
+        """The first closed TaskStatus in sort order (API-FACTS §4: never hard-code one)."""
+        ordered = sorted(self.task_statuses, key=lambda status: status.sort_order)
+        return next((status.api_name for status in ordered if status.is_closed), None)
