@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, inspect, text
-from tests.support import DATABASES, POSTGRES_URL, postgres_database_url
 
 from salesync.store import migrate
 from salesync.store.db import create_db_engine
 from salesync.store.tables import Base
+from tests.support import DATABASES, POSTGRES_URL, postgres_database_url
 
 
 @pytest.fixture(params=DATABASES)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.support import FakeClock
 
 from salesync.errors import Conflict, InvalidInput
 from salesync.services import accounts
 from salesync.store.db import unit_of_work
 from salesync.store.tables import ApiToken, Role, Team, User
+from tests.support import FakeClock
 
 
 def _new(email: str = "ada@example.com", **kwargs: object) -> accounts.NewUser:
