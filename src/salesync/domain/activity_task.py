@@ -83,8 +83,13 @@ class TaskConfig:
     """Admin configuration for logged Tasks."""
 
     template: str = DEFAULT_TEMPLATE
-    attribute_fields: Mapping[str, str] = DEFAULT_ATTRIBUTE_FIELDS
+    attribute_fields: Mapping[str, str] = dataclasses.field(
+        default_factory=lambda: DEFAULT_ATTRIBUTE_FIELDS
+    )
     external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attribute_fields", MappingProxyType(dict(self.attribute_fields)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,12 +143,8 @@ def build_activity_task(
             skipped.append(_not_writable(name, info))
             continue
         fields[info.name] = _fit(info, value, notes)
-    return TaskDraft(
-        MappingProxyType(fields),
-        tuple(skipped),
-        tuple(notes),
-        _upsert_key(activity, config, fields, notes),
-    )
+    upsert_key = _upsert_key(activity, config, fields, notes)
+    return TaskDraft(MappingProxyType(fields), tuple(skipped), tuple(notes), upsert_key)
 
 
 def _wanted_fields(
