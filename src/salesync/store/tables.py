@@ -98,9 +98,36 @@ class Team(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: Activity Detail Customization (API-6); NULL means the default template.
+    subject_template: Mapped[str | None] = mapped_column(String(1000))
+    #: Share of the org's daily API allocation salesync may spend, in percent (DESIGN §3).
+    api_budget_share: Mapped[int] = mapped_column(Integer, default=50)
+    #: Team override of the logging mode: NULL, "api_only" or "bcc_only" (API-4, BCC-4).
+    force_mode: Mapped[str | None] = mapped_column(String(16))
+    #: salesync activity attribute -> Task custom field API name (spec 1.10); {} means defaults.
+    attribute_field_map: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The Task External ID field that makes creates idempotent upserts.
+    external_id_field: Mapped[str] = mapped_column(String(80), default="Salesync_Activity_Id__c")
     created_at: Mapped[datetime]
 
     users: Mapped[list[User]] = relationship(back_populates="team")
+
+
+class SmtpAccount(Base):
+    """SMTP settings of a user (or of the team when ``user_id`` is NULL); password encrypted."""
+
+    __tablename__ = "smtp_accounts"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(320), default="")
+    password_enc: Mapped[str | None] = mapped_column(Text)
+    starttls: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
 
 
 class User(Base):

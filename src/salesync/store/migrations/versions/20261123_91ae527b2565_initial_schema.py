@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5bc72624a79c
+Revision ID: 91ae527b2565
 Revises:
-Create Date: 2026-11-23 11:00:26.989395
+Create Date: 2026-11-23 11:05:41.900631
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "5bc72624a79c"
+revision: str = "91ae527b2565"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -67,6 +67,11 @@ def upgrade() -> None:
         "teams",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("subject_template", sa.String(length=1000), nullable=True),
+        sa.Column("api_budget_share", sa.Integer(), nullable=False),
+        sa.Column("force_mode", sa.String(length=16), nullable=True),
+        sa.Column("attribute_field_map", sa.JSON(), nullable=False),
+        sa.Column("external_id_field", sa.String(length=80), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
     )
@@ -305,6 +310,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sent_emails_sender_id"), ["sender_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sent_emails_sent_at"), ["sent_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_sent_emails_team_id"), ["team_id"], unique=False)
+
+    op.create_table(
+        "smtp_accounts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("team_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("port", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=320), nullable=False),
+        sa.Column("password_enc", sa.Text(), nullable=True),
+        sa.Column("starttls", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_smtp_accounts_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_smtp_accounts_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_smtp_accounts")),
+        sa.UniqueConstraint("team_id", "user_id", name=op.f("uq_smtp_accounts_team_id_user_id")),
+    )
+    with op.batch_alter_table("smtp_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_smtp_accounts_team_id"), ["team_id"], unique=False)
 
     op.create_table(
         "sync_settings",
@@ -550,6 +584,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sync_settings_team_id"))
 
     op.drop_table("sync_settings")
+    with op.batch_alter_table("smtp_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_smtp_accounts_team_id"))
+
+    op.drop_table("smtp_accounts")
     with op.batch_alter_table("sent_emails", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sent_emails_team_id"))
         batch_op.drop_index(batch_op.f("ix_sent_emails_sent_at"))
