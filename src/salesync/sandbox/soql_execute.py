@@ -1,0 +1,282 @@
+"""Run a parsed query against a ``QuerySource`` and shape the records as the REST API does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from salesync.sandbox import soql_dates, soql_errors, soql_ids
+from salesync.sandbox.soql_filter import FilterCompiler, Key, Predicate, sort_key
+from salesync.sandbox.soql_schema import POLYMORPHIC_ENTITY, Hop, Row, Schema
+from salesync.sandbox.soql_source import QuerySource
+from salesync.sandbox.soql_syntax import Condition, Count, FieldPath, OrderItem, Query, Subquery
+
+
+@dataclass
+class QueryResult:
+    """All matching records in wire form; the caller pages them."""
+
+    #: ``{"attributes": {"type": T, "url": ...}, <fields>...}`` in SELECT order
+    records: list[dict[str, Any]]
+    #: the number of records, or for ``COUNT()`` the count (and ``records`` is empty)
+    total_size: int
+
+
+def execute(
+    query: Query,
+    source: QuerySource,
+    *,
+    now: datetime,
+    version: str,
+    include_deleted: bool = False,
+) -> QueryResult:
+    """Evaluate ``query`` for the caller ``source`` represents.
+
+    ``now`` anchors TODAY and the other relative date literals (days in UTC); ``version`` goes
+    into record urls; ``include_deleted`` is passed to ``source.rows`` (queryAll).
+    """
+    schema = Schema(source)
+    schema.require(query.sobject)
+    run = _Run(schema, now, f"/services/data/v{version}/sobjects/", include_deleted)
+    if query.is_count or query.is_aggregate:
+        return run.count(query)
+    return run.records(query)
+
+
+# -- the shape of the output -----------------------------------------------------------------
+
+
+@dataclass
+class _Leaf:
+    """A selected field on the node's record."""
+
+    key: str
+    #: the field's type differs per record when a polymorphic parent lies on the path
+    per_type: bool = False
+    is_type: bool = False
+
+
+@dataclass
+class _Parent:
+    """A parent relationship object, e.g. ``"Who": {"attributes": ..., "Name": ...}``."""
+
+    key: str
+    hop: Hop
+    per_type: bool
+    entries: dict[str, _Entry] = field(default_factory=dict)
+
+
+@dataclass
+class _Children:
+    """A child subquery, e.g. ``"Tasks": {"totalSize": n, "done": true, "records": [...]}``."""
+
+    key: str
+    sobject: str
+    foreign_key: str
+    entries: dict[str, _Entry]
+    predicate: Predicate
+    sort: Callable[[list[Row]], None]
+    limit: int | None
+    groups: dict[str, list[Row]] | None = None
+
+
+_Entry = _Leaf | _Parent | _Children
+
+
+class _Run:
+    """One execution: compiles the query's parts, then reads, filters, sorts and renders."""
+
+    def __init__(self, schema: Schema, now: datetime, url_prefix: str, deleted: bool) -> None:
+        self._schema = schema
+        self._now = now
+        self._url_prefix = url_prefix
+        self._deleted = deleted
+
+    def records(self, query: Query) -> QueryResult:
+        entries: dict[str, _Entry] = {}
+        for item in query.select:
+            if isinstance(item, Subquery):
+                child = self._children(query.sobject, item)
+                entries[child.key] = child
+            elif isinstance(item, FieldPath):
+                self._add_path(entries, query.sobject, item)
+        rows = self._matching(query.sobject, query.where, query.order_by)
+        rows = _page(rows, query.offset, query.limit)
+        sobject = self._type_of(query.sobject, rows)
+        return QueryResult(
+            [self._render(entries, sobject, sobject, row) for row in rows], len(rows)
+        )
+
+    def count(self, query: Query) -> QueryResult:
+        counted = [item for item in query.select if isinstance(item, Count)]
+        getters = [self._getter(query.sobject, item.field) for item in counted if item.field]
+        rows = self._matching(query.sobject, query.where, query.order_by)
+        if query.is_count:
+            return QueryResult([], len(_page(rows, query.offset, query.limit)))
+        record: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
+        unnamed = 0
+        for item, getter in zip(counted, getters, strict=True):
+            key = item.alias or f"expr{unnamed}"
+            unnamed += item.alias is None
+            record[key] = sum(1 for row in rows if getter(row) is not None)
+        records = _page([record], query.offset, query.limit)
+        return QueryResult(records, len(records))
+
+    # -- compiling ---------------------------------------------------------------------------
+
+    def _getter(self, sobject: str, path: FieldPath) -> Key:
+        return self._schema.getter(self._schema.resolve(sobject, path))
+
+    def _add_path(self, entries: dict[str, _Entry], sobject: str, path: FieldPath) -> None:
+        resolved = self._schema.resolve(sobject, path)
+        per_type = False
+        for hop in resolved.hops:
+            per_type = per_type or hop.polymorphic
+            node = entries.get(hop.relationship)
+            if not isinstance(node, _Parent):
+                node = _Parent(hop.relationship, hop, per_type)
+                entries[hop.relationship] = node
+            entries = node.entries
+        entries[resolved.field.name] = _Leaf(resolved.field.name, per_type, resolved.is_type)
+
+    def _children(self, parent: str, subquery: Subquery) -> _Children:
+        found = self._schema.source.child_relationship(parent, subquery.relationship)
+        if found is None:
+            raise soql_errors.unknown_child_relationship(subquery.relationship)
+        sobject, foreign_key = found
+        self._schema.require(sobject)
+        entries: dict[str, _Entry] = {}
+        for path in subquery.fields:
+            self._add_path(entries, sobject, path)
+        return _Children(
+            key=subquery.relationship,
+            sobject=sobject,
+            foreign_key=foreign_key,
+            entries=entries,
+            predicate=self._predicate(sobject, subquery.where),
+            sort=self._sorter(sobject, subquery.order_by),
+            limit=subquery.limit,
+        )
+
+    def _predicate(self, sobject: str, where: Condition | None) -> Predicate:
+        if where is None:
+            return lambda row: True
+        return FilterCompiler(self._schema, sobject, self._now).compile(where)
+
+    def _sorter(self, sobject: str, order_by: tuple[OrderItem, ...]) -> Callable[[list[Row]], None]:
+        keys = [self._order_key(sobject, item) for item in order_by]
+
+        def sort(rows: list[Row]) -> None:
+            # stable sorts from the last key to the first give the multi-key order
+            for key, descending in reversed(keys):
+                rows.sort(key=key, reverse=descending)
+
+        return sort
+
+    def _order_key(self, sobject: str, item: OrderItem) -> tuple[Key, bool]:
+        resolved = self._schema.resolve(sobject, item.field)
+        if not resolved.field.filterable:
+            raise soql_errors.not_sortable(resolved.field.name)
+        value_of = sort_key(resolved, self._schema.getter(resolved))
+        # nulls sort first unless NULLS LAST, whatever the direction (SOQL ORDER BY)
+        null_rank = 1 if item.descending != item.nulls_last else 0
+        value_rank = 1 - null_rank
+
+        def key(row: Row) -> tuple[int, Any]:
+            value = value_of(row)
+            return (null_rank, 0) if value is None else (value_rank, value)
+
+        return key, item.descending
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _matching(
+        self, sobject: str, where: Condition | None, order_by: tuple[OrderItem, ...]
+    ) -> list[Row]:
+        predicate = self._predicate(sobject, where)
+        sort = self._sorter(sobject, order_by)
+        rows = [row for row in self._schema.source.rows(sobject, self._deleted) if predicate(row)]
+        sort(rows)
+        return rows
+
+    def _type_of(self, written: str, rows: list[Row]) -> str:
+        """The object's canonical name (FROM may spell it in any case)."""
+        if rows and isinstance(rows[0].get("Id"), str):
+            found = self._schema.parent(rows[0]["Id"])
+            if found is not None and found[0].lower() == written.lower():
+                return found[0]
+        return written
+
+    def _render(
+        self, entries: dict[str, _Entry], sobject: str, label: str, row: Row
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "attributes": {"type": label, "url": f"{self._url_prefix}{sobject}/{row.get('Id')}"}
+        }
+        for key, entry in entries.items():
+            if isinstance(entry, _Leaf):
+                record[key] = _wire(self._leaf_value(entry, sobject, row))
+            elif isinstance(entry, _Parent):
+                record[key] = self._render_parent(entry, row)
+            else:
+                record[key] = self._render_children(entry, row)
+        return record
+
+    def _leaf_value(self, leaf: _Leaf, sobject: str, row: Row) -> Any:
+        if leaf.is_type:
+            return sobject
+        if not leaf.per_type:
+            return row.get(leaf.key)
+        name = self._schema.visible_name(sobject, leaf.key.lower())
+        return None if name is None else row.get(name)
+
+    def _render_parent(self, parent: _Parent, row: Row) -> dict[str, Any] | None:
+        found = self._schema.follow(row, (parent.hop,))
+        if found is None:
+            return None
+        sobject, parent_row = found
+        # Salesforce labels polymorphic parents (Who, What, Owner) with the "Name" entity
+        label = POLYMORPHIC_ENTITY if parent.hop.polymorphic else sobject
+        return self._render(parent.entries, sobject, label, parent_row)
+
+    def _render_children(self, children: _Children, row: Row) -> dict[str, Any] | None:
+        if children.groups is None:
+            children.groups = self._group_children(children)
+        parent_id = row.get("Id")
+        group = children.groups.get(soql_ids.stored_id_key(parent_id) if parent_id else "", [])
+        group = _page(group, None, children.limit)
+        if not group:
+            return None
+        records = [
+            self._render(children.entries, children.sobject, children.sobject, child)
+            for child in group
+        ]
+        return {"totalSize": len(records), "done": True, "records": records}
+
+    def _group_children(self, children: _Children) -> dict[str, list[Row]]:
+        rows = [
+            row
+            for row in self._schema.source.rows(children.sobject, self._deleted)
+            if row.get(children.foreign_key) and children.predicate(row)
+        ]
+        children.sort(rows)
+        groups: dict[str, list[Row]] = {}
+        for row in rows:
+            groups.setdefault(soql_ids.stored_id_key(row[children.foreign_key]), []).append(row)
+        return groups
+
+
+def _page(rows: list[Any], offset: int | None, limit: int | None) -> list[Any]:
+    start = offset or 0
+    return rows[start:] if limit is None else rows[start : start + limit]
+
+
+def _wire(value: Any) -> Any:
+    """JSON form of a field value: datetimes and dates as Salesforce writes them."""
+    if isinstance(value, datetime):
+        return soql_dates.wire_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
