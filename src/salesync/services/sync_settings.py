@@ -1,0 +1,147 @@
+"""Reading and saving Sync Settings: team defaults, locks and override, and each rep's own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from salesync.domain import settings as rules
+from salesync.domain.subject_template import DEFAULT_TEMPLATE, validate_template
+from salesync.errors import InvalidInput, PermissionDenied
+from salesync.store import accounts
+from salesync.store import sync_settings as store
+from salesync.store.tables import Role, Team, User
+
+#: Kept inside the admin's range so a runaway loop cannot spend the whole org allocation.
+MIN_BUDGET_SHARE, MAX_BUDGET_SHARE = 1, 100
+
+
+def _stored_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-ready form of coerced values (enums become their string values)."""
+    return {name: getattr(value, "value", value) for name, value in values.items()}
+
+
+def team_policy(session: Session, team: Team) -> rules.TeamPolicy:
+    row = store.settings_row(session, team.id, None)
+    defaults = rules.effective_settings(row.values if row else {}, rules.TeamPolicy()).settings
+    locks = tuple(
+        rules.FieldLock(setting=name, locked_by=str(by))
+        for name, by in sorted((row.locks if row else {}).items())
+    )
+    force = rules.ForceMode(team.force_mode) if team.force_mode else None
+    return rules.TeamPolicy(defaults=defaults, locks=locks, force_mode=force)
+
+
+def user_values(session: Session, user: User) -> dict[str, Any]:
+    row = store.settings_row(session, user.team_id, user.id)
+    return dict(row.values) if row else {}
+
+
+def effective_for(session: Session, user: User) -> rules.EffectiveSettings:
+    return rules.effective_settings(user_values(session, user), team_policy(session, user.team))
+
+
+def save_my_settings(
+    session: Session, user: User, changes: Mapping[str, Any], *, now: datetime
+) -> rules.EffectiveSettings:
+    """Save a rep's own options; a locked or invalid option refuses the whole change."""
+    policy = team_policy(session, user.team)
+    current = user_values(session, user)
+    refusals = rules.validate_change(current, changes, policy)
+    if refusals:
+        first = refusals[0]
+        raise InvalidInput("; ".join(r.reason for r in refusals), field=first.setting)
+    row = store.settings_row_for_update(session, user.team_id, user.id, now=now)
+    coerced = {name: rules.coerce_setting(name, value) for name, value in changes.items()}
+    row.values = {**row.values, **_stored_values(coerced)}
+    row.updated_at = now
+    row.updated_by_id = user.id
+    return rules.effective_settings(row.values, policy)
+
+
+def save_team_settings(
+    session: Session,
+    admin: User,
+    *,
+    defaults: Mapping[str, Any],
+    locked: set[str] | None = None,
+    now: datetime,
+) -> rules.TeamPolicy:
+    """Admin: set team defaults and which options are locked for every rep."""
+    _require_admin(admin)
+    try:
+        coerced = {name: rules.coerce_setting(name, value) for name, value in defaults.items()}
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    row = store.settings_row_for_update(session, admin.team_id, None, now=now)
+    row.values = {**row.values, **_stored_values(coerced)}
+    if locked is not None:
+        unknown = locked - set(rules.SETTING_NAMES)
+        if unknown:
+            raise InvalidInput(f"unknown settings cannot be locked: {sorted(unknown)}")
+        kept = {name: by for name, by in row.locks.items() if name in locked}
+        row.locks = {**{name: admin.name for name in locked}, **kept}
+    row.updated_at = now
+    row.updated_by_id = admin.id
+    policy = team_policy(session, admin.team)
+    rules.effective_settings({}, policy)  # proves the stored values still form valid settings
+    return policy
+
+
+def set_override(session: Session, admin: User, force_mode: str | None) -> rules.TeamPolicy:
+    """Admin: "Override all Salesforce sync settings for my team" (API-4): API-only, BCC-only."""
+    _require_admin(admin)
+    if force_mode is not None and force_mode not in {m.value for m in rules.ForceMode}:
+        raise InvalidInput(f"unknown override {force_mode!r}", field="force_mode")
+    admin.team.force_mode = force_mode
+    return team_policy(session, admin.team)
+
+
+def save_admin_options(
+    session: Session,
+    admin: User,
+    *,
+    subject_template: str | None = None,
+    api_budget_share: int | None = None,
+    now: datetime,
+) -> Team:
+    """Admin: the Activity Detail template (API-6) and the API budget share (DESIGN §3)."""
+    _require_admin(admin)
+    team = admin.team
+    if subject_template is not None:
+        unknown = validate_template(subject_template)
+        if unknown:
+            raise InvalidInput(
+                "unknown dynamic fields: " + ", ".join(unknown), field="subject_template"
+            )
+        team.subject_template = None if subject_template == DEFAULT_TEMPLATE else subject_template
+    if api_budget_share is not None:
+        if not MIN_BUDGET_SHARE <= api_budget_share <= MAX_BUDGET_SHARE:
+            raise InvalidInput(
+                "the API budget share is a percentage from 1 to 100", field="api_budget_share"
+            )
+        team.api_budget_share = api_budget_share
+    return team
+
+
+def subject_template_of(team: Team) -> str:
+    return team.subject_template or DEFAULT_TEMPLATE
+
+
+def _require_admin(user: User) -> None:
+    if user.role is not Role.ADMIN:
+        raise PermissionDenied("only an admin can change team settings")
+
+
+def team_members_settings(session: Session, admin: User) -> dict[int, rules.EffectiveSettings]:
+    """Admin overview: every team member's effective settings."""
+    _require_admin(admin)
+    policy = team_policy(session, admin.team)
+    rows = {row.user_id: row.values for row in store.user_rows(session, admin.team_id)}
+    return {
+        member.id: rules.effective_settings(rows.get(member.id, {}), policy)
+        for member in accounts.team_users(session, admin.team_id)
+    }

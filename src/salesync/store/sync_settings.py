@@ -1,0 +1,40 @@
+"""Queries for Sync Settings rows (team level: ``user_id`` NULL; user level: one per user)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from salesync.store.tables import SyncSettings
+
+
+def settings_row(session: Session, team_id: int, user_id: int | None) -> SyncSettings | None:
+    condition = (
+        SyncSettings.user_id.is_(None) if user_id is None else SyncSettings.user_id == user_id
+    )
+    return session.scalars(
+        select(SyncSettings).where(SyncSettings.team_id == team_id, condition)
+    ).first()
+
+
+def settings_row_for_update(
+    session: Session, team_id: int, user_id: int | None, *, now: datetime
+) -> SyncSettings:
+    row = settings_row(session, team_id, user_id)
+    if row is None:
+        row = SyncSettings(team_id=team_id, user_id=user_id, values={}, locks={}, updated_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def user_rows(session: Session, team_id: int) -> list[SyncSettings]:
+    return list(
+        session.scalars(
+            select(SyncSettings).where(
+                SyncSettings.team_id == team_id, SyncSettings.user_id.is_not(None)
+            )
+        )
+    )

@@ -1,0 +1,117 @@
+"""Sync Settings persistence: team defaults, locks, override and a rep's own values."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from salesync.domain.settings import LoggingMode, OpportunityMode, SettingOrigin
+from salesync.errors import InvalidInput, PermissionDenied
+from salesync.services import accounts
+from salesync.services import sync_settings as service
+from salesync.store.db import unit_of_work
+from salesync.store.tables import Role, User
+from tests.support import FakeClock
+
+
+@pytest.fixture
+def team(sessions: sessionmaker[Session], clock: FakeClock) -> tuple[int, int]:
+    with unit_of_work(sessions) as session:
+        admin = accounts.add_user(
+            session,
+            accounts.NewUser("admin@example.com", "Alice Admin", "long enough", Role.ADMIN),
+            now=clock.now(),
+        )
+        rep = accounts.add_user(
+            session, accounts.NewUser("rep@example.com", "Rob Rep", "long enough"), now=clock.now()
+        )
+        return admin.id, rep.id
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    assert user is not None
+    return user
+
+
+def test_rep_values_persist_and_team_defaults_apply(
+    sessions: sessionmaker[Session], clock: FakeClock, team: tuple[int, int]
+) -> None:
+    admin_id, rep_id = team
+    with unit_of_work(sessions) as session:
+        service.save_team_settings(
+            session,
+            _user(session, admin_id),
+            defaults={"opportunity_mode": "all_open"},
+            now=clock.now(),
+        )
+        service.save_my_settings(
+            session, _user(session, rep_id), {"log_calls": False}, now=clock.now()
+        )
+    with sessions() as session:
+        effective = service.effective_for(session, _user(session, rep_id))
+    assert effective.settings.log_calls is False
+    assert effective.settings.opportunity_mode is OpportunityMode.ALL_OPEN
+    assert effective.origin_of("opportunity_mode") is SettingOrigin.TEAM_DEFAULT
+    assert effective.origin_of("log_calls") is SettingOrigin.USER
+
+
+def test_locked_option_refuses_the_rep_and_names_who_locked_it(
+    sessions: sessionmaker[Session], clock: FakeClock, team: tuple[int, int]
+) -> None:
+    admin_id, rep_id = team
+    with unit_of_work(sessions) as session:
+        service.save_team_settings(
+            session,
+            _user(session, admin_id),
+            defaults={"log_to_leads": False},
+            locked={"log_to_leads"},
+            now=clock.now(),
+        )
+    with pytest.raises(InvalidInput) as info, unit_of_work(sessions) as session:
+        service.save_my_settings(
+            session, _user(session, rep_id), {"log_to_leads": True}, now=clock.now()
+        )
+    assert info.value.field == "log_to_leads"
+    assert "Alice Admin" in info.value.message
+    with sessions() as session:
+        assert service.user_values(session, _user(session, rep_id)) == {}
+
+
+def test_override_forces_the_mode_and_only_admins_may_set_it(
+    sessions: sessionmaker[Session], clock: FakeClock, team: tuple[int, int]
+) -> None:
+    admin_id, rep_id = team
+    with pytest.raises(PermissionDenied), unit_of_work(sessions) as session:
+        service.set_override(session, _user(session, rep_id), "bcc_only")
+    with unit_of_work(sessions) as session:
+        service.set_override(session, _user(session, admin_id), "api_only")
+    with sessions() as session:
+        effective = service.effective_for(session, _user(session, rep_id))
+    assert effective.settings.logging_mode is LoggingMode.API
+    assert effective.origin_of("logging_mode") is SettingOrigin.FORCED
+
+
+def test_admin_options_validate_template_and_budget(
+    sessions: sessionmaker[Session], clock: FakeClock, team: tuple[int, int]
+) -> None:
+    admin_id, _ = team
+    with pytest.raises(InvalidInput) as info, unit_of_work(sessions) as session:
+        service.save_admin_options(
+            session, _user(session, admin_id), subject_template="{{nope}} x", now=clock.now()
+        )
+    assert info.value.field == "subject_template"
+    with pytest.raises(InvalidInput), unit_of_work(sessions) as session:
+        service.save_admin_options(
+            session, _user(session, admin_id), api_budget_share=0, now=clock.now()
+        )
+    with unit_of_work(sessions) as session:
+        team_row = service.save_admin_options(
+            session,
+            _user(session, admin_id),
+            subject_template="[salesync] {{Activity_Type}}",
+            api_budget_share=25,
+            now=clock.now(),
+        )
+        assert service.subject_template_of(team_row) == "[salesync] {{Activity_Type}}"
+        assert team_row.api_budget_share == 25
