@@ -254,9 +254,14 @@ def _fit(info: TaskFieldInfo, value: object, notes: list[str]) -> object:
     if limit is None or len(value) <= limit:
         return value
     notes.append(f"{info.name} was cut from {len(value)} to {limit} characters.")
-    if is_description:
-        return value[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
-    return value[:limit]
+    return cut_description(value, limit) if is_description else value[:limit]
+
+
+def cut_description(text: str, limit: int = DESCRIPTION_MAX_LENGTH) -> str:
+    """Cut ``text`` to ``limit`` characters, ending with a visible marker when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
 
 
 def _upsert_key(
