@@ -1,1 +1,1 @@
-"""salesforce"""
+"""Salesforce REST edge: OAuth, the typed client, errors, limits and org discovery."""

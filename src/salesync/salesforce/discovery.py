@@ -1,0 +1,385 @@
+"""Org discovery: what a connected user's org lets salesync do, in one composite API call.
+
+One composite request carries the Task describe, the TaskStatus query and the describes of
+Lead, Contact, Account and Opportunity (API-FACTS §2.5: one call, 6 of 25 subrequests, 1 of 5
+queries). The answer is an :class:`OrgProfile`, JSON-serialisable for caching, with the checks
+a setup page shows.
+"""
+
+from __future__ import annotations
+
+import enum
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from salesync.salesforce.client import SalesforceClient
+from salesync.salesforce.composite import CompositeSubrequest, CompositeSubresponse
+from salesync.salesforce.describe import FieldDescribe, SObjectDescribe
+from salesync.salesforce.errors import (
+    ApiDisabled,
+    AuthenticationError,
+    IntermittentError,
+    SalesforceError,
+)
+
+#: Default API name of the Task field that makes creates idempotent (DESIGN §3 Exactly-once).
+DEFAULT_EXTERNAL_ID_FIELD = "Salesync_Activity_Id__c"
+#: TaskStatus decides which Status values are closed (API-FACTS Pitfalls: Closed state).
+TASK_STATUS_SOQL = (
+    "SELECT ApiName, IsClosed, IsDefault, SortOrder FROM TaskStatus ORDER BY SortOrder"
+)
+#: Objects salesync reads or writes besides Task (msia-rules API-11).
+RELATED_OBJECTS = ("Lead", "Contact", "Account", "Opportunity")
+#: Task fields logging needs to set on create (DESIGN §3 logged email/call Task).
+CREATE_FIELDS = (
+    "Subject",
+    "Status",
+    "Priority",
+    "ActivityDate",
+    "Description",
+    "WhoId",
+    "WhatId",
+    "OwnerId",
+    "TaskSubtype",
+)
+#: Task fields two-way reminder sync changes (msia-rules TASK-2).
+UPDATE_FIELDS = ("Subject", "Status", "Priority", "ActivityDate", "Description")
+#: Type values logging uses; capitalization matters and no default may be set (API-5).
+REQUIRED_TYPE_VALUES = ("Email", "Call", "Reply")
+
+
+class CheckLevel(enum.StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SetupCheck(_Frozen):
+    """One line of the setup page."""
+
+    key: str
+    level: CheckLevel
+    text: str
+
+
+class FieldAccess(_Frozen):
+    """A Task field as the connected user may use it (field-level security applied)."""
+
+    name: str
+    type: str
+    length: int
+    createable: bool
+    updateable: bool
+    external_id: bool = False
+    unique: bool = False
+
+
+class TaskStatusInfo(_Frozen):
+    """A row of TaskStatus."""
+
+    api_name: str
+    is_closed: bool
+    is_default: bool
+    sort_order: int
+
+
+class ObjectAccess(_Frozen):
+    """What the user may do with a related object."""
+
+    name: str
+    accessible: bool
+    queryable: bool = False
+    createable: bool = False
+    updateable: bool = False
+    #: Why not accessible (the Salesforce error), empty when accessible.
+    reason: str = ""
+
+
+class OrgProfile(_Frozen):
+    """What discovery found; cache it as JSON and rediscover when writes hit INVALID_FIELD*."""
+
+    api_enabled: bool
+    task_fields: dict[str, FieldAccess] = {}
+    task_types: tuple[str, ...] = ()
+    task_type_default: str | None = None
+    task_subtypes: tuple[str, ...] = ()
+    external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
+    external_id_ready: bool = False
+    task_statuses: tuple[TaskStatusInfo, ...] = ()
+    objects: dict[str, ObjectAccess] = {}
+    checks: tuple[SetupCheck, ...] = ()
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str) -> OrgProfile:
+        return cls.model_validate_json(text)
+
+    @property
+    def first_closed_status(self) -> str | None:
+        """The Status logged emails and calls get (DESIGN §3)."""
+        return next((s.api_name for s in self.task_statuses if s.is_closed), None)
+
+    @property
+    def closed_statuses(self) -> frozenset[str]:
+        return frozenset(s.api_name for s in self.task_statuses if s.is_closed)
+
+    def can_create(self, field: str) -> bool:
+        access = self.task_fields.get(field)
+        return access is not None and access.createable
+
+    def can_update(self, field: str) -> bool:
+        access = self.task_fields.get(field)
+        return access is not None and access.updateable
+
+
+def discover_org(
+    client: SalesforceClient, *, external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
+) -> OrgProfile:
+    """Discover the org as the client's user sees it, in one API call.
+
+    Raises
+    ------
+    AuthenticationError, IntermittentError
+        When the call itself can't be made; API being disabled is reported in the profile.
+    """
+    try:
+        answers = client.composite(_subrequests())
+    except ApiDisabled as exc:
+        return _api_disabled_profile(exc)
+    by_ref = {answer.reference_id: answer for answer in answers}
+    task = _describe(by_ref["describeTask"])
+    if task is not None:
+        client.remember_describe(task)
+    statuses = _statuses(by_ref["taskStatuses"])
+    objects = {name: _object_access(name, by_ref[f"describe{name}"]) for name in RELATED_OBJECTS}
+    return _profile(task, statuses, objects, external_id_field)
+
+
+def _subrequests() -> list[CompositeSubrequest]:
+    requests = [
+        CompositeSubrequest("GET", "sobjects/Task/describe", "describeTask"),
+        CompositeSubrequest("GET", "query?q=" + _q(TASK_STATUS_SOQL), "taskStatuses"),
+    ]
+    requests += [
+        CompositeSubrequest("GET", f"sobjects/{name}/describe", f"describe{name}")
+        for name in RELATED_OBJECTS
+    ]
+    return requests
+
+
+def _q(soql: str) -> str:
+    return urllib.parse.quote_plus(soql)
+
+
+def _describe(answer: CompositeSubresponse) -> SObjectDescribe | None:
+    error = answer.error()
+    if error is not None:
+        _raise_if_not_about_access(error)
+        return None
+    return SObjectDescribe.from_json(answer.body)
+
+
+def _raise_if_not_about_access(error: SalesforceError) -> None:
+    # Transient or auth trouble says nothing about the org's setup: let the caller retry.
+    if isinstance(error, IntermittentError | AuthenticationError):
+        raise error
+
+
+def _statuses(answer: CompositeSubresponse) -> tuple[TaskStatusInfo, ...] | None:
+    error = answer.error()
+    if error is not None:
+        _raise_if_not_about_access(error)
+        return None
+    return tuple(_status(row) for row in answer.records)
+
+
+def _status(row: Mapping[str, object]) -> TaskStatusInfo:
+    order = row.get("SortOrder")
+    return TaskStatusInfo(
+        api_name=str(row.get("ApiName") or ""),
+        is_closed=bool(row.get("IsClosed")),
+        is_default=bool(row.get("IsDefault")),
+        sort_order=int(order) if isinstance(order, int | float | str) and str(order) else 0,
+    )
+
+
+def _object_access(name: str, answer: CompositeSubresponse) -> ObjectAccess:
+    error = answer.error()
+    if error is not None:
+        _raise_if_not_about_access(error)
+        reason = f"{error.error_code}: {error.message}"
+        return ObjectAccess(name=name, accessible=False, reason=reason)
+    described = SObjectDescribe.from_json(answer.body)
+    return ObjectAccess(
+        name=name,
+        accessible=described.queryable,
+        queryable=described.queryable,
+        createable=described.createable,
+        updateable=described.updateable,
+        reason="" if described.queryable else "not queryable for this user",
+    )
+
+
+def _api_disabled_profile(error: ApiDisabled) -> OrgProfile:
+    if error.error_code == "API_DISABLED_FOR_ORG":
+        text = "This Salesforce edition has no API access (API_DISABLED_FOR_ORG)."
+    else:
+        text = (
+            "API access is disabled for this Salesforce user (API_CURRENTLY_DISABLED): "
+            'ask your admin to grant the "API Enabled" permission.'
+        )
+    return OrgProfile(
+        api_enabled=False, checks=(SetupCheck(key="api_access", level=CheckLevel.ERROR, text=text),)
+    )
+
+
+def _profile(
+    task: SObjectDescribe | None,
+    statuses: tuple[TaskStatusInfo, ...] | None,
+    objects: dict[str, ObjectAccess],
+    external_id_field: str,
+) -> OrgProfile:
+    fields = _field_access(task)
+    type_field = task.field("Type") if task else None
+    subtype_field = task.field("TaskSubtype") if task else None
+    external = fields.get(external_id_field)
+    external_ready = bool(external and external.external_id and external.createable)
+    checks = [SetupCheck(key="api_access", level=CheckLevel.OK, text="API access works.")]
+    checks += _task_checks(task, fields)
+    checks.append(_type_check(type_field))
+    checks.append(_external_id_check(external_id_field, external))
+    checks.append(_status_check(statuses))
+    checks += [_object_check(access) for access in objects.values()]
+    return OrgProfile(
+        api_enabled=True,
+        task_fields=fields,
+        task_types=type_field.active_values if type_field else (),
+        task_type_default=type_field.default_picklist_value if type_field else None,
+        task_subtypes=subtype_field.active_values if subtype_field else (),
+        external_id_field=external_id_field,
+        external_id_ready=external_ready,
+        task_statuses=statuses or (),
+        objects=objects,
+        checks=tuple(checks),
+    )
+
+
+def _field_access(task: SObjectDescribe | None) -> dict[str, FieldAccess]:
+    if task is None:
+        return {}
+    return {
+        f.name: FieldAccess(
+            name=f.name,
+            type=f.type,
+            length=f.length,
+            createable=f.createable,
+            updateable=f.updateable,
+            external_id=f.external_id,
+            unique=f.unique,
+        )
+        for f in task.fields
+    }
+
+
+def _task_checks(
+    task: SObjectDescribe | None, fields: Mapping[str, FieldAccess]
+) -> list[SetupCheck]:
+    if task is None or not task.createable:
+        text = "This user can't create Tasks: ask your admin for Create and Edit on Tasks."
+        return [SetupCheck(key="task_access", level=CheckLevel.ERROR, text=text)]
+    checks = [SetupCheck(key="task_access", level=CheckLevel.OK, text="Tasks can be created.")]
+    not_createable = _missing(fields, CREATE_FIELDS, lambda f: f.createable)
+    not_updateable = _missing(fields, UPDATE_FIELDS, lambda f: f.updateable)
+    if not_createable:
+        text = f"These Task fields can't be set by this user: {', '.join(not_createable)}."
+        checks.append(SetupCheck(key="task_fields", level=CheckLevel.ERROR, text=text))
+    elif not_updateable:
+        text = (
+            "Two-way task sync can't change these Task fields for this user: "
+            f"{', '.join(not_updateable)}."
+        )
+        checks.append(SetupCheck(key="task_fields", level=CheckLevel.WARNING, text=text))
+    else:
+        text = "All Task fields salesync writes are editable."
+        checks.append(SetupCheck(key="task_fields", level=CheckLevel.OK, text=text))
+    return checks
+
+
+def _missing(
+    fields: Mapping[str, FieldAccess], names: Sequence[str], allowed: Callable[[FieldAccess], bool]
+) -> list[str]:
+    return [name for name in names if name not in fields or not allowed(fields[name])]
+
+
+def _type_check(type_field: FieldDescribe | None) -> SetupCheck:
+    # msia-rules API-5: Email, Call and Reply must exist (exact case) and no default be set.
+    if type_field is None:
+        text = "Task Type is not visible to this user; logged activities will have no Type."
+        return SetupCheck(key="task_type", level=CheckLevel.WARNING, text=text)
+    missing = [value for value in REQUIRED_TYPE_VALUES if value not in type_field.active_values]
+    default = type_field.default_picklist_value
+    problems = []
+    if missing:
+        problems.append(
+            f"add {', '.join(missing)} to the Task Type picklist (capitalization matters)"
+        )
+    if default:
+        problems.append(f"remove the default Type value ({default})")
+    if problems:
+        text = "For activity types to show in Salesforce, " + " and ".join(problems) + "."
+        return SetupCheck(key="task_type", level=CheckLevel.WARNING, text=text)
+    return SetupCheck(
+        key="task_type", level=CheckLevel.OK, text="Task Type has Email, Call, Reply."
+    )
+
+
+def _external_id_check(name: str, field: FieldAccess | None) -> SetupCheck:
+    if field is None:
+        text = (
+            f"Add a Task text field {name} marked External ID and Unique so a retry can never "
+            "log an activity twice; until then salesync searches before each retry."
+        )
+        return SetupCheck(key="external_id", level=CheckLevel.WARNING, text=text)
+    if not (field.external_id and field.unique and field.createable):
+        text = f"Mark {name} as External ID and Unique, and editable for this user."
+        return SetupCheck(key="external_id", level=CheckLevel.WARNING, text=text)
+    return SetupCheck(
+        key="external_id", level=CheckLevel.OK, text=f"{name} makes logging idempotent."
+    )
+
+
+def _status_check(statuses: tuple[TaskStatusInfo, ...] | None) -> SetupCheck:
+    if statuses is None:
+        text = "Task statuses could not be read; logged activities can't be marked closed."
+        return SetupCheck(key="task_status", level=CheckLevel.ERROR, text=text)
+    names = {s.api_name for s in statuses}
+    if not any(s.is_closed for s in statuses):
+        text = (
+            "No Task status counts as closed; ask your admin to mark one (e.g. Completed) closed."
+        )
+        return SetupCheck(key="task_status", level=CheckLevel.ERROR, text=text)
+    missing = [name for name in ("Not Started", "Completed") if name not in names]
+    if missing:
+        # DESIGN §3: reminder sync maps Open/Complete to Not Started/Completed.
+        text = f"Reminder task sync needs the Task statuses {', '.join(missing)}."
+        return SetupCheck(key="task_status", level=CheckLevel.WARNING, text=text)
+    return SetupCheck(key="task_status", level=CheckLevel.OK, text="Task statuses are set up.")
+
+
+def _object_check(access: ObjectAccess) -> SetupCheck:
+    key = f"object_{access.name.lower()}"
+    if access.accessible:
+        return SetupCheck(key=key, level=CheckLevel.OK, text=f"{access.name} records are readable.")
+    text = (
+        f"This user can't read {access.name} records ({access.reason}); activities won't be "
+        f"logged to them until your admin grants Read on {access.name}."
+    )
+    return SetupCheck(key=key, level=CheckLevel.WARNING, text=text)
