@@ -302,13 +302,11 @@ class StoredLimits:
 
     def record(self, info: LimitInfo) -> None:
         self.latest = info
-        if info.api_usage is None:
-            return
+        now = self._runtime.clock.now()
         with unit_of_work(self._runtime.sessions) as session:
-            store.record_usage(
-                session,
-                self._org_id,
-                info.api_usage.used,
-                info.api_usage.max,
-                now=self._runtime.clock.now(),
-            )
+            # Every answer that carries the header is one call of ours (composite included).
+            store.count_calls(session, self._org_id, 1, now=now)
+            if info.api_usage is not None:
+                store.record_usage(
+                    session, self._org_id, info.api_usage.used, info.api_usage.max, now=now
+                )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
+    ApiCallCount,
     ConnectionPurpose,
     ConnectionStatus,
     OrgApiUsage,
@@ -57,3 +58,25 @@ def record_usage(session: Session, org_id: str, used: int, maximum: int, *, now:
 
 def usage(session: Session, org_id: str) -> OrgApiUsage | None:
     return session.get(OrgApiUsage, org_id)
+
+
+def count_calls(session: Session, org_id: str, calls: int, *, now: datetime) -> None:
+    """Add ``calls`` to this hour's count of our own API calls on the org."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    row = session.scalars(
+        select(ApiCallCount).where(ApiCallCount.org_id == org_id, ApiCallCount.hour == hour)
+    ).first()
+    if row is None:
+        session.add(ApiCallCount(org_id=org_id, hour=hour, calls=calls))
+    else:
+        row.calls += calls
+
+
+def calls_in_last_day(session: Session, org_id: str, *, now: datetime) -> int:
+    since = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
+    total = session.scalar(
+        select(func.coalesce(func.sum(ApiCallCount.calls), 0)).where(
+            ApiCallCount.org_id == org_id, ApiCallCount.hour >= since
+        )
+    )
+    return int(total or 0)

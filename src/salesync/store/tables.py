@@ -332,6 +332,18 @@ class OrgApiUsage(Base):
     observed_at: Mapped[datetime]
 
 
+class ApiCallCount(Base):
+    """salesync's own API calls per org and hour, summed over 24 h for the budget (DESIGN §3)."""
+
+    __tablename__ = "api_call_counts"
+    __table_args__ = (UniqueConstraint("org_id", "hour"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(18))
+    hour: Mapped[datetime]
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class OutboxItem(Base):
     """One unit of pending Salesforce work, committed with the change that caused it."""
 

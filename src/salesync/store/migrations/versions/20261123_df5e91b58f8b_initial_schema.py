@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 91ae527b2565
+Revision ID: df5e91b58f8b
 Revises:
-Create Date: 2026-11-23 11:05:41.900631
+Create Date: 2026-11-23 11:08:21.432496
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "91ae527b2565"
+revision: str = "df5e91b58f8b"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -20,6 +20,15 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
 
+    op.create_table(
+        "api_call_counts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("org_id", sa.String(length=18), nullable=False),
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_call_counts")),
+        sa.UniqueConstraint("org_id", "hour", name=op.f("uq_api_call_counts_org_id_hour")),
+    )
     op.create_table(
         "org_api_usage",
         sa.Column("org_id", sa.String(length=18), nullable=False),
@@ -635,3 +644,4 @@ def downgrade() -> None:
 
     op.drop_table("salesforce_links")
     op.drop_table("org_api_usage")
+    op.drop_table("api_call_counts")
