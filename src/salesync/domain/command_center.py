@@ -26,7 +26,10 @@ class DateRange:
     last: dt.date
 
     def __contains__(self, day: object) -> bool:
-        return isinstance(day, dt.date) and self.first <= day <= self.last
+        # A datetime is a date subclass but does not compare with dates.
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            return False
+        return self.first <= day <= self.last
 
 
 # (first, last) day offsets from the rep's today; "next 7 days" is today and the 6 after it.
