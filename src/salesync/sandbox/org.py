@@ -1,0 +1,511 @@
+"""The in-memory Salesforce org behind the sandbox server, optionally kept in a SQLite file."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from salesync.sandbox import seed as seeds
+from salesync.sandbox.changes import ChangeLog, DeleteLog
+from salesync.sandbox.clock import SandboxClock
+from salesync.sandbox.cursors import CursorBook
+from salesync.sandbox.dml import Dml, ValidationRule, WriteMode
+from salesync.sandbox.errors import ApiError
+from salesync.sandbox.faults import FaultBook
+from salesync.sandbox.ids import IdFactory, normalize_id
+from salesync.sandbox.objects import DEFAULT_TASK_TYPES, CustomFieldSpec, standard_objects
+from salesync.sandbox.persistence import SqliteStore
+from salesync.sandbox.records import Journal, Record, RecordStore
+from salesync.sandbox.schema import PicklistValue, Schema, SObjectDef
+from salesync.sandbox.security import UserAccess
+from salesync.sandbox.timefmt import stamp
+from salesync.sandbox.tokens import AccessToken, TokenBook
+from salesync.sandbox.usage import ApiUsage
+
+#: Attributes written to the SQLite meta blob; records and history have their own tables.
+_PERSISTED = (
+    "org_id",
+    "name",
+    "seed_name",
+    "settings",
+    "schema",
+    "ids",
+    "access",
+    "tokens",
+    "usage",
+    "deletes",
+    "validation_rules",
+    "admin_user_id",
+    "clock",
+)
+
+
+@dataclass
+class OrgSettings:
+    """Knobs of the org that tests and demos change through the control plane."""
+
+    #: Max ids from getUpdated/getDeleted before EXCEEDED_ID_LIMIT (API-FACTS §2.8).
+    replication_id_limit: int = 600_000
+    #: Access-token lifetime on the sandbox clock (the org's session timeout).
+    session_seconds: int = 7200
+    #: False models an edition without API access (API_DISABLED_FOR_ORG).
+    api_enabled: bool = True
+    #: False models an inactive organization (OAuth: "inactive organization").
+    active: bool = True
+    #: Recycle-bin retention (API-FACTS §6).
+    recycle_bin_days: int = 15
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str | None
+
+
+class Org:
+    """A Salesforce org: schema, records, users, OAuth state, limits and logs.
+
+    All state is guarded by ``lock`` (re-entrant); the HTTP layer holds it for a whole request.
+    """
+
+    def __init__(self, seed: str | None = "empty", *, name: str = "Salesync Sandbox") -> None:
+        self.lock = threading.RLock()
+        self.clock = SandboxClock()
+        self.journal = Journal()
+        self.store: SqliteStore | None = None
+        self.faults = FaultBook()
+        self._init_state(name)
+        if seed:
+            seeds.apply_seed(self, seed)
+
+    def _init_state(self, name: str) -> None:
+        self.name = name
+        self.seed_name = ""
+        self.settings = OrgSettings()
+        self.schema = Schema(standard_objects(DEFAULT_TASK_TYPES))
+        self.ids = IdFactory()
+        self.records = RecordStore(self.journal)
+        self.access: dict[str, UserAccess] = {}
+        self.tokens = TokenBook()
+        self.usage = ApiUsage()
+        self.changes = ChangeLog()
+        self.deletes = DeleteLog()
+        self.cursors = CursorBook()
+        self.validation_rules: list[ValidationRule] = []
+        self.admin_user_id = ""
+        self.created_at = stamp(self.clock.now())
+        self.org_id = self.ids.new_id("00D")
+        self._saved_seq = 0
+        self._insert_system(
+            "Organization",
+            {
+                "Id": self.org_id,
+                "Name": name,
+                "OrganizationType": "Developer Edition",
+                "IsSandbox": True,
+                "InstanceName": "SBX1",
+            },
+        )
+
+    # persistence
+
+    @classmethod
+    def open(cls, path: str | Path, seed: str = "empty") -> Org:
+        """Load the org kept in ``path``, or create it there from ``seed``."""
+        store = SqliteStore(path)
+        loaded = store.load(history_limit=50_000)
+        org = cls(seed=None if loaded else seed)
+        org.store = store
+        if loaded is None:
+            org.save(replace_all=True)
+            return org
+        for attribute, value in loaded.meta.items():
+            setattr(org, attribute, value)
+        org.records = RecordStore(org.journal)
+        for sobject, record in loaded.records:
+            org.records.insert(sobject, record)
+        org._reindex_all()
+        org.records.dirty.clear()
+        org.changes = ChangeLog()
+        org.changes.entries.extend(loaded.changes)
+        org.changes.next_seq = loaded.changes[-1].seq + 1 if loaded.changes else 1
+        org._saved_seq = org.changes.next_seq - 1
+        org.journal.clear()
+        return org
+
+    def save(self, *, replace_all: bool = False) -> None:
+        """Commit the current batch: forget undo actions and write to SQLite when persistent."""
+        self.journal.clear()
+        if self.store is None:
+            self.records.dirty.clear()
+            return
+        meta = {attribute: getattr(self, attribute) for attribute in _PERSISTED}
+        new_changes = [c for c in self.changes.entries if c.seq > self._saved_seq]
+        self.store.save(
+            meta, self.records, set(self.records.dirty), new_changes, replace_all=replace_all
+        )
+        self.records.dirty.clear()
+        self._saved_seq = self.changes.next_seq - 1
+
+    def reset(self, seed: str | None = None) -> None:
+        """Throw all state away and apply ``seed`` (default: the seed last applied)."""
+        with self.lock:
+            seed_name = seed or self.seed_name or "empty"
+            self.journal.clear()
+            self.faults = FaultBook()
+            self._init_state(self.name)
+            seeds.apply_seed(self, seed_name)
+            self.save(replace_all=True)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the lock for a unit of work; roll it back on error, save it on success."""
+        with self.lock:
+            savepoint = self.journal.savepoint()
+            try:
+                yield
+            except BaseException:
+                self.journal.rollback_to(savepoint)
+                raise
+            self.save()
+
+    # users and permissions
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        first_name: str,
+        last_name: str,
+        email: str,
+        active: bool = True,
+        access: UserAccess | None = None,
+        time_zone: str = "America/Los_Angeles",
+    ) -> str:
+        """Create a user (users are not writable through the API)."""
+        with self.lock:
+            user_id = self.ids.new_id("005")
+            self._insert_system(
+                "User",
+                {
+                    "Id": user_id,
+                    "Username": username,
+                    "FirstName": first_name,
+                    "LastName": last_name,
+                    "Name": f"{first_name} {last_name}".strip(),
+                    "Alias": (first_name[:1] + last_name[:4]).lower(),
+                    "Email": email,
+                    "IsActive": active,
+                    "TimeZoneSidKey": time_zone,
+                    "UserType": "Standard",
+                },
+                created_by=user_id,
+            )
+            self.access[user_id] = access or UserAccess()
+            if not self.admin_user_id:
+                self.admin_user_id = user_id
+            return user_id
+
+    def user(self, user_id: str) -> Record | None:
+        record = self.records.get(user_id)
+        return record if record and self.records.sobject_of(user_id) == "User" else None
+
+    def user_by_username(self, username: str) -> Record | None:
+        lowered = username.lower()
+        return next(
+            (u for u in self.records.rows("User") if str(u["Username"]).lower() == lowered), None
+        )
+
+    def user_id(self, username: str) -> str:
+        """The id of ``username``; KeyError when there is no such user."""
+        found = self.user_by_username(username)
+        if found is None:
+            raise KeyError(username)
+        return str(found["Id"])
+
+    def access_of(self, user_id: str) -> UserAccess:
+        return self.access.setdefault(user_id, UserAccess())
+
+    def set_user_active(self, user_id: str, active: bool) -> None:
+        with self.lock:
+            record = self.user(user_id)
+            if record is None:
+                raise KeyError(user_id)
+            self.records.replace({**record, "IsActive": active})
+
+    # schema
+
+    def sobject(self, name: str) -> SObjectDef | None:
+        return self.schema.get(name)
+
+    def add_custom_field(self, spec: CustomFieldSpec) -> None:
+        """Declare a custom field; existing rows get its default."""
+        with self.lock:
+            obj = self.schema.objects[spec.sobject]
+            definition = spec.to_field()
+            obj.put_field(definition)
+            default = False if definition.type == "boolean" else None
+            for record in self.records.rows(obj.name):
+                record.setdefault(definition.name, default)
+                self.records.dirty.add(record["Id"])
+            self._reindex(obj)
+
+    def set_task_types(self, values: list[str], default: str | None = None) -> None:
+        """Replace the Task Type picklist (org-defined, unrestricted: API-FACTS §1)."""
+        with self.lock:
+            self.schema.set_picklist("Task", "Type", values, default)
+
+    def set_picklist_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Replace the TaskStatus or TaskPriority rows.
+
+        Each row has ApiName and optionally IsDefault and IsClosed (or IsHighPriority).
+        """
+        with self.lock:
+            for record in list(self.records.rows(table)):
+                self.records.remove(record["Id"])
+            for order, row in enumerate(rows, start=1):
+                values = {
+                    "Id": self.ids.new_id("01J"),
+                    "MasterLabel": row["ApiName"],
+                    "SortOrder": order,
+                    "IsDefault": False,
+                    **row,
+                }
+                if table == "TaskStatus":
+                    values.setdefault("IsClosed", False)
+                else:
+                    values.setdefault("IsHighPriority", False)
+                self._insert_system(table, values)
+            self.journal.clear()
+
+    def picklist_rows(self, table: str) -> list[Record]:
+        return sorted(self.records.rows(table), key=lambda r: r["SortOrder"])
+
+    def picklist_flags(self, table: str, flag: str) -> dict[str, bool]:
+        return {str(r["ApiName"]): bool(r[flag]) for r in self.records.rows(table)}
+
+    def default_picklist_value(self, table: str) -> str | None:
+        rows = self.picklist_rows(table)
+        default = next((r for r in rows if r["IsDefault"]), rows[0] if rows else None)
+        return str(default["ApiName"]) if default else None
+
+    def picklist_values(self, table: str) -> tuple[PicklistValue, ...]:
+        return tuple(
+            PicklistValue(str(r["ApiName"]), str(r["MasterLabel"]), default=bool(r["IsDefault"]))
+            for r in self.picklist_rows(table)
+        )
+
+    # records
+
+    def dml(
+        self,
+        user_id: str | None = None,
+        *,
+        client: str = "",
+        origin: str = "",
+        mode: WriteMode = "api",
+        now: datetime | None = None,
+    ) -> Dml:
+        """A writer acting as ``user_id`` (default: the admin)."""
+        return Dml(
+            self, user_id or self.admin_user_id, client=client, origin=origin, mode=mode, now=now
+        )
+
+    def create_record(
+        self,
+        sobject: str,
+        fields: Mapping[str, Any],
+        *,
+        as_user: str | None = None,
+        mode: WriteMode = "ui",
+        client: str = "",
+    ) -> str:
+        """Create a record as ``as_user`` (a username), like an edit made in Salesforce."""
+        with self.batch():
+            return self.dml(self._as(as_user), client=client, mode=mode).create(
+                self._object(sobject), fields
+            )
+
+    def update_record(
+        self,
+        record_id: str,
+        fields: Mapping[str, Any],
+        *,
+        as_user: str | None = None,
+        mode: WriteMode = "ui",
+        client: str = "",
+    ) -> None:
+        with self.batch():
+            obj = self._object_of(record_id)
+            self.dml(self._as(as_user), client=client, mode=mode).update(obj, record_id, fields)
+
+    def delete_record(
+        self,
+        record_id: str,
+        *,
+        as_user: str | None = None,
+        mode: WriteMode = "ui",
+        client: str = "",
+    ) -> None:
+        with self.batch():
+            obj = self._object_of(record_id)
+            self.dml(self._as(as_user), client=client, mode=mode).delete(obj, record_id)
+
+    def get_record(self, record_id: str) -> dict[str, Any] | None:
+        """A copy of the stored record (all fields, deleted ones too), or None."""
+        normalized = normalize_id(record_id)
+        with self.lock:
+            record = self.records.get(normalized) if normalized else None
+            return dict(record) if record else None
+
+    def bump_system_modstamp(self, record_id: str) -> datetime:
+        """Move SystemModstamp without LastModifiedDate, as automation does (API-FACTS item 5)."""
+        with self.batch():
+            obj = self._object_of(record_id)
+            record = self.records.get(self._normalized(record_id))
+            assert record is not None
+            now = stamp(self.clock.now())
+            self.records.replace({**record, "SystemModstamp": now})
+            self.changes.append(
+                self.journal,
+                at=now,
+                record_id=record["Id"],
+                sobject=obj.name,
+                change_type="BUMP",
+                changed_fields=("SystemModstamp",),
+                user_id=self.admin_user_id,
+                client="",
+                change_origin="",
+            )
+            return now
+
+    def convert_lead(self, lead_id: str, *, create_opportunity: bool = False) -> dict[str, str]:
+        """Convert a lead: new Contact and Account, tasks move to the contact (MATCH-10)."""
+        from salesync.sandbox.conversion import convert_lead
+
+        with self.batch():
+            return convert_lead(self, self._normalized(lead_id), create_opportunity)
+
+    # maintenance
+
+    def maintain(self) -> None:
+        """Purge the Recycle Bin (15 days) and expired cursors; runs before each request."""
+        with self.lock:
+            now = self.clock.now()
+            cutoff = now - timedelta(days=self.settings.recycle_bin_days)
+            for deletion in self.deletes.due_for_purge(cutoff):
+                self.purge_deleted(deletion.record_id)
+                self.deletes.mark_purged(deletion.deleted_at)
+            self.cursors.expire(now)
+            self.journal.clear()
+
+    def purge_delete_log(self, before: datetime | None = None) -> int:
+        """Empty the Recycle Bin (entries deleted before ``before``, or all): the rows are gone
+        for good and getDeleted's earliestDateAvailable moves forward."""
+        with self.batch():
+            through = before or stamp(self.clock.now())
+            purged = self.deletes.due_for_purge(through)
+            for deletion in purged:
+                self.purge_deleted(deletion.record_id)
+            self.deletes.mark_purged(through)
+            return len(purged)
+
+    def purge_deleted(self, record_id: str) -> None:
+        if self.records.get(record_id) is not None:
+            self.records.remove(record_id)
+        self.deletes.forget(record_id)
+
+    def earliest_date_available(self) -> datetime:
+        """getDeleted's earliestDateAvailable: nothing older than the bin's retention survives."""
+        retention_start = self.clock.now() - timedelta(days=self.settings.recycle_bin_days)
+        purged = self.deletes.purged_through
+        return max(retention_start, purged) if purged else retention_start
+
+    # tokens
+
+    def issue_token(
+        self,
+        username: str,
+        client_id: str = "salesync",
+        scope: tuple[str, ...] = ("api", "refresh_token"),
+    ) -> IssuedTokens:
+        """Mint tokens for ``username`` without an OAuth dance (tests and scripts)."""
+        with self.batch():
+            user_id = self.user_id(username)
+            refresh = (
+                self.tokens.new_refresh(user_id, client_id, scope)
+                if "refresh_token" in scope
+                else None
+            )
+            access = self.new_access_token(
+                user_id, client_id, scope, refresh.token if refresh else None
+            )
+            return IssuedTokens(access.token, refresh.token if refresh else None)
+
+    def new_access_token(
+        self, user_id: str, client_id: str, scope: tuple[str, ...], refresh_token: str | None
+    ) -> AccessToken:
+        expires = self.clock.now() + timedelta(seconds=self.settings.session_seconds)
+        return self.tokens.new_access(
+            self.org_id, user_id, client_id, scope, expires, refresh_token
+        )
+
+    def authenticate(self, bearer: str) -> str | None:
+        """The user id behind a live access token, or None (API-FACTS item 2)."""
+        token = self.tokens.access.get(bearer)
+        if token is None or not token.valid_at(self.clock.now()) or not self.settings.active:
+            return None
+        user = self.user(token.user_id)
+        return token.user_id if user and user["IsActive"] else None
+
+    # internals
+
+    def _as(self, username: str | None) -> str:
+        return self.user_id(username) if username else self.admin_user_id
+
+    def _object(self, name: str) -> SObjectDef:
+        obj = self.schema.get(name)
+        if obj is None:
+            raise KeyError(name)
+        return obj
+
+    def _normalized(self, record_id: str) -> str:
+        normalized = normalize_id(record_id)
+        if normalized is None or self.records.get(normalized) is None:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        return normalized
+
+    def _object_of(self, record_id: str) -> SObjectDef:
+        sobject = self.records.sobject_of(self._normalized(record_id))
+        assert sobject is not None
+        return self._object(sobject)
+
+    def _insert_system(self, sobject: str, values: Mapping[str, Any], created_by: str = "") -> None:
+        obj = self._object(sobject)
+        now = stamp(self.clock.now())
+        actor = created_by or self.admin_user_id or values["Id"]
+        record: Record = dict.fromkeys(obj.fields)
+        record.update(
+            IsDeleted=False,
+            CreatedDate=now,
+            CreatedById=actor,
+            LastModifiedDate=now,
+            LastModifiedById=actor,
+            SystemModstamp=now,
+        )
+        record.update(values)
+        self.records.insert(obj.name, record)
+
+    def _reindex(self, obj: SObjectDef) -> None:
+        self.records.set_indexed_fields(
+            obj.name, [f.name for f in obj.fields.values() if f.indexed]
+        )
+
+    def _reindex_all(self) -> None:
+        for obj in self.schema.objects.values():
+            self._reindex(obj)

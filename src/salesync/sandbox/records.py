@@ -1,0 +1,144 @@
+"""Record storage with value indexes and an undo journal for all-or-none rollbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+Record = dict[str, Any]
+
+
+class Journal:
+    """Undo actions for the writes of the current request, so a batch can be rolled back."""
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+
+    def record(self, undo: Callable[[], None]) -> None:
+        self._undo.append(undo)
+
+    def savepoint(self) -> int:
+        return len(self._undo)
+
+    def rollback_to(self, savepoint: int) -> None:
+        while len(self._undo) > savepoint:
+            self._undo.pop()()
+
+    def clear(self) -> None:
+        self._undo.clear()
+
+
+def _index_key(value: Any) -> str:
+    # Text external ids and unique fields match case-insensitively.
+    return str(value).lower()
+
+
+class RecordStore:
+    """Records per sObject, keyed by 18-character id; deleted rows stay until purged."""
+
+    def __init__(self, journal: Journal | None = None) -> None:
+        self.journal = journal or Journal()
+        self._by_type: dict[str, dict[str, Record]] = {}
+        self._type_of: dict[str, str] = {}
+        self._indexed: dict[str, tuple[str, ...]] = {}
+        self._index: dict[tuple[str, str], dict[str, set[str]]] = {}
+        #: Ids written or removed since the last save (persistence reads and clears it).
+        self.dirty: set[str] = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"by_type": self._by_type, "indexed": self._indexed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self._indexed = state["indexed"]
+        for sobject, rows in state["by_type"].items():
+            for record in rows.values():
+                self._put(sobject, record)
+        self.dirty.clear()
+
+    # reads
+
+    def get(self, record_id: str) -> Record | None:
+        sobject = self._type_of.get(record_id)
+        return self._by_type[sobject][record_id] if sobject else None
+
+    def sobject_of(self, record_id: str) -> str | None:
+        return self._type_of.get(record_id)
+
+    def rows(self, sobject: str) -> Iterable[Record]:
+        return self._by_type.get(sobject, {}).values()
+
+    def all_items(self) -> Iterator[tuple[str, Record]]:
+        for sobject, rows in self._by_type.items():
+            for record in rows.values():
+                yield sobject, record
+
+    def count(self, sobject: str) -> int:
+        return len(self._by_type.get(sobject, {}))
+
+    def find(self, sobject: str, field: str, value: Any) -> list[str]:
+        """Ids of live records whose indexed ``field`` equals ``value`` (case-insensitive)."""
+        ids = self._index.get((sobject, field), {}).get(_index_key(value), set())
+        return sorted(ids)
+
+    # writes (journaled)
+
+    def insert(self, sobject: str, record: Record) -> None:
+        record_id = record["Id"]
+        self._put(sobject, record)
+        self.journal.record(lambda: self._drop(record_id))
+
+    def replace(self, record: Record) -> None:
+        record_id = record["Id"]
+        sobject = self._type_of[record_id]
+        old = self._by_type[sobject][record_id]
+        self._drop(record_id)
+        self._put(sobject, record)
+        self.journal.record(lambda: self._restore(sobject, old))
+
+    def remove(self, record_id: str) -> None:
+        sobject = self._type_of[record_id]
+        old = self._by_type[sobject][record_id]
+        self._drop(record_id)
+        self.journal.record(lambda: self._restore(sobject, old))
+
+    def set_indexed_fields(self, sobject: str, fields: Iterable[str]) -> None:
+        """Choose which fields of ``sobject`` are indexed, and rebuild their indexes."""
+        self._indexed[sobject] = tuple(fields)
+        for key in [k for k in self._index if k[0] == sobject]:
+            del self._index[key]
+        for record in self.rows(sobject):
+            self._index_record(sobject, record, add=True)
+
+    # internals
+
+    def _restore(self, sobject: str, record: Record) -> None:
+        if record["Id"] in self._type_of:
+            self._drop(record["Id"])
+        self._put(sobject, record)
+
+    def _put(self, sobject: str, record: Record) -> None:
+        self._by_type.setdefault(sobject, {})[record["Id"]] = record
+        self._type_of[record["Id"]] = sobject
+        self._index_record(sobject, record, add=True)
+        self.dirty.add(record["Id"])
+
+    def _drop(self, record_id: str) -> None:
+        sobject = self._type_of.pop(record_id)
+        record = self._by_type[sobject].pop(record_id)
+        self._index_record(sobject, record, add=False)
+        self.dirty.add(record_id)
+
+    def _index_record(self, sobject: str, record: Record, *, add: bool) -> None:
+        if record.get("IsDeleted"):
+            return
+        for field in self._indexed.get(sobject, ()):
+            value = record.get(field)
+            if value is None or value == "":
+                continue
+            bucket = self._index.setdefault((sobject, field), {})
+            key = _index_key(value)
+            if add:
+                bucket.setdefault(key, set()).add(record["Id"])
+            else:
+                bucket.get(key, set()).discard(record["Id"])
