@@ -69,4 +69,4 @@ def parse_salesforce_datetime(value: object) -> dt.datetime:
 def format_salesforce_datetime(instant: dt.datetime) -> str:
     """Format an aware datetime the way Salesforce writes them, in UTC with milliseconds."""
     utc = require_aware(instant).astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "+0000"
