@@ -148,6 +148,20 @@ def emails_to_look_up(recipients: Iterable[Recipient]) -> tuple[str, ...]:
     return tuple(sorted(wanted))
 
 
+def lead_ids_to_look_up(recipients: Iterable[Recipient]) -> tuple[str, ...]:
+    """Stored Lead ids to fetch in the same batch lookup (``Id IN (...)``) so that a
+    converted lead is resolved to its contact even when its address changed (MATCH-10).
+
+    Only recipients without a stored Contact id need it. Sorted 18-character ids.
+    """
+    wanted = {
+        ids.normalize(recipient.lead_id or "")
+        for recipient in recipients
+        if ids.is_valid_id(recipient.lead_id) and not ids.is_valid_id(recipient.contact_id)
+    }
+    return tuple(sorted(wanted))
+
+
 def match_activity(
     kind: ActivityKind,
     recipient: Recipient,

@@ -21,6 +21,7 @@ from salesync.domain.matching import (
     Unmatched,
     UnmatchedCode,
     emails_to_look_up,
+    lead_ids_to_look_up,
     match_activity,
 )
 from salesync.domain.settings import (
@@ -390,3 +391,21 @@ def test_every_email_gets_a_decision_within_bounds(
     assert all(ids.object_type(t or "") == ("Contact" if has_contact else "Lead") for t in targets)
     if rule is not DuplicateRule.ALL:
         assert len(targets) == 1
+
+
+def test_lead_ids_to_look_up() -> None:
+    recipients = [
+        Recipient(lead_id=sfid("00Q", 2)[:15]),
+        Recipient(lead_id=sfid("00Q", 1)),
+        Recipient(lead_id=sfid("00Q", 1).lower()),
+        Recipient(lead_id=sfid("00Q", 3), contact_id=sfid("003", 3)),
+        Recipient(lead_id="junk"),
+        Recipient(email="a@x.com"),
+    ]
+    assert lead_ids_to_look_up(recipients) == (sfid("00Q", 1), sfid("00Q", 2))
+
+
+def test_converted_lead_found_by_id_resolves_even_with_another_address() -> None:
+    recipient = Recipient(email="old@example.com", lead_id=sfid("00Q", 7))
+    candidates = [converted(7, 8, email="new@example.com")]
+    assert who_ids(match_activity(EMAIL, recipient, candidates, [], DEFAULTS)) == [sfid("003", 8)]
