@@ -245,6 +245,10 @@ class SentEmail(Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(255))
     is_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: "sending" until SMTP accepted it, then "sent"; "failed" keeps an email SMTP refused.
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    #: Why sending failed, in the words shown to the rep.
+    error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime]
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: df5e91b58f8b
+Revision ID: e99716e0da95
 Revises:
-Create Date: 2026-11-23 11:08:21.432496
+Create Date: 2026-11-23 11:10:11.603361
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "df5e91b58f8b"
+revision: str = "e99716e0da95"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -301,6 +301,8 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column("in_reply_to", sa.String(length=255), nullable=True),
         sa.Column("is_reply", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
