@@ -83,6 +83,12 @@ class _Children:
 
 
 _Entry = _Leaf | _Parent | _Children
+_Render = Callable[[str, str, Row], dict[str, Any]]
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_plain(entry: _Entry) -> bool:
+    return isinstance(entry, _Leaf) and not (entry.per_type or entry.is_type)
 
 
 class _Run:
@@ -102,17 +108,17 @@ class _Run:
                 entries[child.key] = child
             elif isinstance(item, FieldPath):
                 self._add_path(entries, query.sobject, item)
+        render = self._renderer(entries)
         rows = self._matching(query.sobject, query.where, query.order_by)
         rows = _page(rows, query.offset, query.limit)
         sobject = self._type_of(query.sobject, rows)
-        return QueryResult(
-            [self._render(entries, sobject, sobject, row) for row in rows], len(rows)
-        )
+        return QueryResult([render(sobject, sobject, row) for row in rows], len(rows))
 
     def count(self, query: Query) -> QueryResult:
         counted = [item for item in query.select if isinstance(item, Count)]
         getters = [self._getter(query.sobject, item.field) for item in counted if item.field]
-        rows = self._matching(query.sobject, query.where, query.order_by)
+        # the order cannot change a count, but its fields must still be valid
+        rows = self._matching(query.sobject, query.where, query.order_by, sort=False)
         if query.is_count:
             return QueryResult([], len(_page(rows, query.offset, query.limit)))
         record: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
@@ -170,35 +176,32 @@ class _Run:
 
         def sort(rows: list[Row]) -> None:
             # stable sorts from the last key to the first give the multi-key order
-            for key, descending in reversed(keys):
-                rows.sort(key=key, reverse=descending)
+            for key, item in reversed(keys):
+                rows[:] = _sorted_by(rows, key, item)
 
         return sort
 
-    def _order_key(self, sobject: str, item: OrderItem) -> tuple[Key, bool]:
+    def _order_key(self, sobject: str, item: OrderItem) -> tuple[Key, OrderItem]:
         resolved = self._schema.resolve(sobject, item.field)
         if not resolved.field.filterable:
             raise soql_errors.not_sortable(resolved.field.name)
-        value_of = sort_key(resolved, self._schema.getter(resolved))
-        # nulls sort first unless NULLS LAST, whatever the direction (SOQL ORDER BY)
-        null_rank = 1 if item.descending != item.nulls_last else 0
-        value_rank = 1 - null_rank
-
-        def key(row: Row) -> tuple[int, Any]:
-            value = value_of(row)
-            return (null_rank, 0) if value is None else (value_rank, value)
-
-        return key, item.descending
+        return sort_key(resolved, self._schema.getter(resolved)), item
 
     # -- running -----------------------------------------------------------------------------
 
     def _matching(
-        self, sobject: str, where: Condition | None, order_by: tuple[OrderItem, ...]
+        self,
+        sobject: str,
+        where: Condition | None,
+        order_by: tuple[OrderItem, ...],
+        *,
+        sort: bool = True,
     ) -> list[Row]:
         predicate = self._predicate(sobject, where)
-        sort = self._sorter(sobject, order_by)
+        sorter = self._sorter(sobject, order_by)
         rows = [row for row in self._schema.source.rows(sobject, self._deleted) if predicate(row)]
-        sort(rows)
+        if sort:
+            sorter(rows)
         return rows
 
     def _type_of(self, written: str, rows: list[Row]) -> str:
@@ -209,51 +212,83 @@ class _Run:
                 return found[0]
         return written
 
-    def _render(
-        self, entries: dict[str, _Entry], sobject: str, label: str, row: Row
-    ) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "attributes": {"type": label, "url": f"{self._url_prefix}{sobject}/{row.get('Id')}"}
-        }
-        for key, entry in entries.items():
-            if isinstance(entry, _Leaf):
-                record[key] = _wire(self._leaf_value(entry, sobject, row))
-            elif isinstance(entry, _Parent):
-                record[key] = self._render_parent(entry, row)
-            else:
-                record[key] = self._render_children(entry, row)
-        return record
+    def _renderer(self, entries: dict[str, _Entry]) -> _Render:
+        """Compile how a node's records are built; plain fields take a fast path."""
+        prefix = self._url_prefix
+        plain = [key for key, entry in entries.items() if _is_plain(entry)]
+        if len(plain) == len(entries):
 
-    def _leaf_value(self, leaf: _Leaf, sobject: str, row: Row) -> Any:
-        if leaf.is_type:
-            return sobject
-        if not leaf.per_type:
-            return row.get(leaf.key)
-        name = self._schema.visible_name(sobject, leaf.key.lower())
-        return None if name is None else row.get(name)
+            def render_plain(sobject: str, label: str, row: Row) -> dict[str, Any]:
+                record: dict[str, Any] = {
+                    "attributes": {"type": label, "url": f"{prefix}{sobject}/{row.get('Id')}"}
+                }
+                for key in plain:
+                    value = row.get(key)
+                    record[key] = value if type(value) in _JSON_SCALARS else _wire(value)
+                return record
 
-    def _render_parent(self, parent: _Parent, row: Row) -> dict[str, Any] | None:
-        found = self._schema.follow(row, (parent.hop,))
-        if found is None:
-            return None
-        sobject, parent_row = found
-        # Salesforce labels polymorphic parents (Who, What, Owner) with the "Name" entity
-        label = POLYMORPHIC_ENTITY if parent.hop.polymorphic else sobject
-        return self._render(parent.entries, sobject, label, parent_row)
+            return render_plain
+        values = [(key, self._value_reader(entry)) for key, entry in entries.items()]
 
-    def _render_children(self, children: _Children, row: Row) -> dict[str, Any] | None:
-        if children.groups is None:
-            children.groups = self._group_children(children)
-        parent_id = row.get("Id")
-        group = children.groups.get(soql_ids.stored_id_key(parent_id) if parent_id else "", [])
-        group = _page(group, None, children.limit)
-        if not group:
-            return None
-        records = [
-            self._render(children.entries, children.sobject, children.sobject, child)
-            for child in group
-        ]
-        return {"totalSize": len(records), "done": True, "records": records}
+        def render(sobject: str, label: str, row: Row) -> dict[str, Any]:
+            record: dict[str, Any] = {
+                "attributes": {"type": label, "url": f"{prefix}{sobject}/{row.get('Id')}"}
+            }
+            for key, value_of in values:
+                record[key] = value_of(sobject, row)
+            return record
+
+        return render
+
+    def _value_reader(self, entry: _Entry) -> Callable[[str, Row], Any]:
+        if isinstance(entry, _Parent):
+            return self._parent_reader(entry)
+        if isinstance(entry, _Children):
+            return self._children_reader(entry)
+        key = entry.key
+        if entry.is_type:
+            return lambda sobject, row: sobject
+        if not entry.per_type:
+            return lambda sobject, row: _wire(row.get(key))
+        lower = key.lower()
+
+        def per_type(sobject: str, row: Row) -> Any:
+            name = self._schema.visible_name(sobject, lower)
+            return None if name is None else _wire(row.get(name))
+
+        return per_type
+
+    def _parent_reader(self, parent: _Parent) -> Callable[[str, Row], Any]:
+        render = self._renderer(parent.entries)
+        hops = (parent.hop,)
+        polymorphic = parent.hop.polymorphic
+
+        def read(sobject: str, row: Row) -> dict[str, Any] | None:
+            found = self._schema.follow(row, hops)
+            if found is None:
+                return None
+            parent_type, parent_row = found
+            # Salesforce labels polymorphic parents (Who, What, Owner) with the "Name" entity
+            label = POLYMORPHIC_ENTITY if polymorphic else parent_type
+            return render(parent_type, label, parent_row)
+
+        return read
+
+    def _children_reader(self, children: _Children) -> Callable[[str, Row], Any]:
+        render = self._renderer(children.entries)
+        child_type = children.sobject
+
+        def read(sobject: str, row: Row) -> dict[str, Any] | None:
+            if children.groups is None:
+                children.groups = self._group_children(children)
+            parent_id = row.get("Id")
+            group = children.groups.get(soql_ids.stored_id_key(parent_id) if parent_id else "", [])
+            records = [render(child_type, child_type, child) for child in group[: children.limit]]
+            if not records:
+                return None
+            return {"totalSize": len(records), "done": True, "records": records}
+
+        return read
 
     def _group_children(self, children: _Children) -> dict[str, list[Row]]:
         rows = [
@@ -266,6 +301,17 @@ class _Run:
         for row in rows:
             groups.setdefault(soql_ids.stored_id_key(row[children.foreign_key]), []).append(row)
         return groups
+
+
+def _sorted_by(rows: list[Row], key: Key, item: OrderItem) -> list[Row]:
+    """One stable pass; nulls go first unless NULLS LAST, whatever the direction (SOQL)."""
+    nulls = [row for row in rows if key(row) is None]
+    if not nulls:
+        return sorted(rows, key=key, reverse=item.descending)
+    present = sorted(
+        (row for row in rows if key(row) is not None), key=key, reverse=item.descending
+    )
+    return present + nulls if item.nulls_last else nulls + present
 
 
 def _page(rows: list[Any], offset: int | None, limit: int | None) -> list[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +37,6 @@ _TEXT_TYPES = frozenset(
 )
 _NUMBER_TYPES = {"int": "integer", "double": "double", "currency": "currency", "percent": "percent"}
 _SOAP_TYPES = {"boolean": "boolean", "date": "date", "datetime": "dateTime"}
-_ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def field_kind(resolved: ResolvedField) -> str:
@@ -202,8 +200,13 @@ def _point_test(op: str, key: Key, operand: Any) -> Predicate:
         return lambda row: key(row) == operand
     if op == "!=":
         return lambda row: key(row) != operand
-    compare = _ORDERING[op]
-    return lambda row: (value := key(row)) is not None and compare(value, operand)
+    ordered: dict[str, Predicate] = {
+        "<": lambda row: (value := key(row)) is not None and value < operand,
+        "<=": lambda row: (value := key(row)) is not None and value <= operand,
+        ">": lambda row: (value := key(row)) is not None and value > operand,
+        ">=": lambda row: (value := key(row)) is not None and value >= operand,
+    }
+    return ordered[op]
 
 
 def _range_test(op: str, key: Key, bounds: _Range) -> Predicate:
