@@ -1,0 +1,417 @@
+"""Sending sales emails, recording replies and logging calls, each queued for Salesforce.
+
+An activity and its outbox rows commit in one transaction, one outbox row per recipient, so
+that every recipient's Task has its own state, retries and Diagnostics entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from salesync.domain.settings import LoggingMode, SyncSettings
+from salesync.errors import InvalidInput, NotFound, PermissionDenied, SalesyncError
+from salesync.mail import message as mail_message
+from salesync.mail.errors import MailError
+from salesync.mail.message import OutgoingEmail
+from salesync.mail.smtp import Mailer
+from salesync.runtime import Runtime
+from salesync.services import sync_settings
+from salesync.services.accounts import validate_email
+from salesync.store import activities as store
+from salesync.store import connections, diagnostics, outbox
+from salesync.store.db import unit_of_work
+from salesync.store.tables import (
+    Call,
+    CallChoice,
+    ConnectionStatus,
+    EmailRecipient,
+    OutboxItem,
+    OutboxStatus,
+    RecipientKind,
+    Role,
+    SentEmail,
+    User,
+)
+
+#: Outbox kinds handled by the activity logging handler.
+LOG_EMAIL, LOG_REPLY, LOG_CALL = "log_email", "log_reply", "log_call"
+#: CALL-4: at most 15 call outcomes and 15 call reasons.
+MAX_CALL_CHOICES = 15
+#: Refuse absurd bodies outright (the Task keeps 32,000 characters; the email is sent whole).
+MAX_BODY_CHARACTERS = 1_000_000
+#: Recipients of one email (To + Cc), well above a real sales email.
+MAX_RECIPIENTS = 100
+
+
+class SendFailed(SalesyncError):
+    """The mail server did not take the email; it was not sent and is kept as failed."""
+
+
+@dataclass(frozen=True)
+class RecipientRef:
+    """A recipient by salesync person id or by plain address."""
+
+    person_id: int | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    to: Sequence[RecipientRef]
+    subject: str
+    body_text: str
+    cc: Sequence[RecipientRef] = ()
+    #: A sent email this one answers (its salesync id).
+    reply_to_email_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InboundReply:
+    """A prospect's reply to an email salesync sent, as an inbox integration reports it."""
+
+    from_address: str
+    subject: str
+    body_text: str
+    in_reply_to: str
+    message_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class CallDraft:
+    person_id: int
+    occurred_at: datetime
+    duration_seconds: int = 0
+    outcome: str | None = None
+    reason: str | None = None
+    notes: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+def _resolve(
+    session: Session, user: User, refs: Sequence[RecipientRef], field_name: str
+) -> list[tuple[str, int | None]]:
+    """Addresses with their person ids; unknown people or bad addresses refuse the request."""
+    addresses = [ref.email for ref in refs if ref.person_id is None and ref.email]
+    known = store.people_by_email(session, user.team_id, [a for a in addresses if a])
+    resolved: list[tuple[str, int | None]] = []
+    for index, ref in enumerate(refs):
+        where = f"{field_name}[{index}]"
+        if ref.person_id is not None:
+            person = store.person_in_team(session, user.team_id, ref.person_id)
+            if person is None:
+                raise InvalidInput(f"person {ref.person_id} does not exist", field=where)
+            if not person.email:
+                raise InvalidInput(
+                    f"{person.first_name} {person.last_name} has no email address", field=where
+                )
+            resolved.append((person.email, person.id))
+        elif ref.email:
+            address = validate_email(ref.email, field=where)
+            person = known.get(address.lower())
+            resolved.append((address, person.id if person else None))
+        else:
+            raise InvalidInput("give a person id or an email address", field=where)
+    return resolved
+
+
+def _logging_wanted(settings: SyncSettings, kind: str) -> bool:
+    if settings.logging_mode is not LoggingMode.API:
+        return False
+    return {
+        LOG_EMAIL: settings.log_emails,
+        LOG_REPLY: settings.log_emails and settings.log_replies,
+        LOG_CALL: settings.log_calls,
+    }[kind]
+
+
+def _connected(session: Session, user: User) -> bool:
+    row = connections.for_user(session, user.id)
+    return row is not None and row.status is ConnectionStatus.CONNECTED
+
+
+def _enqueue(
+    session: Session,
+    user: User,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    payload: dict[str, object],
+    now: datetime,
+) -> OutboxItem:
+    """Queue one Task creation; held (paused, visible) while the rep is not connected."""
+    connected = _connected(session, user)
+    item = outbox.enqueue(
+        session,
+        team_id=user.team_id,
+        user_id=user.id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=payload,
+        now=now,
+        paused=not connected,
+    )
+    if not connected:
+        diagnostics.record(
+            session,
+            team_id=user.team_id,
+            user_id=user.id,
+            item_type=subject_type,
+            item_id=subject_id,
+            outbox_id=item.id,
+            code="NOT_CONNECTED",
+            category="authentication",
+            message="Not logged yet: connect your Salesforce account; it will be logged then.",
+            now=now,
+        )
+    return item
+
+
+def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> int:
+    """Send ``draft`` through SMTP and queue its logging; returns the sent email's id.
+
+    Raises InvalidInput (nothing stored, nothing sent) or SendFailed (kept as failed).
+    """
+    if not draft.to:
+        raise InvalidInput("an email needs at least one recipient", field="to")
+    if len(draft.to) + len(draft.cc) > MAX_RECIPIENTS:
+        raise InvalidInput(f"at most {MAX_RECIPIENTS} recipients", field="to")
+    if len(draft.body_text) > MAX_BODY_CHARACTERS:
+        raise InvalidInput(
+            f"the body is longer than {MAX_BODY_CHARACTERS} characters", field="body_text"
+        )
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        sender = session.get(User, user.id)
+        assert sender is not None
+        to = _resolve(session, sender, draft.to, "to")
+        cc = _resolve(session, sender, draft.cc, "cc")
+        effective = sync_settings.effective_for(session, sender).settings
+        in_reply_to = _thread_parent(session, sender, draft.reply_to_email_id)
+        outgoing = OutgoingEmail(
+            from_address=sender.email,
+            from_name=sender.name,
+            to=[address for address, _ in to],
+            cc=[address for address, _ in cc],
+            subject=draft.subject,
+            body_text=draft.body_text,
+            in_reply_to=in_reply_to,
+            references=(in_reply_to,) if in_reply_to else (),
+            # BCC-1: the Email-to-Salesforce address goes on the envelope only.
+            envelope_bcc=_bcc(effective),
+            message_id=mail_message.new_message_id(sender.email.rsplit("@", 1)[1]),
+        )
+        mail_message.validate_email(outgoing)  # header injection and addresses: 422, no row
+        email = SentEmail(
+            team_id=sender.team_id,
+            sender_id=sender.id,
+            from_address=sender.email,
+            subject=draft.subject,
+            body_text=draft.body_text,
+            message_id=outgoing.message_id,
+            in_reply_to=in_reply_to,
+            is_reply=False,
+            status="sending",
+            sent_at=now,
+            created_at=now,
+        )
+        email.recipients = [
+            EmailRecipient(address=a, person_id=p, kind=RecipientKind.TO) for a, p in to
+        ] + [EmailRecipient(address=a, person_id=p, kind=RecipientKind.CC) for a, p in cc]
+        session.add(email)
+        session.flush()
+        email_id = email.id
+    # The row exists before SMTP is tried, so a crash in between leaves a visible "sending".
+    try:
+        mailer.send(outgoing)
+    except MailError as exc:
+        with unit_of_work(runtime.sessions) as session:
+            session.execute(
+                update(SentEmail)
+                .where(SentEmail.id == email_id)
+                .values(status="failed", error=exc.message)
+            )
+        raise SendFailed(f"The email was not sent: {exc.message}") from exc
+    with unit_of_work(runtime.sessions) as session:
+        email_row = session.get(SentEmail, email_id)
+        sender = session.get(User, user.id)
+        assert email_row is not None and sender is not None
+        email_row.status = "sent"
+        email_row.sent_at = runtime.clock.now()
+        if _logging_wanted(sync_settings.effective_for(session, sender).settings, LOG_EMAIL):
+            for recipient in email_row.recipients:
+                _enqueue(
+                    session,
+                    sender,
+                    LOG_EMAIL,
+                    "email",
+                    email_id,
+                    {"recipient_id": recipient.id},
+                    now,
+                )
+    return email_id
+
+
+def _thread_parent(session: Session, user: User, email_id: int | None) -> str | None:
+    if email_id is None:
+        return None
+    parent = session.get(SentEmail, email_id)
+    if parent is None or parent.team_id != user.team_id:
+        raise InvalidInput(f"email {email_id} does not exist", field="reply_to_email_id")
+    return parent.message_id
+
+
+def _bcc(settings: SyncSettings) -> tuple[str, ...]:
+    if settings.logging_mode is LoggingMode.BCC and settings.bcc_address:
+        return (settings.bcc_address,)
+    return ()
+
+
+def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
+    """Record a prospect's reply to one of the rep's emails and queue its logging (REPLY-1..5)."""
+    address = validate_email(reply.from_address, field="from_address")
+    if "\n" in reply.subject or "\r" in reply.subject:
+        raise InvalidInput("the subject has a line break", field="subject")
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        rep = session.get(User, user.id)
+        assert rep is not None
+        parent = store.email_by_message_id(session, rep.team_id, reply.in_reply_to)
+        if parent is None or parent.sender_id != rep.id:
+            # REPLY-5: a reply is recognised by the Message-ID of an email the rep sent.
+            raise InvalidInput("no email of yours has this Message-ID", field="in_reply_to")
+        if store.email_by_message_id(session, rep.team_id, reply.message_id) is not None:
+            raise InvalidInput("this reply was recorded already", field="message_id")
+        person = store.people_by_email(session, rep.team_id, [address]).get(address.lower())
+        row = SentEmail(
+            team_id=rep.team_id,
+            sender_id=rep.id,
+            from_address=address,
+            subject=reply.subject,
+            body_text=reply.body_text,
+            message_id=reply.message_id,
+            in_reply_to=reply.in_reply_to,
+            is_reply=True,
+            status="received",
+            sent_at=reply.received_at,
+            created_at=now,
+        )
+        # For a reply, the recipient row names who replied: the person the Task is about.
+        row.recipients = [
+            EmailRecipient(
+                address=address, person_id=person.id if person else None, kind=RecipientKind.TO
+            )
+        ]
+        session.add(row)
+        session.flush()
+        if _logging_wanted(sync_settings.effective_for(session, rep).settings, LOG_REPLY):
+            _enqueue(
+                session,
+                rep,
+                LOG_REPLY,
+                "email",
+                row.id,
+                {"recipient_id": row.recipients[0].id},
+                now,
+            )
+        return row.id
+
+
+def log_call(runtime: Runtime, user: User, draft: CallDraft) -> int:
+    """Record a call and queue its logging (CALL-1..5; matching by Salesforce id only)."""
+    if draft.duration_seconds < 0 or draft.duration_seconds > 86_400:
+        raise InvalidInput("the duration is between 0 and 86,400 seconds", field="duration_seconds")
+    if draft.occurred_at.tzinfo is None:
+        raise InvalidInput("the call time needs a time zone", field="occurred_at")
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        rep = session.get(User, user.id)
+        assert rep is not None
+        if store.person_in_team(session, rep.team_id, draft.person_id) is None:
+            raise InvalidInput(f"person {draft.person_id} does not exist", field="person_id")
+        for kind, value in (("outcome", draft.outcome), ("reason", draft.reason)):
+            choices = store.call_choices(session, rep.team_id, kind)
+            if value is not None and value not in choices:
+                allowed = ", ".join(choices) or "none defined"
+                raise InvalidInput(
+                    f"{value!r} is not one of your team's call {kind}s: {allowed}", field=kind
+                )
+        call = Call(
+            team_id=rep.team_id,
+            user_id=rep.id,
+            person_id=draft.person_id,
+            occurred_at=draft.occurred_at,
+            duration_seconds=draft.duration_seconds,
+            outcome=draft.outcome,
+            reason=draft.reason,
+            notes=draft.notes,
+            created_at=now,
+        )
+        session.add(call)
+        session.flush()
+        if _logging_wanted(sync_settings.effective_for(session, rep).settings, LOG_CALL):
+            _enqueue(session, rep, LOG_CALL, "call", call.id, dict(draft.attributes), now)
+        return call.id
+
+
+def set_call_choices(runtime: Runtime, admin: User, kind: str, labels: Sequence[str]) -> list[str]:
+    """Admin: replace the team's call outcomes or reasons (at most 15 each, CALL-4)."""
+    if admin.role is not Role.ADMIN:
+        raise PermissionDenied("only an admin can change call outcomes and reasons")
+    if kind not in ("outcome", "reason"):
+        raise InvalidInput("kind is outcome or reason", field="kind")
+    cleaned = [label.strip() for label in labels if label.strip()]
+    if len(cleaned) > MAX_CALL_CHOICES:
+        raise InvalidInput(f"at most {MAX_CALL_CHOICES} call {kind}s", field="labels")
+    if len({c.lower() for c in cleaned}) != len(cleaned):
+        raise InvalidInput("labels must be different", field="labels")
+    if any(len(c) > 50 for c in cleaned):
+        # spec 1.10: the Task fields for outcome and reason are Text(50).
+        raise InvalidInput("a label has at most 50 characters", field="labels")
+    with unit_of_work(runtime.sessions) as session:
+        for row in session.scalars(
+            select(CallChoice).where(CallChoice.team_id == admin.team_id, CallChoice.kind == kind)
+        ):
+            session.delete(row)
+        session.flush()
+        for position, label in enumerate(cleaned):
+            session.add(
+                CallChoice(team_id=admin.team_id, kind=kind, label=label, position=position)
+            )
+    return cleaned
+
+
+def requeue_for_person(session: Session, person_id: int, *, now: datetime) -> int:
+    """A person got a Salesforce id: retry their activities that could not be matched."""
+    recipient_ids = session.scalars(
+        select(EmailRecipient.id).where(EmailRecipient.person_id == person_id)
+    ).all()
+    call_ids = session.scalars(select(Call.id).where(Call.person_id == person_id)).all()
+    waiting = session.scalars(
+        select(OutboxItem).where(
+            OutboxItem.status == OutboxStatus.FAILED,
+            OutboxItem.kind.in_([LOG_EMAIL, LOG_REPLY, LOG_CALL]),
+        )
+    ).all()
+    ids = [
+        item.id
+        for item in waiting
+        if (item.kind == LOG_CALL and item.subject_id in call_ids)
+        or (item.kind != LOG_CALL and item.payload.get("recipient_id") in recipient_ids)
+    ]
+    return outbox.retry_failed(session, ids, now=now) if ids else 0
+
+
+def get_email(session: Session, user: User, email_id: int) -> SentEmail:
+    email = session.get(SentEmail, email_id)
+    if email is None or email.team_id != user.team_id:
+        raise NotFound(f"email {email_id} does not exist")
+    if user.role is not Role.ADMIN and email.sender_id != user.id:
+        raise NotFound(f"email {email_id} does not exist")
+    return email

@@ -1,0 +1,99 @@
+"""Queries for sent emails, replies, calls and the people they concern."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from salesync.store.tables import (
+    Call,
+    CallChoice,
+    EmailRecipient,
+    Person,
+    SalesforceLink,
+    SentEmail,
+)
+
+
+def person_in_team(session: Session, team_id: int, person_id: int) -> Person | None:
+    person = session.get(Person, person_id)
+    return person if person is not None and person.team_id == team_id else None
+
+
+def people_by_email(session: Session, team_id: int, addresses: Sequence[str]) -> dict[str, Person]:
+    """Team people by lower-cased address (the oldest wins when two share one)."""
+    if not addresses:
+        return {}
+    rows = session.scalars(
+        select(Person)
+        .where(
+            Person.team_id == team_id, func.lower(Person.email).in_([a.lower() for a in addresses])
+        )
+        .order_by(Person.id.desc())
+    )
+    return {row.email.lower(): row for row in rows if row.email}
+
+
+def email_by_message_id(session: Session, team_id: int, message_id: str) -> SentEmail | None:
+    return session.scalars(
+        select(SentEmail).where(SentEmail.team_id == team_id, SentEmail.message_id == message_id)
+    ).first()
+
+
+def emails_with_recipients(session: Session, email_ids: Sequence[int]) -> dict[int, SentEmail]:
+    rows = session.scalars(
+        select(SentEmail)
+        .where(SentEmail.id.in_(list(email_ids)))
+        .options(selectinload(SentEmail.recipients))
+    )
+    return {row.id: row for row in rows}
+
+
+def recipients_by_id(session: Session, recipient_ids: Sequence[int]) -> dict[int, EmailRecipient]:
+    rows = session.scalars(select(EmailRecipient).where(EmailRecipient.id.in_(list(recipient_ids))))
+    return {row.id: row for row in rows}
+
+
+def calls_by_id(session: Session, call_ids: Sequence[int]) -> dict[int, Call]:
+    return {row.id: row for row in session.scalars(select(Call).where(Call.id.in_(list(call_ids))))}
+
+
+def people_by_id(session: Session, person_ids: Sequence[int]) -> dict[int, Person]:
+    ids = [i for i in person_ids if i is not None]
+    if not ids:
+        return {}
+    return {row.id: row for row in session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def call_choices(session: Session, team_id: int, kind: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(CallChoice.label)
+            .where(CallChoice.team_id == team_id, CallChoice.kind == kind)
+            .order_by(CallChoice.position, CallChoice.id)
+        )
+    )
+
+
+def links_for(session: Session, local_type: str, local_id: int) -> list[SalesforceLink]:
+    return list(
+        session.scalars(
+            select(SalesforceLink)
+            .where(SalesforceLink.local_type == local_type, SalesforceLink.local_id == local_id)
+            .order_by(SalesforceLink.id)
+        )
+    )
+
+
+def existing_link(
+    session: Session, local_type: str, local_id: int, target_key: str
+) -> SalesforceLink | None:
+    return session.scalars(
+        select(SalesforceLink).where(
+            SalesforceLink.local_type == local_type,
+            SalesforceLink.local_id == local_id,
+            SalesforceLink.target_key == target_key,
+        )
+    ).first()
