@@ -34,8 +34,26 @@ def execute(
 ) -> QueryResult:
     """Evaluate ``query`` for the caller ``source`` represents.
 
-    ``now`` anchors TODAY and the other relative date literals (days in UTC); ``version`` goes
-    into record urls; ``include_deleted`` is passed to ``source.rows`` (queryAll).
+    Parameters
+    ----------
+    query:
+        A statement from ``parse``; it can be executed any number of times.
+    source:
+        The org as the calling user sees it (hidden fields are absent from ``fields``).
+    now:
+        Anchors TODAY and the other relative date literals; days are taken in UTC.
+    version:
+        The API version of the request, e.g. ``"59.0"``, used in record urls.
+    include_deleted:
+        Passed to ``source.rows``: True for queryAll.
+
+    Returns
+    -------
+    QueryResult
+        Every matching record in wire form; paging is the caller's job.
+
+    Raises ``SoqlError``: INVALID_TYPE for an unknown object, INVALID_FIELD for an unknown,
+    hidden or unfilterable field or a literal of the wrong type.
     """
     schema = Schema(source)
     schema.require(query.sobject)

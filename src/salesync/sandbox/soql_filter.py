@@ -103,7 +103,7 @@ class FilterCompiler:
     def _comparison(self, comparison: Comparison) -> Predicate:
         resolved, kind, key = self._field(comparison.field)
         op = comparison.operator
-        if isinstance(comparison.value, NullLiteral):
+        if _is_null(kind, comparison.value):
             return _null_test(op, key)
         operand = self._operand(resolved, kind, comparison.value)
         if operand is None:  # a string that is no id can equal no record
@@ -114,11 +114,11 @@ class FilterCompiler:
 
     def _in_list(self, in_list: InList) -> Predicate:
         resolved, kind, key = self._field(in_list.field)
-        accepts_null = any(isinstance(value, NullLiteral) for value in in_list.values)
+        accepts_null = any(_is_null(kind, value) for value in in_list.values)
         operands = [
             self._operand(resolved, kind, value)
             for value in in_list.values
-            if not isinstance(value, NullLiteral)
+            if not _is_null(kind, value)
         ]
         points = {operand for operand in operands if not isinstance(operand, _Range)}
         ranges = [operand for operand in operands if isinstance(operand, _Range)]
@@ -154,8 +154,8 @@ class FilterCompiler:
         if isinstance(value, RelativeDate) and kind in ("date", "datetime"):
             return self._range(kind, value)
         # SOQL: a date value filters date fields only, a dateTime value dateTime fields only
-        if kind == "boolean" and isinstance(value, BooleanLiteral):
-            return value.value
+        if kind == "boolean" and isinstance(value, BooleanLiteral | NullLiteral):
+            return isinstance(value, BooleanLiteral) and value.value
         if kind == "number" and isinstance(value, NumberLiteral):
             return value.value
         if kind == "date" and isinstance(value, DateLiteral):
@@ -183,7 +183,15 @@ def _keyed(kind: str, getter: Key) -> Key:
         return lambda row: ((value := getter(row)) and value.casefold()) or None
     if kind == "id":
         return lambda row: ((value := getter(row)) and soql_ids.stored_id_key(value)) or None
+    if kind == "boolean":
+        # SOQL "Use null in WHERE": a boolean is never null, null means false
+        return lambda row: getter(row) is True
     return getter
+
+
+def _is_null(kind: str, value: Value) -> bool:
+    """A null literal compared as null; with booleans null stands for false instead."""
+    return isinstance(value, NullLiteral) and kind != "boolean"
 
 
 def _null_test(op: str, key: Key) -> Predicate:

@@ -45,7 +45,20 @@ _RESERVED = frozenset(
 
 
 def parse(text: str) -> Query:
-    """Parse one SOQL statement; raise ``SoqlError`` (MALFORMED_QUERY) on any syntax error."""
+    """Parse one SOQL statement.
+
+    Parameters
+    ----------
+    text:
+        The statement as the ``q`` parameter of ``/query`` carries it.
+
+    Returns
+    -------
+    Query
+        The syntax tree; field and object names are checked later, by ``execute``.
+
+    Raises ``SoqlError`` with MALFORMED_QUERY on any syntax or size error.
+    """
     if len(text) > MAX_STATEMENT_LENGTH:
         raise soql_errors.malformed(
             f"SOQL statement is {len(text)} characters long; the limit is {MAX_STATEMENT_LENGTH}"

@@ -248,6 +248,10 @@ ALL_LIVE = {"Call Ann", "Email: Quote", "100% done_ok", None, "call bob"}
         ("IsClosed = true", {"Call Ann", "call bob"}),
         ("IsClosed = FALSE", {"Email: Quote", "100% done_ok", None}),
         ("IsClosed != true", {"Email: Quote", "100% done_ok", None}),
+        # SOQL "Use null in WHERE": on a boolean, null means false
+        ("IsClosed = null", {"Email: Quote", "100% done_ok", None}),
+        ("IsClosed != null", {"Call Ann", "call bob"}),
+        ("IsClosed IN (null)", {"Email: Quote", "100% done_ok", None}),
         ("CallDurationInSeconds > 0", {"Call Ann", "100% done_ok"}),
         ("CallDurationInSeconds >= 60", {"Call Ann", "100% done_ok"}),
         ("CallDurationInSeconds < 60", {None}),
@@ -349,6 +353,12 @@ def test_relative_dates_use_the_given_now_in_utc() -> None:
         version=VERSION,
     )
     assert [record["Subject"] for record in next_day.records] == ["100% done_ok"]
+
+
+def test_a_missing_boolean_reads_as_false() -> None:
+    rows = {"Task": [task(T1, "unset", IsClosed=None), task(T2, "set", IsClosed=True)]}
+    result = run("SELECT Subject, IsClosed FROM Task WHERE IsClosed = false", FakeOrg(rows))
+    assert [record["Subject"] for record in result.records] == ["unset"]
 
 
 def test_weeks_start_on_sunday() -> None:
