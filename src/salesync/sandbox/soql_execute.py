@@ -82,7 +82,6 @@ class _Parent:
 
     key: str
     hop: Hop
-    per_type: bool
     entries: dict[str, _Entry] = field(default_factory=dict)
 
 
@@ -160,7 +159,7 @@ class _Run:
             per_type = per_type or hop.polymorphic
             node = entries.get(hop.relationship)
             if not isinstance(node, _Parent):
-                node = _Parent(hop.relationship, hop, per_type)
+                node = _Parent(hop.relationship, hop)
                 entries[hop.relationship] = node
             entries = node.entries
         entries[resolved.field.name] = _Leaf(resolved.field.name, per_type, resolved.is_type)
