@@ -181,14 +181,23 @@ class SalesforceClient:
         Nothing is sent until the first record is asked for. ``batch_size`` (200-2000) is a
         hint Salesforce may ignore (API-FACTS §2.7).
         """
-        return self._pages("query", soql, batch_size)
+        return self._pages("query", soql, _batch_header(batch_size))
 
     def query_all(self, soql: str, *, batch_size: int | None = None) -> Iterator[Record]:
         """Like :meth:`query`, including deleted and archived rows (queryAll)."""
-        return self._pages("queryAll", soql, batch_size)
+        return self._pages("queryAll", soql, _batch_header(batch_size))
 
-    def _pages(self, resource: str, soql: str, batch_size: int | None) -> Iterator[Record]:
-        headers = _batch_header(batch_size)
+    def query_more_all(self, next_records_url: str) -> list[Record]:
+        """Every record after a first page that came from elsewhere (e.g. a composite step)."""
+        records: list[Record] = []
+        next_url: str | None = next_records_url
+        while next_url:
+            page = _object(self._send("GET", next_url))
+            records.extend(page.get("records") or [])
+            next_url = None if page.get("done", True) else page.get("nextRecordsUrl")
+        return records
+
+    def _pages(self, resource: str, soql: str, headers: dict[str, str] | None) -> Iterator[Record]:
         page = _object(self._send("GET", f"{resource}/", params={"q": soql}, headers=headers))
         while True:
             yield from page.get("records") or []

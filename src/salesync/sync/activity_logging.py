@@ -1,0 +1,642 @@
+"""Logs queued emails, replies and calls to Salesforce as Tasks, a whole batch at a time.
+
+Per rep and batch: one composite call looks up every recipient (Leads/Contacts by email and
+id), one query finds contact roles when opportunities are logged, and one composite call
+creates every Task through sObject Collections — so 1,000 emails cost 2 or 3 API calls
+(DESIGN §5). Creates are upserts on the External ID field when the org has it, so a retry
+after a lost answer never makes a second Task; without it, a retry first searches for the
+Task it may have created (DESIGN §3 "Exactly-once").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from salesync.domain import budget, error_catalog, ids
+from salesync.domain.activity_task import (
+    LoggedActivity,
+    RepContext,
+    TaskConfig,
+    TaskDraft,
+    build_activity_task,
+)
+from salesync.domain.categories import ErrorCategory
+from salesync.domain.matching import (
+    CreateLead,
+    LogTarget,
+    Matched,
+    MatchResult,
+    Unmatched,
+    emails_to_look_up,
+    lead_ids_to_look_up,
+    match_activity,
+)
+from salesync.domain.org_capabilities import (
+    OrgCapabilities,
+    PicklistInfo,
+    TaskFieldInfo,
+    TaskStatusValue,
+)
+from salesync.domain.settings import LoggingMode, SyncSettings
+from salesync.runtime import Runtime
+from salesync.salesforce.client import SalesforceClient
+from salesync.salesforce.composite import CompositeSubrequest
+from salesync.salesforce.discovery import OrgProfile, discover_org
+from salesync.salesforce.errors import RefreshTokenRevoked, SalesforceError
+from salesync.salesforce.results import CollectionItemResult
+from salesync.services import connections as connection_service
+from salesync.services import sync_settings
+from salesync.services.activities import LOG_CALL, LOG_EMAIL, LOG_REPLY
+from salesync.store import activities as activity_store
+from salesync.store import connections as connection_store
+from salesync.store import diagnostics, outbox
+from salesync.store.db import unit_of_work
+from salesync.store.tables import (
+    ConnectionStatus,
+    OutboxItem,
+    OutboxStatus,
+    SalesforceConnection,
+    SalesforceLink,
+    User,
+)
+from salesync.sync import activity_lookup
+from salesync.sync.activity_work import WorkItem, load_work
+from salesync.sync.clients import open_client
+from salesync.sync.failures import settle_failure
+
+log = logging.getLogger(__name__)
+
+#: sObject Collections per composite call (API-FACTS §2.5: at most 5) x 200 records each.
+COLLECTIONS_PER_COMPOSITE = 5
+COLLECTION_SIZE = 200
+#: What logging one batch costs at most: lookups, contact roles, creates.
+CALLS_PER_BATCH = 3
+
+
+@dataclass
+class _RepBatch:
+    """Everything needed to log one rep's items, read in one transaction."""
+
+    user: User
+    connection: SalesforceConnection
+    settings: SyncSettings
+    config: TaskConfig
+    api_budget_share: int
+    work: list[WorkItem]
+    skipped_gone: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Planned:
+    """One Task to create for one work item and target."""
+
+    work: WorkItem
+    target: LogTarget
+    draft: TaskDraft
+
+
+class ActivityLoggingHandler:
+    """The outbox handler for ``log_email``, ``log_reply`` and ``log_call`` items."""
+
+    kinds = (LOG_EMAIL, LOG_REPLY, LOG_CALL)
+    max_batch = 1000
+
+    def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
+        self.runtime = runtime
+        self._http = http
+
+    def process(self, items: Sequence[OutboxItem]) -> None:
+        by_user: dict[int | None, list[OutboxItem]] = defaultdict(list)
+        for item in items:
+            by_user[item.user_id].append(item)
+        for user_id, group in by_user.items():
+            self._process_rep(user_id, group)
+
+    # --- one rep -------------------------------------------------------------------------
+
+    def _process_rep(self, user_id: int | None, items: list[OutboxItem]) -> None:
+        batch = self._load(user_id, items)
+        if batch is None:
+            return
+        if not batch.work:
+            return
+        usage_refusal = self._budget_refusal(batch)
+        if usage_refusal is not None:
+            self._settle_all(batch.work, "API_BUDGET", ErrorCategory.INTERMITTENT, usage_refusal)
+            return
+        try:
+            with open_client(self.runtime, batch.connection, http=self._http) as client:
+                self._log(batch, client)
+        except RefreshTokenRevoked as exc:
+            connection_service.mark_broken(self.runtime, batch.connection.id, exc.message)
+        except SalesforceError as exc:
+            self._settle_all(
+                batch.work, exc.error_code, exc.category, exc.message, outcome_unknown=True
+            )
+
+    def _load(self, user_id: int | None, items: list[OutboxItem]) -> _RepBatch | None:
+        now = self.runtime.clock.now()
+        with unit_of_work(self.runtime.sessions) as session:
+            claimed = [session.merge(item) for item in items]
+            user = session.get(User, user_id) if user_id is not None else None
+            if user is None:
+                for item in claimed:
+                    outbox.mark_failed(
+                        item,
+                        now=now,
+                        code="USER_GONE",
+                        message="the user of this activity no longer exists",
+                    )
+                return None
+            connection = connection_store.for_user(session, user.id)
+            if connection is None or connection.status is not ConnectionStatus.CONNECTED:
+                self._hold_unconnected(session, user, claimed, connection, now)
+                return None
+            settings = sync_settings.effective_for(session, user).settings
+            work, gone = load_work(session, claimed)
+            for item in claimed:
+                if item.id in gone:
+                    outbox.mark_done(item, now=now)
+            still_wanted = [w for w in work if _wanted(settings, w)]
+            for w in work:
+                if w not in still_wanted:
+                    # The rep switched this logging off since: nothing to log, nothing to show.
+                    outbox.mark_done(_item(claimed, w.outbox_id), now=now)
+            team = user.team
+            config = TaskConfig(
+                template=sync_settings.subject_template_of(team),
+                external_id_field=team.external_id_field,
+                **(
+                    {"attribute_fields": team.attribute_field_map}
+                    if team.attribute_field_map
+                    else {}
+                ),
+            )
+            session.expunge(connection)
+            session.expunge(user)
+            return _RepBatch(
+                user, connection, settings, config, team.api_budget_share, still_wanted
+            )
+
+    def _hold_unconnected(
+        self,
+        session: Session,
+        user: User,
+        items: list[OutboxItem],
+        connection: SalesforceConnection | None,
+        now: datetime,
+    ) -> None:
+        """No usable connection: hold the items (paused, visible), drop nothing (CONN-3)."""
+        reason = (
+            "Not logged yet: connect your Salesforce account; it will be logged then."
+            if connection is None or connection.status is ConnectionStatus.DISCONNECTED
+            else f"Salesforce connection broken ({connection.broken_reason}); reconnect."
+        )
+        for item in items:
+            outbox.reschedule(item, now=now, at=now, code="NOT_CONNECTED", message=reason)
+            item.status = OutboxStatus.PAUSED
+            diagnostics.record(
+                session,
+                team_id=user.team_id,
+                user_id=user.id,
+                item_type=item.subject_type,
+                item_id=item.subject_id,
+                outbox_id=item.id,
+                code="NOT_CONNECTED",
+                category="authentication",
+                message=reason,
+                now=now,
+            )
+
+    def _budget_refusal(self, batch: _RepBatch) -> str | None:
+        now = self.runtime.clock.now()
+        with self.runtime.sessions() as session:
+            usage = connection_store.usage(session, batch.connection.org_id)
+            if usage is None:
+                return None
+            ours = connection_store.calls_in_last_day(session, batch.connection.org_id, now=now)
+        decision = budget.budget_decision(
+            ours,
+            usage.max,
+            batch.api_budget_share / 100,
+            budget.WorkKind.ACTIVITY_LOGGING,
+            calls=CALLS_PER_BATCH,
+            org_used=usage.used,
+        )
+        return decision.reason if isinstance(decision, budget.Defer) else None
+
+    # --- Salesforce work -------------------------------------------------------------------
+
+    def _log(self, batch: _RepBatch, client: SalesforceClient) -> None:
+        profile = self._profile(batch, client)
+        if not profile.api_enabled:
+            text = profile.checks[0].text if profile.checks else "API access is disabled."
+            self._settle_all(
+                batch.work, "API_CURRENTLY_DISABLED", ErrorCategory.ACCESS_VALIDATION, text
+            )
+            return
+        capabilities = capabilities_of(profile)
+        upsert = profile.external_id_ready
+        lookups = self._lookups(batch, client, upsert)
+        self._report_refused_lookups(batch, lookups.refused)
+        results = {w.outbox_id: self._match(w, lookups, batch.settings, []) for w in batch.work}
+        contact_ids = [
+            t.who_id
+            for r in results.values()
+            if isinstance(r, Matched)
+            for t in r.targets
+            if t.who_id and ids.object_type(t.who_id) == "Contact"
+        ]
+        if batch.settings.opportunity_mode.value != "off" and contact_ids:
+            roles = activity_lookup.opportunity_roles(client, contact_ids)
+            results = {
+                w.outbox_id: self._match(w, lookups, batch.settings, roles) for w in batch.work
+            }
+        created_leads = self._create_leads(batch, client, results)
+        if created_leads:
+            for w in batch.work:
+                if isinstance(results[w.outbox_id], CreateLead):
+                    lead_id = created_leads.get(w.outbox_id)
+                    results[w.outbox_id] = (
+                        Matched((LogTarget(lead_id, None, "created lead"),))
+                        if lead_id
+                        else results[w.outbox_id]
+                    )
+        rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
+        planned, unmatched = self._plan(batch, results, rep, capabilities)
+        found = _found_earlier(planned, lookups.existing_tasks)
+        self._save_found(batch, found)
+        to_create = [p for p in planned if p.work.target_key(p.target) not in found]
+        outcomes = self._create(client, to_create, upsert, batch.config.external_id_field)
+        self._settle(batch, planned, found, outcomes, unmatched)
+
+    def _profile(self, batch: _RepBatch, client: SalesforceClient) -> OrgProfile:
+        cached = batch.connection.org_profile
+        if cached:
+            return OrgProfile.model_validate(cached)
+        profile = discover_org(client, external_id_field=batch.config.external_id_field)
+        with unit_of_work(self.runtime.sessions) as session:
+            row = connection_store.by_id(session, batch.connection.id)
+            if row is not None:
+                row.org_profile = profile.model_dump(mode="json")
+        return profile
+
+    def _lookups(
+        self, batch: _RepBatch, client: SalesforceClient, upsert: bool
+    ) -> activity_lookup.LookupResult:
+        recipients = [w.recipient for w in batch.work if w.kind.value != "call"]
+        emails = emails_to_look_up(recipients)
+        lead_ids = lead_ids_to_look_up([w.recipient for w in batch.work])
+        unknown = [w for w in batch.work if w.outcome_unknown]
+        search = None
+        if unknown and not upsert:
+            since = min(w.activity.sent_at for w in unknown)
+            subjects = [s for s in self._subjects(batch, unknown)]
+            search = activity_lookup.task_search_soql(batch.connection.sf_user_id, since, subjects)
+        requests = activity_lookup.lookup_subrequests(
+            emails,
+            lead_ids,
+            leads=batch.settings.log_to_leads,
+            contacts=batch.settings.log_to_contacts,
+            task_search=search,
+        )
+        return activity_lookup.run_lookups(client, requests)
+
+    def _subjects(self, batch: _RepBatch, work: Sequence[WorkItem]) -> list[str]:
+        placeholder = LogTarget(None, None, "")
+        capabilities = OrgCapabilities(task_fields=(TaskFieldInfo("Subject", length=255),))
+        rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
+        subjects = []
+        for w in work:
+            draft = build_activity_task(w.activity, placeholder, rep, capabilities, batch.config)
+            subjects.append(str(draft.fields.get("Subject", "")))
+        return subjects
+
+    @staticmethod
+    def _match(
+        w: WorkItem,
+        lookups: activity_lookup.LookupResult,
+        settings: SyncSettings,
+        roles: Sequence[Any],
+    ) -> MatchResult:
+        return match_activity(w.kind, w.recipient, lookups.candidates, roles, settings)
+
+    def _report_refused_lookups(
+        self, batch: _RepBatch, refused: Mapping[str, SalesforceError]
+    ) -> None:
+        if not refused:
+            return
+        now = self.runtime.clock.now()
+        with unit_of_work(self.runtime.sessions) as session:
+            for sobject, error in refused.items():
+                diagnostics.record(
+                    session,
+                    team_id=batch.user.team_id,
+                    user_id=batch.user.id,
+                    item_type="connection",
+                    item_id=batch.connection.id,
+                    code=error.error_code,
+                    category=error.category.value,
+                    message=f"Salesforce refused the {sobject} lookup: {error.message}",
+                    now=now,
+                    detail={"object": sobject},
+                )
+
+    def _create_leads(
+        self, batch: _RepBatch, client: SalesforceClient, results: Mapping[int, MatchResult]
+    ) -> dict[int, str]:
+        """The no-match rule "create lead": one Lead per address, then log to it."""
+        wanted = [w for w in batch.work if isinstance(results[w.outbox_id], CreateLead)]
+        if not wanted:
+            return {}
+        by_email: dict[str, list[WorkItem]] = defaultdict(list)
+        for w in wanted:
+            by_email[(w.recipient.email or "").lower()].append(w)
+        records = []
+        for address, items in by_email.items():
+            person = items[0].person
+            last = (person.last_name if person else "") or address.split("@")[0]
+            company = (person.company if person else "") or "[not provided]"
+            records.append(
+                {
+                    "LastName": last[:80],
+                    "Company": company[:255],
+                    "Email": address,
+                    "FirstName": (person.first_name if person else "")[:40] or None,
+                }
+            )
+        answers = client.create_many("Lead", records)
+        created: dict[int, str] = {}
+        for (_, items), answer in zip(by_email.items(), answers, strict=True):
+            if answer.ok and answer.id:
+                for w in items:
+                    created[w.outbox_id] = answer.id
+        return created
+
+    def _plan(
+        self,
+        batch: _RepBatch,
+        results: Mapping[int, MatchResult],
+        rep: RepContext,
+        capabilities: OrgCapabilities,
+    ) -> tuple[list[_Planned], dict[int, MatchResult]]:
+        planned: list[_Planned] = []
+        unmatched: dict[int, MatchResult] = {}
+        skipped: dict[str, str] = {}
+        for w in batch.work:
+            result = results[w.outbox_id]
+            if not isinstance(result, Matched):
+                unmatched[w.outbox_id] = result
+                continue
+            for target in result.targets:
+                activity = _with_id(w, target)
+                draft = build_activity_task(activity, target, rep, capabilities, batch.config)
+                skipped.update({s.name: s.reason for s in draft.skipped_fields})
+                planned.append(_Planned(w, target, draft))
+        self._report_skipped_fields(batch, skipped)
+        return planned, unmatched
+
+    def _report_skipped_fields(self, batch: _RepBatch, skipped: Mapping[str, str]) -> None:
+        """FIELDS-2/3: a missing or read-only field is reported once per org, never fatal."""
+        if not skipped:
+            return
+        now = self.runtime.clock.now()
+        with unit_of_work(self.runtime.sessions) as session:
+            diagnostics.record(
+                session,
+                team_id=batch.user.team_id,
+                user_id=batch.user.id,
+                item_type="connection",
+                item_id=batch.connection.id,
+                code="TASK_FIELDS_SKIPPED",
+                category="setup",
+                message="Some Task fields were left out: " + ", ".join(sorted(skipped)),
+                now=now,
+                detail={"fields": dict(skipped)},
+            )
+
+    def _create(
+        self,
+        client: SalesforceClient,
+        planned: list[_Planned],
+        upsert: bool,
+        ext_field: str,
+    ) -> list[CollectionItemResult | SalesforceError]:
+        """Create every planned Task: collections of 200, five per composite call."""
+        outcomes: list[CollectionItemResult | SalesforceError] = []
+        per_call = COLLECTION_SIZE * COLLECTIONS_PER_COMPOSITE
+        for start in range(0, len(planned), per_call):
+            chunk = planned[start : start + per_call]
+            requests = []
+            for index in range(0, len(chunk), COLLECTION_SIZE):
+                records = [
+                    {"attributes": {"type": "Task"}, **p.draft.request_body()}
+                    for p in chunk[index : index + COLLECTION_SIZE]
+                ]
+                body = {"allOrNone": False, "records": records}
+                url = f"composite/sobjects/Task/{ext_field}" if upsert else "composite/sobjects"
+                method = "PATCH" if upsert else "POST"
+                requests.append(CompositeSubrequest(method, url, f"tasks{index}", body))
+            answers = client.composite(requests)
+            for request, answer in zip(requests, answers, strict=True):
+                size = len(request.body["records"]) if request.body else 0
+                error = answer.error()
+                if error is not None:
+                    outcomes.extend([error] * size)
+                    continue
+                items = answer.body if isinstance(answer.body, list) else []
+                outcomes.extend(CollectionItemResult.from_json(item) for item in items)
+        return outcomes
+
+    # --- writing results -------------------------------------------------------------------
+
+    def _save_found(self, batch: _RepBatch, found: Mapping[str, str]) -> None:
+        """Tasks an earlier attempt created although its answer was lost: link, don't redo."""
+        if not found:
+            return
+        log.info(
+            "found earlier creates", extra={"action": "found_lost_creates", "count": len(found)}
+        )
+
+    def _settle(
+        self,
+        batch: _RepBatch,
+        planned: list[_Planned],
+        found: Mapping[str, str],
+        outcomes: list[CollectionItemResult | SalesforceError],
+        unmatched: Mapping[int, MatchResult],
+    ) -> None:
+        now = self.runtime.clock.now()
+        created = [p for p in planned if p.work.target_key(p.target) not in found]
+        failures: dict[int, SalesforceError | CollectionItemResult] = {}
+        with unit_of_work(self.runtime.sessions) as session:
+            for plan, outcome in zip(created, outcomes, strict=True):
+                if isinstance(outcome, CollectionItemResult) and outcome.ok and outcome.id:
+                    _link(session, batch, plan, outcome.id, now)
+                else:
+                    failures.setdefault(plan.work.outbox_id, outcome)
+            for plan in planned:
+                key = plan.work.target_key(plan.target)
+                if key in found:
+                    _link(session, batch, plan, found[key], now)
+            items = {w.outbox_id: session.get(OutboxItem, w.outbox_id) for w in batch.work}
+            for w in batch.work:
+                item = items[w.outbox_id]
+                assert item is not None
+                if w.outbox_id in unmatched:
+                    self._settle_unmatched(session, batch, item, unmatched[w.outbox_id], now)
+                elif w.outbox_id in failures:
+                    self._settle_item_error(session, item, failures[w.outbox_id], now)
+                else:
+                    outbox.mark_done(item, now=now)
+                    diagnostics.resolve_item(session, item.subject_type, item.subject_id, now=now)
+
+    def _settle_unmatched(
+        self,
+        session: Session,
+        batch: _RepBatch,
+        item: OutboxItem,
+        result: MatchResult,
+        now: datetime,
+    ) -> None:
+        if isinstance(result, Unmatched):
+            code, text = result.code.value, result.reason_text
+        else:
+            code, text = "LEAD_NOT_CREATED", "The Lead for this address could not be created."
+        # Kept as failed with its reason; a new Salesforce id on the person requeues it.
+        outbox.mark_failed(item, now=now, code=code, message=text)
+        diagnostics.record(
+            session,
+            team_id=item.team_id,
+            user_id=item.user_id,
+            item_type=item.subject_type,
+            item_id=item.subject_id,
+            outbox_id=item.id,
+            code=code,
+            category="unmatched",
+            message=text,
+            now=now,
+        )
+
+    def _settle_item_error(
+        self,
+        session: Session,
+        item: OutboxItem,
+        outcome: SalesforceError | CollectionItemResult,
+        now: datetime,
+    ) -> None:
+        if isinstance(outcome, SalesforceError):
+            code, category, message = outcome.error_code, outcome.category, outcome.message
+        else:
+            detail = outcome.real_error
+            code = detail.code if detail else "UNKNOWN_EXCEPTION"
+            message = detail.message if detail else "Salesforce did not create the Task."
+            category = error_catalog.classify(code, 400)
+        settle_failure(session, item, code=code, category=category, message=message, now=now)
+
+    def _settle_all(
+        self,
+        work: Sequence[WorkItem],
+        code: str,
+        category: ErrorCategory,
+        message: str,
+        *,
+        outcome_unknown: bool = False,
+    ) -> None:
+        now = self.runtime.clock.now()
+        with unit_of_work(self.runtime.sessions) as session:
+            for w in work:
+                item = session.get(OutboxItem, w.outbox_id)
+                if item is None:
+                    continue
+                if outcome_unknown:
+                    item.payload = {**item.payload, "outcome_unknown": True}
+                settle_failure(
+                    session, item, code=code, category=category, message=message, now=now
+                )
+
+
+def _wanted(settings: SyncSettings, w: WorkItem) -> bool:
+    if settings.logging_mode is not LoggingMode.API:
+        return False
+    if w.kind.value == "call":
+        return settings.log_calls
+    if w.kind.value == "reply":
+        return settings.log_emails and settings.log_replies
+    return settings.log_emails
+
+
+def _item(items: Sequence[OutboxItem], outbox_id: int) -> OutboxItem:
+    return next(item for item in items if item.id == outbox_id)
+
+
+def _with_id(w: WorkItem, target: LogTarget) -> LoggedActivity:
+    return dataclasses.replace(w.activity, activity_id=w.activity_id(target))
+
+
+def _found_earlier(
+    planned: Sequence[_Planned], existing: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """Match Tasks found by the search to planned ones by Who, What and Subject."""
+    found: dict[str, str] = {}
+    remaining = list(existing)
+    for plan in planned:
+        if not plan.work.outcome_unknown:
+            continue
+        fields = plan.draft.fields
+        for row in remaining:
+            if (
+                _same(row.get("WhoId"), fields.get("WhoId"))
+                and _same(row.get("WhatId"), fields.get("WhatId"))
+                and row.get("Subject") == fields.get("Subject")
+            ):
+                found[plan.work.target_key(plan.target)] = str(row["Id"])
+                remaining.remove(row)
+                break
+    return found
+
+
+def _same(first: object, second: object) -> bool:
+    if not first and not second:
+        return True
+    return ids.same_id(str(first or ""), str(second or ""))
+
+
+def _link(session: Session, batch: _RepBatch, plan: _Planned, sf_id: str, now: datetime) -> None:
+    key = plan.work.target_key(plan.target)
+    if activity_store.existing_link(session, plan.work.local_type, plan.work.local_id, key):
+        return
+    session.add(
+        SalesforceLink(
+            local_type=plan.work.local_type,
+            local_id=plan.work.local_id,
+            target_key=key,
+            org_id=batch.connection.org_id,
+            sobject="Task",
+            sf_id=sf_id,
+            synced_at=now,
+        )
+    )
+
+
+def capabilities_of(profile: OrgProfile) -> OrgCapabilities:
+    """The org profile's Task facts in the form the pure Task builder takes."""
+    return OrgCapabilities(
+        task_fields=tuple(
+            TaskFieldInfo(f.name, f.createable, f.updateable, f.length or None)
+            for f in profile.task_fields.values()
+        ),
+        type_picklist=PicklistInfo(profile.task_types, profile.task_type_default),
+        task_statuses=tuple(
+            TaskStatusValue(s.api_name, s.is_closed, s.sort_order) for s in profile.task_statuses
+        ),
+    )

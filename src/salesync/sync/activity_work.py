@@ -1,0 +1,138 @@
+"""Loads claimed logging items into value objects the matching and Task rules understand."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from salesync.domain.activity_kinds import ActivityKind
+from salesync.domain.activity_task import LoggedActivity
+from salesync.domain.matching import LogTarget, Recipient
+from salesync.store import activities as store
+from salesync.store.tables import OutboxItem, Person, RecipientKind
+
+_KINDS = {
+    "log_email": ActivityKind.EMAIL,
+    "log_reply": ActivityKind.REPLY,
+    "log_call": ActivityKind.CALL,
+}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One outbox item: one activity for one recipient, ready for matching."""
+
+    outbox_id: int
+    kind: ActivityKind
+    #: "email" or "call": the local_type of the Salesforce links it creates.
+    local_type: str
+    local_id: int
+    recipient_id: int | None
+    recipient: Recipient
+    person: Person | None
+    activity: LoggedActivity
+    #: The item's earlier attempt may have created Tasks that we never heard about.
+    outcome_unknown: bool
+
+    def target_key(self, target: LogTarget) -> str:
+        return f"r{self.recipient_id or 0}|who:{target.who_id or '-'}|what:{target.what_id or '-'}"
+
+    def activity_id(self, target: LogTarget) -> str:
+        """Stable, unique per Task: what the External ID field holds (exactly-once)."""
+        digest = hashlib.sha256(self.target_key(target).encode()).hexdigest()[:16]
+        return f"salesync:{self.local_type}:{self.local_id}:{digest}"
+
+
+def _recipient(person: Person | None, address: str | None) -> Recipient:
+    if person is None:
+        return Recipient(email=address)
+    return Recipient(
+        email=person.email or address,
+        contact_id=person.sf_contact_id,
+        lead_id=person.sf_lead_id,
+        account_id=person.sf_account_id,
+        opportunity_id=person.sf_opportunity_id,
+    )
+
+
+def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkItem], list[int]]:
+    """The work items, and the ids of outbox items whose activity no longer exists."""
+    email_ids = [i.subject_id for i in items if i.kind != "log_call"]
+    call_ids = [i.subject_id for i in items if i.kind == "log_call"]
+    emails = store.emails_with_recipients(session, email_ids)
+    calls = store.calls_by_id(session, call_ids)
+    person_ids = [c.person_id for c in calls.values()] + [
+        r.person_id for e in emails.values() for r in e.recipients if r.person_id
+    ]
+    people = store.people_by_id(session, [p for p in person_ids if p is not None])
+    work: list[WorkItem] = []
+    gone: list[int] = []
+    for item in items:
+        kind = _KINDS[item.kind]
+        unknown = bool(item.payload.get("outcome_unknown"))
+        if kind is ActivityKind.CALL:
+            call = calls.get(item.subject_id)
+            if call is None:
+                gone.append(item.id)
+                continue
+            person = people.get(call.person_id)
+            attributes = {
+                "call_outcome": call.outcome,
+                "call_reason": call.reason,
+                **{k: v for k, v in item.payload.items() if k != "outcome_unknown"},
+            }
+            activity = LoggedActivity(
+                kind=kind,
+                subject=call.notes.splitlines()[0][:255] if call.notes else None,
+                sent_at=call.occurred_at,
+                body_text=call.notes,
+                call_duration_seconds=call.duration_seconds,
+                attributes=attributes,
+            )
+            work.append(
+                WorkItem(
+                    item.id,
+                    kind,
+                    "call",
+                    call.id,
+                    None,
+                    _recipient(person, None),
+                    person,
+                    activity,
+                    unknown,
+                )
+            )
+            continue
+        email = emails.get(item.subject_id)
+        recipient_id = item.payload.get("recipient_id")
+        row = next((r for r in email.recipients if r.id == recipient_id), None) if email else None
+        if email is None or row is None:
+            gone.append(item.id)
+            continue
+        person = people.get(row.person_id) if row.person_id else None
+        activity = LoggedActivity(
+            kind=kind,
+            subject=email.subject,
+            sent_at=email.sent_at,
+            body_text=email.body_text,
+            from_address=email.from_address,
+            to=tuple(r.address for r in email.recipients if r.kind is RecipientKind.TO),
+            cc=tuple(r.address for r in email.recipients if r.kind is RecipientKind.CC),
+        )
+        work.append(
+            WorkItem(
+                item.id,
+                kind,
+                "email",
+                email.id,
+                row.id,
+                _recipient(person, row.address),
+                person,
+                activity,
+                unknown,
+            )
+        )
+    return work, gone
