@@ -196,7 +196,7 @@ def test_query_all_uses_query_all_and_its_continuation() -> None:
 @pytest.mark.parametrize("size", [199, 2001])
 def test_query_batch_size_outside_the_documented_range_is_refused(size: int) -> None:
     with pytest.raises(ValueError):
-        next(Org({}).client().query("SELECT Id FROM Task", batch_size=size))
+        Org({}).client().query("SELECT Id FROM Task", batch_size=size)
 
 
 def test_get_updated_sends_utc_and_reads_latest_date_covered() -> None:
@@ -357,3 +357,15 @@ def test_a_client_closes_only_the_http_client_it_made() -> None:
     assert not shared.is_closed
     owned = SalesforceClient(INSTANCE, StaticBearer())
     owned.close()
+
+
+def test_query_more_all_continues_a_first_page_fetched_elsewhere() -> None:
+    org = Org(
+        {
+            ("GET", f"{BASE}/query/01gZZ-2"): page(rows("c"), f"{BASE}/query/01gZZ-3"),
+            ("GET", f"{BASE}/query/01gZZ-3"): page(rows("d"), None),
+        }
+    )
+    records = org.client().query_more_all(f"{BASE}/query/01gZZ-2")
+    assert [r["Id"] for r in records] == ["c", "d"]
+    assert len(org.requests) == 2
