@@ -41,7 +41,8 @@ def _mailer(server: CapturingSmtpServer, *, trust: bool = True, **settings: obje
     values: dict[str, object] = {"host": server.host, "port": server.port, "timeout_seconds": 5}
     values.update(settings)
     context = server.client_ssl_context() if trust and server.certificate else None
-    return SmtpMailer(SmtpSettings(**values), "salesync.example.com", ssl_context=context)  # type: ignore[arg-type]
+    smtp = SmtpSettings.model_validate(values)
+    return SmtpMailer(smtp, "salesync.example.com", ssl_context=context)
 
 
 def _b64(text: str) -> str:
