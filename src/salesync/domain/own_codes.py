@@ -1,0 +1,113 @@
+"""Diagnostics texts for reasons salesync itself detects (not Salesforce error codes).
+
+Salesforce's own codes live in :mod:`salesync.domain.error_catalog`; these are the reasons
+an activity waits or is skipped before Salesforce is asked (matching, connection, budget).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OwnCode:
+    code: str
+    #: Diagnostics group: "unmatched", "authentication", "setup" or "intermittent".
+    category: str
+    cause: str
+    fix: str
+
+
+_CODES = (
+    OwnCode(
+        "NO_SALESFORCE_ID",
+        "unmatched",
+        "Calls are logged by Salesforce ID only (MATCH-2) and this person has none.",
+        "Add the Lead or Contact ID to the person (People, or CSV import); the call is "
+        "logged as soon as it is there.",
+    ),
+    OwnCode(
+        "NO_MATCHING_RECORD",
+        "unmatched",
+        "No Lead or Contact in Salesforce has this email address, and your no-match rule "
+        "is 'skip'.",
+        "Create the Lead or Contact in Salesforce or add its ID to the person; or choose "
+        "'create lead' or 'log unassigned' in Sync Settings. Then Retry.",
+    ),
+    OwnCode(
+        "NO_EMAIL_ADDRESS",
+        "unmatched",
+        "The person has no email address to look up.",
+        "Add the email address or a Salesforce ID to the person.",
+    ),
+    OwnCode(
+        "LEADS_DISABLED",
+        "unmatched",
+        "Only a Lead matches, and logging to Leads is off in your Sync Settings.",
+        "Turn on 'Log to Leads' or convert the Lead, then Retry.",
+    ),
+    OwnCode(
+        "CONTACTS_DISABLED",
+        "unmatched",
+        "Only a Contact matches, and logging to Contacts is off in your Sync Settings.",
+        "Turn on 'Log to Contacts', then Retry.",
+    ),
+    OwnCode(
+        "CONVERTED_LEAD_WITHOUT_CONTACT",
+        "unmatched",
+        "The Lead was converted but Salesforce names no converted Contact (MATCH-10).",
+        "Link the person to the Contact the Lead became, then Retry.",
+    ),
+    OwnCode(
+        "LEAD_NOT_CREATED",
+        "unmatched",
+        "Your no-match rule creates a Lead, but Salesforce refused to create it.",
+        "Check Lead validation rules and your Lead create permission, then Retry.",
+    ),
+    OwnCode(
+        "NOT_CONNECTED",
+        "authentication",
+        "Your Salesforce account is not connected, so nothing can be logged (CONN-3).",
+        "Settings > My Account > Salesforce > Connections > Connect. Waiting items are "
+        "logged right after.",
+    ),
+    OwnCode(
+        "CONNECTION_BROKEN",
+        "authentication",
+        "Salesforce no longer accepts the stored sign-in (expired, revoked, inactive user "
+        "or org, IP restriction) (CONN-10).",
+        "Reconnect Salesforce; everything queued meanwhile is logged then.",
+    ),
+    OwnCode(
+        "TASK_FIELDS_SKIPPED",
+        "setup",
+        "Task fields salesync writes are missing in your org or not editable for you "
+        "(FIELDS-2/3). Tasks are logged without them.",
+        "Create the Activity custom fields with the exact API names and give reps edit "
+        "access (field-level security), then Retry to rediscover the org.",
+    ),
+    OwnCode(
+        "API_BUDGET",
+        "intermittent",
+        "salesync reached the share of the org's daily API calls your admin allows.",
+        "Nothing is dropped: work resumes as the 24-hour window frees calls, or an admin "
+        "raises the share in Sync Settings.",
+    ),
+    OwnCode(
+        "USER_GONE",
+        "other",
+        "The user of this activity was deleted.",
+        "Nothing to do; the activity cannot be logged for a deleted user.",
+    ),
+    OwnCode(
+        "INTERNAL_ERROR",
+        "intermittent",
+        "salesync hit an internal error.",
+        "It is retried automatically; report it if it persists.",
+    ),
+)
+_BY_CODE = {entry.code: entry for entry in _CODES}
+
+
+def own_code(code: str) -> OwnCode | None:
+    return _BY_CODE.get(code.upper())
