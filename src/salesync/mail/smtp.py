@@ -132,7 +132,7 @@ class SmtpMailer:
         settings = self.settings
         connection = self._open()
         try:
-            connection.ehlo()
+            connection.ehlo_or_helo_if_needed()
             if settings.starttls:
                 _start_tls(connection, self._ssl_context)
             if settings.username:
@@ -181,7 +181,7 @@ def _start_tls(connection: smtplib.SMTP, context: ssl.SSLContext) -> None:
         raise MailTlsFailed(
             f"The mail server refused STARTTLS: {exc.smtp_code} {_text(exc.smtp_error)}"
         ) from exc
-    connection.ehlo()
+    connection.ehlo_or_helo_if_needed()
 
 
 def _log_in(connection: smtplib.SMTP, username: str, password: SecretStr) -> None:

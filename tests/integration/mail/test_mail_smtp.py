@@ -277,7 +277,7 @@ def test_team_settings_come_from_the_environment_settings() -> None:
         smtp_host="smtp.acme.example.com",
         smtp_port=2525,
         smtp_username="team",
-        smtp_password=PASSWORD,  # type: ignore[arg-type]
+        smtp_password=PASSWORD,
         smtp_starttls=True,
         smtp_timeout_seconds=7,
     )
