@@ -1,0 +1,28 @@
+"""The JSON API under /api/v1: one router per resource, token or cookie authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from salesync.web.api import me, people, tokens, users
+from salesync.web.deps import check_api_csrf
+from salesync.web.schemas import MessageBody, ProblemsBody
+
+API_PREFIX = "/api/v1"
+
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": MessageBody, "description": "No valid API token or session"},
+    403: {"model": MessageBody, "description": "Not allowed (role, or missing X-CSRF-Token)"},
+    422: {"model": ProblemsBody, "description": "Invalid input; nothing was changed"},
+}
+
+
+def create_api_router() -> APIRouter:
+    router = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(check_api_csrf)], responses=_ERROR_RESPONSES
+    )
+    for module in (me, tokens, users, people):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,94 @@
+"""People of the caller's team: CRUD, search with paging, and CSV import."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+
+from salesync.errors import InvalidInput
+from salesync.services import people
+from salesync.store.tables import Person
+from salesync.web.deps import CurrentUser, RuntimeDep
+from salesync.web.schemas import (
+    ImportReportPublic,
+    PeoplePagePublic,
+    PersonCreate,
+    PersonPublic,
+    PersonUpdate,
+)
+
+router = APIRouter(prefix="/people", tags=["people"])
+
+
+@router.get("", response_model=PeoplePagePublic)
+def list_people(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    search: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=people.MAX_PAGE_SIZE)] = people.DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PeoplePagePublic:
+    page = people.list_people(runtime, user, people.PeopleQuery(search, limit, offset))
+    items = [PersonPublic.model_validate(person) for person in page.items]
+    return PeoplePagePublic(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+@router.post("", response_model=PersonPublic, status_code=201)
+def create_person(runtime: RuntimeDep, user: CurrentUser, body: PersonCreate) -> Person:
+    return people.create_person(runtime, user, body.model_dump(exclude_unset=True))
+
+
+@router.get("/{person_id}", response_model=PersonPublic)
+def read_person(runtime: RuntimeDep, user: CurrentUser, person_id: int) -> Person:
+    return people.get_person(runtime, user, person_id)
+
+
+@router.patch("/{person_id}", response_model=PersonPublic)
+def update_person(
+    runtime: RuntimeDep, user: CurrentUser, person_id: int, body: PersonUpdate
+) -> Person:
+    return people.update_person(runtime, user, person_id, body.model_dump(exclude_unset=True))
+
+
+@router.delete("/{person_id}", status_code=204)
+def delete_person(runtime: RuntimeDep, user: CurrentUser, person_id: int) -> Response:
+    people.delete_person(runtime, user, person_id)
+    return Response(status_code=204)
+
+
+def parse_mapping(raw: str | None) -> dict[str, str] | None:
+    """The import's column mapping from its JSON text; empty means "columns named like fields"."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        mapping: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"is not valid JSON: {exc.msg}", field="mapping") from None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(key, str) and isinstance(value, str | None) for key, value in mapping.items()
+    ):
+        raise InvalidInput('must be a JSON object such as {"Email": "email"}', field="mapping")
+    return {key: value or "" for key, value in mapping.items()}
+
+
+def read_upload(upload: UploadFile) -> bytes:
+    """The uploaded file, read one byte past the limit so an oversized file is refused."""
+    return upload.file.read(people.MAX_IMPORT_BYTES + 1)
+
+
+@router.post("/import", response_model=ImportReportPublic)
+def import_people(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV, UTF-8, header row first")],
+    mapping: Annotated[
+        str | None,
+        Form(description='JSON: CSV column -> person field, e.g. {"Email": "email"}'),
+    ] = None,
+) -> ImportReportPublic:
+    report = people.import_people_csv(runtime, user, read_upload(file), parse_mapping(mapping))
+    return ImportReportPublic.model_validate(
+        {"rows": report.rows, "totals": report.totals}, from_attributes=True
+    )

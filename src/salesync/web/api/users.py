@@ -1,0 +1,29 @@
+"""The team's users (admins only): list, add, deactivate."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from salesync.services.accounts import NewUser
+from salesync.store.tables import User
+from salesync.web import team_accounts
+from salesync.web.deps import AdminUser, RuntimeDep
+from salesync.web.schemas import UserCreate, UserPublic
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("", response_model=list[UserPublic])
+def list_users(runtime: RuntimeDep, admin: AdminUser) -> list[User]:
+    return team_accounts.team_users(runtime, admin)
+
+
+@router.post("", response_model=UserPublic, status_code=201)
+def add_user(runtime: RuntimeDep, admin: AdminUser, body: UserCreate) -> User:
+    new = NewUser(**body.model_dump())
+    return team_accounts.add_team_user(runtime, admin, new)
+
+
+@router.post("/{user_id}/deactivate", response_model=UserPublic)
+def deactivate_user(runtime: RuntimeDep, admin: AdminUser, user_id: int) -> User:
+    return team_accounts.deactivate_user(runtime, admin, user_id)

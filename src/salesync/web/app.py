@@ -1,0 +1,49 @@
+"""The web application: HTML pages and the JSON API over the same services."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from salesync.runtime import Runtime
+from salesync.settings import load_secret_key
+from salesync.web.api import API_PREFIX, create_api_router
+from salesync.web.errors import install_error_handlers
+from salesync.web.pages import create_pages_router
+from salesync.web.security import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE_SECONDS,
+    SecurityHeadersMiddleware,
+    session_signing_key,
+)
+from salesync.web.templating import STATIC_DIR, create_templates
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """Build the app for one runtime; nothing is read from the environment here."""
+    app = FastAPI(
+        title="salesync",
+        summary="Logs sales emails and calls to Salesforce and syncs reminder tasks.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.templates = create_templates()
+    secret_key = load_secret_key(runtime.settings.effective_secret_key_file)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_signing_key(secret_key),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_SECONDS,
+        same_site="lax",
+        # Browsers drop Secure cookies over plain http, so follow the public address's scheme.
+        https_only=runtime.settings.base_url.scheme == "https",
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(create_api_router())
+    app.include_router(create_pages_router())
+    return app

@@ -1,0 +1,58 @@
+"""Pages of areas not built yet: each says so plainly and shows no made-up data."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from salesync.web.deps import AdminUser, CurrentUser
+from salesync.web.templating import render
+
+router = APIRouter()
+
+
+def _not_yet(request: Request, section: str, title: str, purpose: str) -> Response:
+    context = {"section": section, "title": title, "purpose": purpose}
+    return render(request, "not_available.html", context)
+
+
+@router.get("/command-center")
+def command_center(request: Request, user: CurrentUser) -> Response:
+    purpose = "Your reminder tasks due today and tomorrow, and what to do next."
+    return _not_yet(request, "command-center", "Command Center", purpose)
+
+
+@router.get("/activity")
+def activity(request: Request, user: CurrentUser) -> Response:
+    purpose = "Emails sent and calls logged, and where each one landed in Salesforce."
+    return _not_yet(request, "activity", "Activity", purpose)
+
+
+@router.get("/diagnostics")
+def diagnostics(request: Request, user: CurrentUser) -> Response:
+    purpose = "Everything that did not reach Salesforce, why, and how to fix it."
+    return _not_yet(request, "diagnostics", "Diagnostics", purpose)
+
+
+@router.get("/settings/account/salesforce/connections")
+def my_connections(request: Request, user: CurrentUser) -> Response:
+    purpose = "Connect your own Salesforce user (production or sandbox) or reconnect it."
+    return _not_yet(request, "settings", "Salesforce Connections", purpose)
+
+
+@router.get("/settings/account/salesforce/sync-settings")
+def my_sync_settings(request: Request, user: CurrentUser) -> Response:
+    purpose = "What you log to Salesforce and whether reminder tasks sync both ways."
+    return _not_yet(request, "settings", "Salesforce Sync Settings", purpose)
+
+
+@router.get("/settings/admin/salesforce/connections")
+def team_connections(request: Request, admin: AdminUser) -> Response:
+    purpose = "Your team's Salesforce connections and the team sync connection."
+    return _not_yet(request, "settings", "Salesforce Connections (team)", purpose)
+
+
+@router.get("/settings/admin/salesforce/sync-settings")
+def team_sync_settings(request: Request, admin: AdminUser) -> Response:
+    purpose = "Team-wide Sync Settings, locks, the subject template and the API budget."
+    return _not_yet(request, "settings", "Salesforce Sync Settings (team)", purpose)

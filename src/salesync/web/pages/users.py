@@ -1,0 +1,83 @@
+"""Admin Settings → Users: list the team, add a user, deactivate one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel
+from starlette.responses import RedirectResponse, Response
+
+from salesync.errors import Conflict, InvalidInput
+from salesync.services.accounts import NewUser
+from salesync.store.tables import Role
+from salesync.web import team_accounts
+from salesync.web.deps import AdminUser, RuntimeDep, SessionDep
+from salesync.web.templating import render
+
+router = APIRouter(prefix="/settings/admin/users")
+
+TIME_ZONES = sorted(available_timezones())
+
+
+class UserForm(BaseModel):
+    name: str = ""
+    email: str = ""
+    role: Role = Role.REP
+    time_zone: str = "UTC"
+    password: str = ""
+
+
+def _users_page(
+    request: Request,
+    runtime: RuntimeDep,
+    admin: AdminUser,
+    *,
+    form: UserForm | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "section": "settings",
+        "users": team_accounts.team_users(runtime, admin),
+        "form": (form or UserForm()).model_dump(exclude={"password"}),
+        "errors": errors or {},
+        "roles": list(Role),
+        "time_zones": TIME_ZONES,
+    }
+    return render(request, "users.html", context, status_code=status_code)
+
+
+@router.get("")
+def users(request: Request, runtime: RuntimeDep, admin: AdminUser) -> Response:
+    return _users_page(request, runtime, admin)
+
+
+@router.post("")
+def add_user(
+    request: Request,
+    runtime: RuntimeDep,
+    admin: AdminUser,
+    browser: SessionDep,
+    form: Annotated[UserForm, Form()],
+) -> Response:
+    try:
+        user = team_accounts.add_team_user(runtime, admin, NewUser(**form.model_dump()))
+    except InvalidInput as exc:
+        errors = {exc.field or "form": exc.message}
+        return _users_page(request, runtime, admin, form=form, errors=errors, status_code=422)
+    except Conflict as exc:
+        errors = {"email": exc.message}
+        return _users_page(request, runtime, admin, form=form, errors=errors, status_code=409)
+    browser.flash(f"{user.name} can now sign in as {user.email}.")
+    return RedirectResponse("/settings/admin/users", status_code=303)
+
+
+@router.post("/{user_id}/deactivate")
+def deactivate_user(
+    runtime: RuntimeDep, admin: AdminUser, browser: SessionDep, user_id: int
+) -> Response:
+    user = team_accounts.deactivate_user(runtime, admin, user_id)
+    browser.flash(f"{user.name} is deactivated and can no longer sign in.")
+    return RedirectResponse("/settings/admin/users", status_code=303)

@@ -1,0 +1,107 @@
+"""Browser sessions, CSRF tokens and protective response headers for the web app."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import MutableMapping
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SESSION_COOKIE = "salesync_session"
+#: A browser stays signed in for a week of inactivity at most (the cookie is re-signed on use).
+SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60
+CSRF_FORM_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_USER_KEY = "uid"
+_CSRF_KEY = "csrf"
+_FLASH_KEY = "flash"
+
+#: Sent with every HTML page: no inline scripts, no framing, forms post only to us.
+PAGE_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+_ALWAYS_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def session_signing_key(secret_key: bytes) -> str:
+    """The cookie-signing key: derived, so the signature never reuses the secret box's key."""
+    return hmac.new(secret_key, b"salesync-web-session-v1", hashlib.sha256).hexdigest()
+
+
+class BrowserSession:
+    """One browser's signed-cookie session: who signed in, its CSRF token, one-time notes.
+
+    The cookie is signed, not encrypted: never put a secret in it.
+    """
+
+    def __init__(self, data: MutableMapping[str, Any]) -> None:
+        self._data = data
+
+    @property
+    def user_id(self) -> int | None:
+        value = self._data.get(_USER_KEY)
+        return value if isinstance(value, int) else None
+
+    def csrf_token(self) -> str:
+        """The session's CSRF token, created on first use."""
+        token = self._data.get(_CSRF_KEY)
+        if not isinstance(token, str):
+            token = secrets.token_urlsafe(32)
+            self._data[_CSRF_KEY] = token
+        return token
+
+    def csrf_matches(self, candidate: str | None) -> bool:
+        expected = self._data.get(_CSRF_KEY)
+        if not isinstance(expected, str) or not candidate:
+            return False
+        return hmac.compare_digest(expected.encode(), candidate.encode())
+
+    def sign_in(self, user_id: int) -> None:
+        """Start a fresh session for the user (a new CSRF token defeats session fixation)."""
+        self._data.clear()
+        self._data[_USER_KEY] = user_id
+        self._data[_CSRF_KEY] = secrets.token_urlsafe(32)
+
+    def sign_out(self) -> None:
+        self._data.clear()
+
+    def flash(self, message: str) -> None:
+        """Keep a short note to show on the next page (e.g. "Person saved")."""
+        self._data[_FLASH_KEY] = [*self._data.get(_FLASH_KEY, []), message]
+
+    def pop_flashes(self) -> list[str]:
+        if _FLASH_KEY not in self._data:
+            return []
+        return [str(note) for note in self._data.pop(_FLASH_KEY)]
+
+
+class SecurityHeadersMiddleware:
+    """Adds headers that stop MIME sniffing, framing and leaking URLs to other sites."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _ALWAYS_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
