@@ -163,7 +163,7 @@ class Org:
             self.save(replace_all=True)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, save: bool = True) -> Iterator[None]:
         """Hold the lock for a unit of work; roll it back on error, save it on success."""
         with self.lock:
             savepoint = self.journal.savepoint()
@@ -172,7 +172,8 @@ class Org:
             except BaseException:
                 self.journal.rollback_to(savepoint)
                 raise
-            self.save()
+            if save:
+                self.save()
 
     # users and permissions
 

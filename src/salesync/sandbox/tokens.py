@@ -25,6 +25,8 @@ class ConnectedApp:
     scopes: tuple[str, ...] = ("api", "refresh_token", "id", "web", "openid")
     #: Username the client-credentials flow runs as; None disables that flow.
     run_as_username: str | None = None
+    #: Web-server flow: the token request must carry the client secret.
+    require_secret: bool = True
 
     def accepts_callback(self, redirect_uri: str) -> bool:
         if redirect_uri in self.callback_urls:
@@ -121,6 +123,12 @@ class TokenBook:
             if access.refresh_token == token:
                 access.revoked = True
         return True
+
+    def retire_refresh(self, token: str) -> None:
+        """Rotation: the old refresh token dies, access tokens it minted live on."""
+        found = self.refresh.get(token)
+        if found is not None:
+            found.revoked = True
 
     def revoke_access(self, token: str) -> bool:
         found = self.access.get(token)
