@@ -1,0 +1,196 @@
+"""Glue between stored reminder tasks and the pure task-sync rules: conversions and snapshots.
+
+A *snapshot* is what both sides last agreed on for one linked task: the reminder in salesync
+terms (the merge's ``base``), the synced Task fields as Salesforce holds them, and the OwnerId
+last written or read. The per-field merge needs the base; the push needs the Salesforce values
+to fingerprint what it wrote (echo suppression, DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from salesync.domain import ids
+from salesync.domain.conflicts import fingerprint
+from salesync.domain.dates import parse_salesforce_datetime
+from salesync.domain.reminder_mapping import (
+    SALESFORCE_FIELD,
+    SYNCED_FIELDS,
+    LocalReminder,
+    PulledFields,
+    ReminderPriority,
+    ReminderStatus,
+)
+from salesync.store import tasks as store
+from salesync.store.tables import ReminderTask, SalesforceLink, TaskPriority, TaskStatus
+
+#: Fields read from Salesforce for every Task version the sync looks at.
+TASK_QUERY_FIELDS = (
+    "Id",
+    "OwnerId",
+    "Subject",
+    "Status",
+    "Priority",
+    "ActivityDate",
+    "Description",
+    "WhoId",
+    "TaskSubtype",
+    "IsRecurrence",
+    "IsDeleted",
+    "CreatedDate",
+    "LastModifiedDate",
+    "SystemModstamp",
+)
+#: The synced Task fields as Salesforce names them (TASK-2).
+SALESFORCE_FIELDS = tuple(SALESFORCE_FIELD[name] for name in SYNCED_FIELDS)
+_SNAPSHOT = "snapshot"
+
+_STATUS_TO_LOCAL = {
+    TaskStatus.OPEN: ReminderStatus.OPEN,
+    TaskStatus.COMPLETE: ReminderStatus.COMPLETE,
+}
+_STATUS_TO_STORED = {value: key for key, value in _STATUS_TO_LOCAL.items()}
+_PRIORITY_TO_LOCAL = {
+    TaskPriority.NORMAL: ReminderPriority.NORMAL,
+    TaskPriority.HIGH: ReminderPriority.HIGH,
+}
+_PRIORITY_TO_STORED = {value: key for key, value in _PRIORITY_TO_LOCAL.items()}
+
+
+def to_local(task: ReminderTask) -> LocalReminder:
+    """The stored task in the terms of the mapping rules."""
+    return LocalReminder(
+        name=task.name,
+        status=_STATUS_TO_LOCAL[TaskStatus(task.status)],
+        priority=_PRIORITY_TO_LOCAL[TaskPriority(task.priority)],
+        due_date=task.due_date,
+        details=task.details or None,
+    )
+
+
+def set_fields(
+    task: ReminderTask, reminder: LocalReminder, names: tuple[str, ...], now: dt.datetime
+) -> None:
+    """Copy the named fields of ``reminder`` onto the stored task (a pull: no edit times)."""
+    for name in names:
+        if name == "status":
+            status = _STATUS_TO_STORED[reminder.status]
+            if status != task.status:
+                task.completed_at = now if status is TaskStatus.COMPLETE else None
+            task.status = status
+        elif name == "priority":
+            task.priority = _PRIORITY_TO_STORED[reminder.priority]
+        elif name == "details":
+            task.details = reminder.details or ""
+        else:
+            setattr(task, name, getattr(reminder, name))
+    if names:
+        task.updated_at = now
+
+
+def stored_status(status: ReminderStatus) -> TaskStatus:
+    return _STATUS_TO_STORED[status]
+
+
+def stored_priority(priority: ReminderPriority) -> TaskPriority:
+    return _PRIORITY_TO_STORED[priority]
+
+
+def edited_at(task: ReminderTask) -> dict[str, dt.datetime]:
+    """When each synced field was last edited in salesync."""
+    return {
+        name: dt.datetime.fromisoformat(value)
+        for name, value in (task.field_edited_at or {}).items()
+        if isinstance(value, str)
+    }
+
+
+def remote_in_local_terms(base: LocalReminder, pulled: PulledFields) -> LocalReminder:
+    """What Salesforce holds, in reminder terms: the name is never pulled (TASK-5) and an
+    unsynced status or priority counts as unchanged (TASK-3/4)."""
+    return dataclasses.replace(
+        base,
+        status=pulled.status or base.status,
+        priority=pulled.priority or base.priority,
+        due_date=pulled.due_date,
+        details=pulled.details,
+    )
+
+
+def salesforce_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The synced fields of a Task record (what the fingerprint covers)."""
+    return {name: record.get(name) for name in SALESFORCE_FIELDS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """What both sides last agreed on for one linked task."""
+
+    base: LocalReminder
+    remote: dict[str, Any]
+    owner_sf_id: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        base = self.base
+        return {
+            "base": {
+                "name": base.name,
+                "status": base.status.value,
+                "priority": base.priority.value,
+                "due_date": base.due_date.isoformat() if base.due_date else None,
+                "details": base.details,
+            },
+            "remote": self.remote,
+            "owner": self.owner_sf_id,
+        }
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> Snapshot:
+        base = value["base"]
+        reminder = LocalReminder(
+            name=base["name"],
+            status=ReminderStatus(base["status"]),
+            priority=ReminderPriority(base["priority"]),
+            due_date=dt.date.fromisoformat(base["due_date"]) if base["due_date"] else None,
+            details=base["details"],
+        )
+        return cls(reminder, dict(value.get("remote") or {}), value.get("owner"))
+
+
+def load_snapshot(session: Session, task: ReminderTask) -> Snapshot:
+    """The task's snapshot; a link without one (never expected) counts as agreeing now."""
+    value = store.state(session, _scope(task.id), _SNAPSHOT)
+    if value is None:
+        return Snapshot(to_local(task), {}, None)
+    return Snapshot.from_json(value)
+
+
+def save_snapshot(
+    session: Session,
+    link: SalesforceLink,
+    snapshot: Snapshot,
+    *,
+    now: dt.datetime,
+    record: Mapping[str, Any] | None = None,
+) -> None:
+    """Store the snapshot and its fingerprint; ``record`` is the Task version it came from."""
+    store.put_state(session, _scope(link.local_id), _SNAPSHOT, snapshot.to_json(), now=now)
+    link.fingerprint = fingerprint(snapshot.remote)
+    link.synced_at = now
+    if record is not None:
+        link.sf_last_modified = parse_salesforce_datetime(record["LastModifiedDate"])
+        link.sf_system_modstamp = parse_salesforce_datetime(record["SystemModstamp"])
+
+
+def _scope(task_id: int) -> str:
+    return f"task:{task_id}"
+
+
+def normalized_id(value: object) -> str | None:
+    """The 18-character form of an id, or None when it is not one."""
+    return ids.normalize(value) if isinstance(value, str) and ids.is_valid_id(value) else None
