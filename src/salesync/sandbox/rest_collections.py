@@ -157,6 +157,8 @@ def retrieve_many(call: Call, params: dict[str, str]) -> ApiResponse:
         if name.lower() not in visible:
             raise errors.no_such_column_on_entity(name, obj.name)
         fields.append(visible[name.lower()])
+    if all(f.name != "Id" for f in fields):
+        fields.append(visible["id"])
     found: list[dict[str, Any] | None] = []
     for raw_id in ids:
         normalized = normalize_id(raw_id)
