@@ -95,6 +95,15 @@ def states_of(session: Session, user_ids: list[int]) -> dict[int, SyncState]:
     }
 
 
+def users_on(session: Session) -> dict[int, SyncState]:
+    """Every rep with two-way task sync on, and their state."""
+    found = store.states_named(session, _STATE_NAME, "user:")
+    states = {
+        int(scope.split(":", 1)[1]): SyncState.from_json(value) for scope, value in found.items()
+    }
+    return {user_id: state for user_id, state in states.items() if state.on}
+
+
 def save_state(session: Session, user_id: int, state: SyncState, *, now: datetime) -> None:
     store.put_state(session, _scope(user_id), _STATE_NAME, state.to_json(), now=now)
 

@@ -195,6 +195,16 @@ def states(session: Session, scopes: Collection[str], name: str) -> dict[str, di
     return found
 
 
+def states_named(session: Session, name: str, scope_prefix: str) -> dict[str, dict[str, Any]]:
+    """Every value of ``name`` whose scope starts with ``scope_prefix``."""
+    rows = session.scalars(
+        select(SyncCursor).where(
+            SyncCursor.name == name, SyncCursor.scope.startswith(scope_prefix, autoescape=True)
+        )
+    )
+    return {row.scope: dict(row.value) for row in rows}
+
+
 def put_state(
     session: Session, scope: str, name: str, value: dict[str, Any], *, now: datetime
 ) -> None:

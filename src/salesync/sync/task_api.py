@@ -68,9 +68,7 @@ def budget_check(
         return budget.Allow()  # nothing known yet: the first answer tells us
     used = connections_store.calls_in_last_day(session, org_id, now=now)
     share = team.api_budget_share / 100
-    return budget.budget_decision(
-        used, usage.max, share, kind, calls=calls, org_used=usage.used
-    )
+    return budget.budget_decision(used, usage.max, share, kind, calls=calls, org_used=usage.used)
 
 
 def record_budget_wait(

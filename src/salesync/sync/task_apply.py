@@ -81,6 +81,8 @@ class ApplyReport:
     conflicts: list[Conflict] = dataclasses.field(default_factory=list)
     #: Newest SystemModstamp among the versions read.
     newest_modstamp: dt.datetime | None = None
+    #: Oldest SystemModstamp of a version left for the next poll; the cursor stays before it.
+    earliest_deferred: dt.datetime | None = None
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for value in self.outcomes.values() if value is outcome)
@@ -101,6 +103,10 @@ def apply_versions(context: ApplyContext, versions: Iterable[Mapping[str, Any]])
             outcome = _apply_linked(context, report, link, task, record, stamp)
         else:
             outcome = _maybe_import(context, record, sf_id)
+        if outcome is Outcome.DEFERRED and (
+            report.earliest_deferred is None or stamp < report.earliest_deferred
+        ):
+            report.earliest_deferred = stamp
         report.outcomes[sf_id] = outcome
     return report
 

@@ -82,7 +82,7 @@ class _Batch:
 class TaskPushHandler:
     """The outbox handler of ``task_push`` items."""
 
-    kinds = (store.PUSH_KIND,)
+    kinds: tuple[str, ...] = (store.PUSH_KIND,)
     max_batch = 200
 
     def __init__(

@@ -1,0 +1,27 @@
+"""The task sync parts a worker runs: the push and enable handlers and the poll job."""
+
+from __future__ import annotations
+
+from salesync.runtime import Runtime
+from salesync.sync.task_api import ApiOpener
+from salesync.sync.task_enable import TaskSyncEnableHandler
+from salesync.sync.task_pull import TaskPullJob
+from salesync.sync.task_push import TaskPushHandler
+from salesync.sync.worker import Handler, PeriodicJob
+
+
+def task_handlers(
+    runtime: Runtime, *, worker_id: str, opener: ApiOpener | None = None
+) -> list[Handler]:
+    """Outbox handlers of task sync; ``worker_id`` must be the worker's own (lease owner)."""
+    return [
+        TaskSyncEnableHandler(runtime, opener=opener),
+        TaskPushHandler(runtime, opener=opener, worker_id=worker_id),
+    ]
+
+
+def task_periodic_jobs(
+    runtime: Runtime, *, worker_id: str, opener: ApiOpener | None = None
+) -> list[PeriodicJob]:
+    """The poll of Salesforce Task changes, every ``poll_interval_seconds``."""
+    return [TaskPullJob(runtime, opener=opener, worker_id=worker_id)]
