@@ -77,3 +77,6 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as s:
         yield s
+
+
+pytest_plugins = ["tests.fixtures_sandbox"]
