@@ -199,3 +199,52 @@ def test_admin_template_shapes_the_subject_and_replies_ignore_it(
     drain(runtime)
     [task] = sandbox.tasks()
     assert task["Subject"] == "[salesync] Email - Quarterly plan"
+
+
+def test_without_an_external_id_field_a_retry_searches_before_creating(
+    engine: Engine,
+    tmp_path,
+    live_clock: FakeClock,  # type: ignore[no-untyped-def]
+) -> None:
+    sandbox_iter = make_sandbox("empty")
+    sandbox = next(sandbox_iter)
+    try:
+        org = sandbox.org
+        org.add_user(
+            "rep1@sandbox.salesync.test",
+            first_name="Rep",
+            last_name="One",
+            email="rep1@salesync.test",
+        )
+        warmup = org.create_record("Contact", {"LastName": "Warm", "Email": "warm@acme.example"})
+        contact_id = org.create_record("Contact", {"LastName": "Lee", "Email": "lee@acme.example"})
+        runtime = build_runtime(engine, sandbox, tmp_path, live_clock)
+        user = add_user(runtime, "rep1@salesync.test")
+        connect(runtime, sandbox, user, "rep1")
+        send(runtime, user, ["warm@acme.example"])
+        drain(runtime)  # discovers the org (no External ID field) and logs the warm-up email
+        assert len([t for t in sandbox.tasks() if t.get("WhoId") == warmup]) == 1
+        # A stored Contact id needs no lookup, so the next composite call is the create.
+        person = add_person(runtime, user, "lee@acme.example", sf_contact_id=contact_id)
+        send(runtime, user, [person], subject="No external id here")
+        sandbox.control(
+            "POST",
+            "faults",
+            {"method": "POST", "path": "/composite$", "times": 1, "dropAfterCommit": True},
+        )
+        drain(runtime)
+        assert len([t for t in sandbox.tasks() if t.get("WhoId") == contact_id]) == 1
+        with runtime.sessions() as session:
+            [item] = [
+                i for i in session.scalars(select(OutboxItem)) if i.status is not OutboxStatus.DONE
+            ]
+            assert item.payload.get("outcome_unknown") is True
+        live_clock.advance(minutes=5)
+        drain(runtime)  # searches, finds the Task the lost answer was about, creates nothing
+        tasks = [t for t in sandbox.tasks() if t.get("WhoId") == contact_id]
+        assert len(tasks) == 1
+        assert tasks[0]["Subject"] == "Email: No external id here"
+        with runtime.sessions() as session:
+            assert {i.status for i in session.scalars(select(OutboxItem))} == {OutboxStatus.DONE}
+    finally:
+        next(sandbox_iter, None)
