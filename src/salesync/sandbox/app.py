@@ -75,7 +75,8 @@ class SandboxHandler:
         if path.startswith("/services/data"):
             return self.data.handle(request)
         if path.startswith(("/services/oauth2/", "/id/")):
-            return self.oauth.dispatch(OAuthCall(self.org, request), request.method, path)
+            with self.org.lock:
+                return self.oauth.dispatch(OAuthCall(self.org, request), request.method, path)
         if path.startswith(CONTROL_PREFIX):
             return self.control.handle(request)
         if path in ("", "/"):

@@ -78,17 +78,21 @@ def _base62(number: int, width: int) -> str:
 
 
 class IdFactory:
-    """Mints unique 18-character ids per key prefix from a counter (picklable)."""
+    """Mints unique 18-character ids per key prefix from a counter (picklable).
 
-    #: Characters 4-6 of a real id name the pod and a reserved digit; any fixed value works.
-    INSTANCE = "5g0"
+    Characters 4-6 of a real id name the pod and a reserved digit. Here they are the org's
+    ``instance``, so two orgs built with different instances never share an id.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, instance: str = "5g0") -> None:
+        if len(instance) != 3 or not set(instance) <= _ID_CHARS:
+            raise ValueError(f"instance must be 3 letters or digits, got {instance!r}")
+        self.instance = instance
         self._counters: dict[str, int] = {}
 
     def new_id(self, key_prefix: str) -> str:
         """Return the next id for ``key_prefix``."""
         counter = self._counters.get(key_prefix, 0) + 1
         self._counters[key_prefix] = counter
-        id15 = key_prefix + self.INSTANCE + _base62(counter, 9)
+        id15 = key_prefix + self.instance + _base62(counter, 9)
         return id15 + checksum_suffix(id15)

@@ -45,6 +45,10 @@ _PERSISTED = (
 )
 
 
+#: Dead access tokens are forgotten once there are more than this many.
+_PRUNE_TOKENS_ABOVE = 1000
+
+
 @dataclass
 class OrgSettings:
     """Knobs of the org that tests and demos change through the control plane."""
@@ -73,22 +77,29 @@ class Org:
     All state is guarded by ``lock`` (re-entrant); the HTTP layer holds it for a whole request.
     """
 
-    def __init__(self, seed: str | None = "empty", *, name: str = "Salesync Sandbox") -> None:
+    def __init__(
+        self, seed: str | None = "empty", *, name: str = "Salesync Sandbox", instance: str = "5g0"
+    ) -> None:
+        """Build an org and apply ``seed`` (None: no users, no data).
+
+        ``instance`` (3 letters or digits) is part of every id: give two orgs different
+        instances when a test needs them to have different org, user and record ids.
+        """
         self.lock = threading.RLock()
         self.clock = SandboxClock()
         self.journal = Journal()
         self.store: SqliteStore | None = None
         self.faults = FaultBook()
-        self._init_state(name)
+        self._init_state(name, instance)
         if seed:
             seeds.apply_seed(self, seed)
 
-    def _init_state(self, name: str) -> None:
+    def _init_state(self, name: str, instance: str) -> None:
         self.name = name
         self.seed_name = ""
         self.settings = OrgSettings()
         self.schema = Schema(standard_objects(DEFAULT_TASK_TYPES))
-        self.ids = IdFactory()
+        self.ids = IdFactory(instance)
         self.records = RecordStore(self.journal)
         self.access: dict[str, UserAccess] = {}
         self.tokens = TokenBook()
@@ -98,7 +109,6 @@ class Org:
         self.cursors = CursorBook()
         self.validation_rules: list[ValidationRule] = []
         self.admin_user_id = ""
-        self.created_at = stamp(self.clock.now())
         self.org_id = self.ids.new_id("00D")
         self._saved_seq = 0
         self._insert_system(
@@ -115,11 +125,11 @@ class Org:
     # persistence
 
     @classmethod
-    def open(cls, path: str | Path, seed: str = "empty") -> Org:
+    def open(cls, path: str | Path, seed: str = "empty", *, instance: str = "5g0") -> Org:
         """Load the org kept in ``path``, or create it there from ``seed``."""
         store = SqliteStore(path)
         loaded = store.load(history_limit=50_000)
-        org = cls(seed=None if loaded else seed)
+        org = cls(seed=None if loaded else seed, instance=instance)
         org.store = store
         if loaded is None:
             org.save(replace_all=True)
@@ -158,7 +168,7 @@ class Org:
             seed_name = seed or self.seed_name or "empty"
             self.journal.clear()
             self.faults = FaultBook()
-            self._init_state(self.name)
+            self._init_state(self.name, self.ids.instance)
             seeds.apply_seed(self, seed_name)
             self.save(replace_all=True)
 
@@ -403,6 +413,8 @@ class Org:
                 self.purge_deleted(deletion.record_id)
                 self.deletes.mark_purged(deletion.deleted_at)
             self.cursors.expire(now)
+            if len(self.tokens.access) > _PRUNE_TOKENS_ABOVE:
+                self.tokens.prune(now)
             self.journal.clear()
 
     def purge_delete_log(self, before: datetime | None = None) -> int:

@@ -227,3 +227,12 @@ def test_org_survives_a_restart_from_its_sqlite_file(tmp_path: Path) -> None:
     assert len(reopened.deletes.entries) == 1
     assert [c.change_type for c in reopened.changes.entries] == ["CREATE", "CREATE", "DELETE"]
     assert reopened.create_record("Task", {}) != task_id
+
+
+def test_orgs_with_different_instances_share_no_ids() -> None:
+    first, second = Org("empty"), Org("empty", instance="7h1")
+    assert first.org_id != second.org_id
+    assert first.admin_user_id != second.admin_user_id
+    assert second.org_id[3:6] == "7h1"
+    with pytest.raises(ValueError):
+        Org("empty", instance="too-long")
