@@ -388,13 +388,19 @@ def _parse(content: bytes) -> _ParsedFile:
 
 
 def _column_key(name: str) -> str:
-    return "_".join(name.strip().lower().replace("-", " ").split())
+    """Letters and digits only: "E-mail", "First Name" and "SF Lead ID" match field names."""
+    return "".join(char for char in name.lower() if char.isalnum())
+
+
+_FIELD_BY_KEY = {_column_key(field): field for field in PERSON_FIELDS}
 
 
 def default_mapping(header: Sequence[str]) -> dict[str, str]:
-    """Map the columns named like a person field ("Email", "First Name", "sf_lead_id")."""
+    """Map the columns named like a person field ("Email", "First Name", "SF Lead ID")."""
     return {
-        column: _column_key(column) for column in header if _column_key(column) in PERSON_FIELDS
+        column: _FIELD_BY_KEY[_column_key(column)]
+        for column in header
+        if _column_key(column) in _FIELD_BY_KEY
     }
 
 
