@@ -178,6 +178,16 @@ class World:
                 query = query.where(ReminderTask.deleted_at.is_(None))
             return list(session.scalars(query.order_by(ReminderTask.id)))
 
+    def all_tasks(self) -> list[ReminderTask]:
+        with unit_of_work(self.runtime.sessions) as session:
+            return list(session.scalars(select(ReminderTask).order_by(ReminderTask.id)))
+
+    def user_by_id(self, user_id: int) -> User:
+        with unit_of_work(self.runtime.sessions) as session:
+            user = session.get(User, user_id)
+            assert user is not None
+            return user
+
     def link(self, task_id: int) -> SalesforceLink | None:
         with unit_of_work(self.runtime.sessions) as session:
             return task_store.link_for_task(session, task_id)
