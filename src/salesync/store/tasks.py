@@ -170,7 +170,7 @@ def live_links_of_assignee(
         )
         .order_by(SalesforceLink.id)
     )
-    return [(link, task) for link, task in rows.tuples()]
+    return [(link, task) for link, task in rows]
 
 
 # -- JSON state in sync_cursors ----------------------------------------------------------------

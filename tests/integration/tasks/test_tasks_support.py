@@ -136,6 +136,7 @@ class World:
 
     def sf_create(self, owner_local: str, **fields: Any) -> str:
         values = {"Subject": "Call back", "TaskSubtype": "Task", **fields}
+        self.sf_user(owner_local)
         return str(self.org.create_record("Task", values, as_user=username(owner_local)))
 
     def sf_update(self, sf_id: str, owner_local: str, **fields: Any) -> None:
