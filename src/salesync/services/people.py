@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from salesync.domain import ids
 from salesync.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from salesync.runtime import Runtime
+from salesync.services import activities
 from salesync.services.accounts import validate_email
 from salesync.store import accounts as accounts_store
 from salesync.store import people as people_store
@@ -236,11 +237,13 @@ def get_person(runtime: Runtime, actor: User, person_id: int) -> Person:
         return _person_or_not_found(session, actor, person_id)
 
 
-def _ensure_email_free(session: Session, team_id: int, email: str | None, person_id: int) -> None:
+def _ensure_email_free(
+    session: Session, team_id: int, email: str | None, except_id: int | None = None
+) -> None:
     if email is None:
         return
     holder = people_store.person_by_email(session, team_id, email)
-    if holder is not None and holder.id != person_id:
+    if holder is not None and holder.id != except_id:
         raise Conflict(f"{holder.email} is already the email of person {holder.id} in your team")
 
 
@@ -260,14 +263,22 @@ def create_person(runtime: Runtime, actor: User, values: Mapping[str, str | None
     if problems := _identity_problems(cleaned):
         raise InvalidPerson(problems)
     with unit_of_work(runtime.sessions) as session:
-        _ensure_email_free(session, actor.team_id, cleaned["email"], person_id=0)
+        _ensure_email_free(session, actor.team_id, cleaned["email"])
         return people_store.add_person(session, _new_person(actor, cleaned, runtime))
 
 
-def _apply(person: Person, changes: PersonValues, runtime: Runtime) -> None:
+def _apply(session: Session, person: Person, changes: PersonValues, runtime: Runtime) -> None:
+    """Change the person; a new Salesforce id retries the activities that found no match."""
+    gained_id = any(
+        changes.get(field) and changes[field] != getattr(person, field) for field in SF_ID_PREFIXES
+    )
     for field, value in changes.items():
         setattr(person, field, value)
-    person.updated_at = runtime.clock.now()
+    now = runtime.clock.now()
+    person.updated_at = now
+    if gained_id:
+        # DESIGN §3 "No record matches": unmatched items are retried when an id appears.
+        activities.requeue_for_person(session, person.id, now=now)
 
 
 def update_person(
@@ -280,7 +291,7 @@ def update_person(
         if problems := _identity_problems({**values_of(person), **cleaned}):
             raise InvalidPerson(problems)
         _ensure_email_free(session, actor.team_id, cleaned.get("email"), person.id)
-        _apply(person, cleaned, runtime)
+        _apply(session, person, cleaned, runtime)
         return person
 
 
@@ -462,7 +473,7 @@ def _save_row(runtime: Runtime, actor: User, values: PersonValues) -> tuple[RowS
             )
             return RowStatus.CREATED, created.id
         values.pop("email")  # keep the stored spelling of the address that matched
-        _apply(existing, values, runtime)
+        _apply(session, existing, values, runtime)
         return RowStatus.UPDATED, existing.id
 
 

@@ -12,7 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "salesync_session"
-#: A browser stays signed in for a week of inactivity at most (the cookie is re-signed on use).
+#: A sign-in lasts a week at most: the signed cookie carries its time and is refused when older.
 SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"

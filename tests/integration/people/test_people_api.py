@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from salesync.runtime import Runtime
+from salesync.services.activities import LOG_CALL
 from salesync.serving import ServerThread
 from salesync.store.db import unit_of_work
-from salesync.store.tables import Call, Person, User
+from salesync.store.tables import Call, OutboxItem, OutboxStatus, Person, User
 from tests.integration.web.web_support import Team2, browser_for, token_client
 from tests.support import FakeClock
 
@@ -252,3 +253,64 @@ def test_browser_session_uses_the_same_api(server: ServerThread, rep: User) -> N
     with browser_for(server, rep) as browser:
         person = _create(browser, email="from-browser@example.com")
     assert person["owner_id"] == rep.id
+
+
+def _add_failed_call(runtime: Runtime, rep: User, person_id: int, clock: FakeClock) -> int:
+    """A call that could not be logged because its person had no Salesforce id (MATCH-2)."""
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        call = Call(
+            team_id=rep.team_id,
+            user_id=rep.id,
+            person_id=person_id,
+            occurred_at=now,
+            created_at=now,
+        )
+        session.add(call)
+        session.flush()
+        item = OutboxItem(
+            team_id=rep.team_id,
+            user_id=rep.id,
+            kind=LOG_CALL,
+            subject_type="call",
+            subject_id=call.id,
+            status=OutboxStatus.FAILED,
+            available_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def _outbox_status(runtime: Runtime, item_id: int) -> OutboxStatus:
+    with runtime.sessions() as session:
+        item = session.get(OutboxItem, item_id)
+        assert item is not None
+        return item.status
+
+
+def test_a_new_salesforce_id_retries_the_persons_unmatched_activities(
+    server: ServerThread, runtime: Runtime, rep: User, clock: FakeClock
+) -> None:
+    with token_client(server, rep) as client:
+        person = _create(client, email="unmatched@example.com")
+        item_id = _add_failed_call(runtime, rep, person["id"], clock)
+        url = f"/api/v1/people/{person['id']}"
+        client.patch(url, json={"title": "VP"})
+        assert _outbox_status(runtime, item_id) == OutboxStatus.FAILED
+        client.patch(url, json={"sf_contact_id": CONTACT_15})
+        assert _outbox_status(runtime, item_id) == OutboxStatus.PENDING
+
+
+def test_an_import_that_adds_a_salesforce_id_retries_unmatched_activities(
+    server: ServerThread, runtime: Runtime, rep: User, clock: FakeClock
+) -> None:
+    with token_client(server, rep) as client:
+        person = _create(client, email="later@example.com")
+        item_id = _add_failed_call(runtime, rep, person["id"], clock)
+        csv = f"Email,SF Lead ID\nlater@example.com,{LEAD_15}\n".encode()
+        answer = client.post("/api/v1/people/import", files={"file": ("p.csv", csv, "text/csv")})
+        assert answer.json()["totals"]["updated"] == 1
+    assert _outbox_status(runtime, item_id) == OutboxStatus.PENDING
