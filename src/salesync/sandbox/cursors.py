@@ -18,6 +18,8 @@ class Cursor:
     user_id: str
     records: list[dict[str, Any]]
     last_used: datetime
+    #: The page size chosen by the first request; later pages keep it.
+    batch_size: int
 
 
 @dataclass
@@ -26,14 +28,16 @@ class CursorBook:
     cursors: dict[str, Cursor] = field(default_factory=dict)
     _ids: IdFactory = field(default_factory=IdFactory)
 
-    def open(self, user_id: str, records: list[dict[str, Any]], now: datetime) -> str:
+    def open(
+        self, user_id: str, records: list[dict[str, Any]], now: datetime, batch_size: int
+    ) -> str:
         mine = sorted(
             (c for c in self.cursors.values() if c.user_id == user_id), key=lambda c: c.last_used
         )
         for stale in mine[: max(0, len(mine) - MAX_CURSORS_PER_USER + 1)]:
             del self.cursors[stale.locator]
         locator = self._ids.new_id("01g")
-        self.cursors[locator] = Cursor(locator, user_id, records, now)
+        self.cursors[locator] = Cursor(locator, user_id, records, now, batch_size)
         return locator
 
     def get(self, locator: str, user_id: str, now: datetime) -> Cursor | None:

@@ -72,7 +72,7 @@ def get_more(call: Call, params: dict[str, str]) -> ApiResponse:
     if cursor is None or offset > len(cursor.records):
         raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
     body = _page(
-        call, cursor.records, len(cursor.records), offset, batch_size(call), cursor.locator
+        call, cursor.records, len(cursor.records), offset, cursor.batch_size, cursor.locator
     )
     return json_response(200, body)
 
@@ -89,7 +89,7 @@ def _page(
     body: dict[str, Any] = {"totalSize": total_size, "done": end >= len(records)}
     if end < len(records):
         if locator is None:
-            locator = call.org.cursors.open(call.user_id, records, call.org.clock.now())
+            locator = call.org.cursors.open(call.user_id, records, call.org.clock.now(), size)
         # The continuation always says /query/, even for queryAll (API-FACTS §2.7).
         body["nextRecordsUrl"] = call.url(f"/query/{locator}-{end}")
     body["records"] = records[offset:end]

@@ -116,68 +116,47 @@ def seed_demo(
     DemoData(org).build()
 
 
-def _demo_users(org: Org) -> None:
-    for number in (1, 2, 3):
-        org.add_user(
-            username(f"rep{number}"),
-            first_name="Rep",
-            last_name=f"Number{number}",
-            email=f"rep{number}@salesync.test",
-            access=UserAccess(password=PASSWORD),
-        )
-    org.add_user(
-        username("noapi"),
-        first_name="Nora",
-        last_name="Noapi",
-        email="noapi@salesync.test",
-        access=UserAccess(password=PASSWORD, api_enabled=False),
-    )
-    org.add_user(
-        username("nolead"),
-        first_name="Ned",
-        last_name="Nolead",
-        email="nolead@salesync.test",
-        access=UserAccess(
-            password=PASSWORD,
-            objects={"Lead": ObjectAccess(read=False, create=False, edit=False, delete=False)},
-        ),
-    )
+def _demo_access() -> dict[str, UserAccess]:
+    """Permissions of the demo users beyond full access (msia-rules CONN-5, 1.13, FIELDS-3)."""
     task_fields = [spec.name for spec in MSIA_TASK_FIELDS]
-    org.add_user(
-        username("readonly"),
-        first_name="Rory",
-        last_name="Readonly",
-        email="readonly@salesync.test",
-        access=UserAccess(
-            password=PASSWORD,
-            fields={f"Task.{name}": "read" for name in task_fields},
+    no_access = ObjectAccess(read=False, create=False, edit=False, delete=False)
+    return {
+        "noapi": UserAccess(password=PASSWORD, api_enabled=False),
+        "nolead": UserAccess(password=PASSWORD, objects={"Lead": no_access}),
+        "readonly": UserAccess(
+            password=PASSWORD, fields={f"Task.{name}": "read" for name in task_fields}
         ),
-    )
-    org.add_user(
-        username("hidden"),
-        first_name="Hilda",
-        last_name="Hidden",
-        email="hidden@salesync.test",
-        access=UserAccess(
-            password=PASSWORD,
-            fields={f"Task.{name}": "hidden" for name in task_fields},
+        "hidden": UserAccess(
+            password=PASSWORD, fields={f"Task.{name}": "hidden" for name in task_fields}
         ),
-    )
-    org.add_user(
-        username("integration"),
-        first_name="Integration",
-        last_name="User",
-        email="integration@salesync.test",
-        access=UserAccess(password=PASSWORD),
-    )
-    org.add_user(
-        username("inactive"),
-        first_name="Ina",
-        last_name="Inactive",
-        email="inactive@salesync.test",
-        active=False,
-        access=UserAccess(password=PASSWORD),
-    )
+    }
+
+
+#: (login name, first name, last name) of the demo users.
+DEMO_USERS = [
+    ("rep1", "Rep", "Number1"),
+    ("rep2", "Rep", "Number2"),
+    ("rep3", "Rep", "Number3"),
+    ("noapi", "Nora", "Noapi"),
+    ("nolead", "Ned", "Nolead"),
+    ("readonly", "Rory", "Readonly"),
+    ("hidden", "Hilda", "Hidden"),
+    ("integration", "Integration", "User"),
+    ("inactive", "Ina", "Inactive"),
+]
+
+
+def _demo_users(org: Org) -> None:
+    special = _demo_access()
+    for local, first, last in DEMO_USERS:
+        org.add_user(
+            username(local),
+            first_name=first,
+            last_name=last,
+            email=f"{local}@salesync.test",
+            active=local != "inactive",
+            access=special.get(local, UserAccess(password=PASSWORD)),
+        )
 
 
 _FIRST = [
