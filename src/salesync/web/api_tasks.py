@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from salesync.domain.command_center import DueFilter, date_range
 from salesync.domain.settings import SettingOrigin, TaskSyncMode
@@ -18,8 +19,19 @@ router = APIRouter(prefix="/api/v1", tags=["tasks"], dependencies=[Depends(check
 
 Priority = Literal["Normal", "High"]
 Status = Literal["Open", "Complete"]
-#: Due dates are calendar days: only ``YYYY-MM-DD`` (no numbers, no times).
-DueDate = Annotated[dt.date, Field(strict=True)]
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _calendar_day(value: object) -> object:
+    """Due dates are calendar days written ``YYYY-MM-DD``: no numbers, no times."""
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+DueDate = Annotated[dt.date, BeforeValidator(_calendar_day)]
 
 
 class _Input(BaseModel):

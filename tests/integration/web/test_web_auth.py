@@ -247,3 +247,12 @@ def test_tokens_page_creates_a_token_shown_once_and_revokes_it(
             assert browser.post(revoke_url, data={"csrf_token": csrf}).status_code == 303
             assert "The token was revoked." in browser.get("/settings/account/tokens").text
             assert script.get("/api/v1/me", headers=auth).status_code == 401
+
+
+def test_unknown_email_gets_the_same_answer_as_a_wrong_password(server: ServerThread) -> None:
+    with anonymous_client(server) as client:
+        token = csrf_from(client.get("/login").text)
+        form = {"email": "nobody@example.com", "password": "whatever", "csrf_token": token}
+        answer = client.post("/login", data=form)
+    assert answer.status_code == 401
+    assert "Wrong email or password." in answer.text
