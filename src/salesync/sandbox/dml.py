@@ -129,7 +129,11 @@ class Dml:
     def upsert(self, obj: SObjectDef, field_name: str, value: str, body: Any) -> tuple[str, bool]:
         """Create or update by external id; returns (id, created)."""
         definition = obj.field(field_name)
-        if definition is None or not (definition.external_id or definition.name == "Id"):
+        if (
+            definition is None
+            or not (definition.external_id or definition.name == "Id")
+            or not self._visible(obj, definition)
+        ):
             raise ApiError(
                 404,
                 "NOT_FOUND",
