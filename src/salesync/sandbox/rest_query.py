@@ -59,7 +59,19 @@ def get_query_all(call: Call, params: dict[str, str]) -> ApiResponse:
 def query_body(call: Call, text: str | None, include_deleted: bool) -> dict[str, Any]:
     """The first page of a query as JSON (also used by composite subrequests)."""
     result = run_query(call, text, include_deleted)
-    return _page(call, result.records, result.total_size, 0, batch_size(call), locator=None)
+    size = batch_size(call)
+    records = result.records
+    body: dict[str, Any] = {"totalSize": result.total_size, "done": len(records) <= size}
+    if len(records) > size:
+        locator = call.org.cursors.open(call.user_id, records, size, call.org.clock.now(), size)
+        body["nextRecordsUrl"] = _next_url(call, locator, size)
+    body["records"] = records[:size]
+    return body
+
+
+def _next_url(call: Call, locator: str, offset: int) -> str:
+    # The continuation always says /query/, even for queryAll (API-FACTS §2.7).
+    return call.url(f"/query/{locator}-{offset}")
 
 
 def _first_page(call: Call, include_deleted: bool) -> ApiResponse:
@@ -69,28 +81,11 @@ def _first_page(call: Call, include_deleted: bool) -> ApiResponse:
 def get_more(call: Call, params: dict[str, str]) -> ApiResponse:
     cursor = call.org.cursors.get(params["locator"], call.user_id, call.org.clock.now())
     offset = int(params["offset"])
-    if cursor is None or offset > len(cursor.records):
+    if cursor is None or not cursor.start <= offset <= cursor.total:
         raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-    body = _page(
-        call, cursor.records, len(cursor.records), offset, cursor.batch_size, cursor.locator
-    )
+    end = offset + cursor.batch_size
+    body: dict[str, Any] = {"totalSize": cursor.total, "done": end >= cursor.total}
+    if end < cursor.total:
+        body["nextRecordsUrl"] = _next_url(call, cursor.locator, end)
+    body["records"] = cursor.rows(offset, cursor.batch_size)
     return json_response(200, body)
-
-
-def _page(
-    call: Call,
-    records: list[dict[str, Any]],
-    total_size: int,
-    offset: int,
-    size: int,
-    locator: str | None,
-) -> dict[str, Any]:
-    end = offset + size
-    body: dict[str, Any] = {"totalSize": total_size, "done": end >= len(records)}
-    if end < len(records):
-        if locator is None:
-            locator = call.org.cursors.open(call.user_id, records, call.org.clock.now(), size)
-        # The continuation always says /query/, even for queryAll (API-FACTS §2.7).
-        body["nextRecordsUrl"] = call.url(f"/query/{locator}-{end}")
-    body["records"] = records[offset:end]
-    return body
