@@ -8,6 +8,7 @@ Collections calls, and counts as one API call; later subrequests can use earlier
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,14 @@ class CompositeSubrequest:
     reference_id: str
     body: Mapping[str, Any] | None = None
     http_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def query(
+        cls, soql: str, reference_id: str, *, include_deleted: bool = False
+    ) -> CompositeSubrequest:
+        """A query step; its first page is the answer (continue with ``query_more_all``)."""
+        resource = "queryAll" if include_deleted else "query"
+        return cls("GET", f"{resource}/?q={urllib.parse.quote_plus(soql)}", reference_id)
 
     def is_query_or_collection(self) -> bool:
         path = self.url.split("?", 1)[0]

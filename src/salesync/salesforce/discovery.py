@@ -9,7 +9,6 @@ a setup page shows.
 from __future__ import annotations
 
 import enum
-import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -166,17 +165,13 @@ def discover_org(
 def _subrequests() -> list[CompositeSubrequest]:
     requests = [
         CompositeSubrequest("GET", "sobjects/Task/describe", "describeTask"),
-        CompositeSubrequest("GET", "query?q=" + _q(TASK_STATUS_SOQL), "taskStatuses"),
+        CompositeSubrequest.query(TASK_STATUS_SOQL, "taskStatuses"),
     ]
     requests += [
         CompositeSubrequest("GET", f"sobjects/{name}/describe", f"describe{name}")
         for name in RELATED_OBJECTS
     ]
     return requests
-
-
-def _q(soql: str) -> str:
-    return urllib.parse.quote_plus(soql)
 
 
 def _describe(answer: CompositeSubresponse) -> SObjectDescribe | None:

@@ -200,3 +200,17 @@ def test_a_composite_answer_without_composite_response_is_an_error() -> None:
     )
     with pytest.raises(OtherError):
         client.composite(creates(1))
+
+
+def test_query_steps_encode_the_soql_and_count_as_queries() -> None:
+    step = Sub.query("SELECT Id FROM Lead WHERE Email = 'a+b@x.com'", "leads")
+    deleted = Sub.query("SELECT Id FROM Task", "tasks", include_deleted=True)
+    assert step.to_json("/services/data/v59.0")["url"] == (
+        "/services/data/v59.0/query/?q=SELECT+Id+FROM+Lead+WHERE+Email+%3D+%27a%2Bb%40x.com%27"
+    )
+    assert deleted.url.startswith("queryAll/?q=")
+    assert step.is_query_or_collection() and deleted.is_query_or_collection()
+    with pytest.raises(ValueError, match="allows 5"):
+        CompositeOrg().client().composite(
+            [Sub.query("SELECT Id FROM Lead", f"q{i}") for i in range(6)]
+        )
