@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from salesync.web import api_tasks
 from salesync.web.api import me, people, tokens, users
 from salesync.web.deps import check_api_csrf
 from salesync.web.schemas import MessageBody, ProblemsBody
@@ -20,9 +21,12 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def create_api_router() -> APIRouter:
-    router = APIRouter(
-        prefix=API_PREFIX, dependencies=[Depends(check_api_csrf)], responses=_ERROR_RESPONSES
-    )
+    resources = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_api_csrf)])
     for module in (me, tokens, users, people):
-        router.include_router(module.router)
-    return router
+        resources.include_router(module.router)
+    api = APIRouter(responses=_ERROR_RESPONSES)
+    api.include_router(resources)
+    # Reminder tasks, task sync and the Command Center list: their router carries the
+    # /api/v1 prefix and the CSRF check itself.
+    api.include_router(api_tasks.router)
+    return api
