@@ -133,6 +133,9 @@ def test_query_pages_with_batch_size_and_locators(sandbox: Sandbox) -> None:
     assert third["done"] is True and "nextRecordsUrl" not in third
     subjects = [r["Subject"] for page in (first, second, third) for r in page["records"]]
     assert subjects == [f"t{i:03d}" for i in range(450)]
+    unaligned = client.get(locator_url.replace("-200", "-250")).json()
+    assert [r["Subject"] for r in unaligned["records"]] == [f"t{i:03d}" for i in range(250, 450)]
+    assert_error(client.get(locator_url.replace("-200", "-100")), 400, "INVALID_QUERY_LOCATOR")
 
 
 def test_default_page_is_2000_and_locators_expire(sandbox: Sandbox) -> None:
