@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # API-FACTS §2.13: ids are 15 characters (case-sensitive) or 18 (case-insensitive).
@@ -32,6 +33,7 @@ def to_18(id15: str) -> str:
     return id15 + "".join(_suffix_char(id15[start : start + 5]) for start in (0, 5, 10))
 
 
+@functools.lru_cache(maxsize=65536)  # pure and hot: every lookup row and target passes here
 def normalize(record_id: str) -> str:
     """Return the canonical 18-character id for a 15- or 18-character id.
 

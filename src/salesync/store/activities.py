@@ -97,3 +97,18 @@ def existing_link(
             SalesforceLink.target_key == target_key,
         )
     ).first()
+
+
+def linked_keys(
+    session: Session, local_type: str, local_ids: Sequence[int]
+) -> set[tuple[int, str]]:
+    """(local_id, target_key) of every Task already created for these activities."""
+    if not local_ids:
+        return set()
+    rows = session.execute(
+        select(SalesforceLink.local_id, SalesforceLink.target_key).where(
+            SalesforceLink.local_type == local_type,
+            SalesforceLink.local_id.in_(sorted(set(local_ids))),
+        )
+    )
+    return {(local_id, key) for local_id, key in rows}

@@ -125,3 +125,22 @@ def entries_for_item(session: Session, item_type: str, item_id: int) -> list[Dia
             .order_by(DiagnosticEntry.id)
         )
     )
+
+
+def resolve_items(
+    session: Session, item_type: str, item_ids: Sequence[int], *, now: datetime
+) -> int:
+    """Close every open entry of these items at once (a batch synced)."""
+    if not item_ids:
+        return 0
+    result = session.execute(
+        update(DiagnosticEntry)
+        .where(
+            DiagnosticEntry.item_type == item_type,
+            DiagnosticEntry.item_id.in_(sorted(set(item_ids))),
+            DiagnosticEntry.resolved_at.is_(None),
+        )
+        .values(resolved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

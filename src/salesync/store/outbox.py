@@ -192,3 +192,8 @@ def next_available_at(session: Session) -> datetime | None:
     return session.scalar(
         select(func.min(OutboxItem.available_at)).where(OutboxItem.status == OutboxStatus.PENDING)
     )
+
+
+def items_by_id(session: Session, item_ids: Sequence[int]) -> dict[int, OutboxItem]:
+    rows = session.scalars(select(OutboxItem).where(OutboxItem.id.in_(list(item_ids))))
+    return {row.id: row for row in rows}

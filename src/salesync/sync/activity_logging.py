@@ -31,13 +31,17 @@ from salesync.domain.activity_task import (
 )
 from salesync.domain.categories import ErrorCategory
 from salesync.domain.matching import (
+    CandidateRecord,
     CreateLead,
     LogTarget,
     Matched,
     MatchResult,
+    OpportunityRole,
+    Recipient,
     Unmatched,
     emails_to_look_up,
     lead_ids_to_look_up,
+    lookup_key,
     match_activity,
 )
 from salesync.domain.org_capabilities import (
@@ -146,7 +150,8 @@ class ActivityLoggingHandler:
     def _load(self, user_id: int | None, items: list[OutboxItem]) -> _RepBatch | None:
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
-            claimed = [session.merge(item) for item in items]
+            loaded = outbox.items_by_id(session, [item.id for item in items])
+            claimed = [loaded[item.id] for item in items if item.id in loaded]
             user = session.get(User, user_id) if user_id is not None else None
             if user is None:
                 for item in claimed:
@@ -167,8 +172,9 @@ class ActivityLoggingHandler:
                 if item.id in gone:
                     outbox.mark_done(item, now=now)
             still_wanted = [w for w in work if _wanted(settings, w)]
+            wanted_ids = {w.outbox_id for w in still_wanted}
             for w in work:
-                if w not in still_wanted:
+                if w.outbox_id not in wanted_ids:
                     # The rep switched this logging off since: nothing to log, nothing to show.
                     outbox.mark_done(_item(claimed, w.outbox_id), now=now)
             team = user.team
@@ -248,7 +254,8 @@ class ActivityLoggingHandler:
         upsert = profile.external_id_ready
         lookups = self._lookups(batch, client, upsert)
         self._report_refused_lookups(batch, lookups.refused)
-        results = {w.outbox_id: self._match(w, lookups, batch.settings, []) for w in batch.work}
+        index = _CandidateIndex(lookups.candidates)
+        results = {w.outbox_id: index.match(w, batch.settings, []) for w in batch.work}
         contact_ids = [
             t.who_id
             for r in results.values()
@@ -258,9 +265,7 @@ class ActivityLoggingHandler:
         ]
         if batch.settings.opportunity_mode.value != "off" and contact_ids:
             roles = activity_lookup.opportunity_roles(client, contact_ids)
-            results = {
-                w.outbox_id: self._match(w, lookups, batch.settings, roles) for w in batch.work
-            }
+            results = {w.outbox_id: index.match(w, batch.settings, roles) for w in batch.work}
         created_leads = self._create_leads(batch, client, results)
         if created_leads:
             for w in batch.work:
@@ -320,15 +325,6 @@ class ActivityLoggingHandler:
             draft = build_activity_task(w.activity, placeholder, rep, capabilities, batch.config)
             subjects.append(str(draft.fields.get("Subject", "")))
         return subjects
-
-    @staticmethod
-    def _match(
-        w: WorkItem,
-        lookups: activity_lookup.LookupResult,
-        settings: SyncSettings,
-        roles: Sequence[Any],
-    ) -> MatchResult:
-        return match_activity(w.kind, w.recipient, lookups.candidates, roles, settings)
 
     def _report_refused_lookups(
         self, batch: _RepBatch, refused: Mapping[str, SalesforceError]
@@ -392,18 +388,32 @@ class ActivityLoggingHandler:
         planned: list[_Planned] = []
         unmatched: dict[int, MatchResult] = {}
         skipped: dict[str, str] = {}
+        linked = self._linked(batch)
         for w in batch.work:
             result = results[w.outbox_id]
             if not isinstance(result, Matched):
                 unmatched[w.outbox_id] = result
                 continue
             for target in result.targets:
+                if (w.local_type, w.local_id, w.target_key(target)) in linked:
+                    continue  # an earlier attempt created this one already
                 activity = _with_id(w, target)
                 draft = build_activity_task(activity, target, rep, capabilities, batch.config)
                 skipped.update({s.name: s.reason for s in draft.skipped_fields})
                 planned.append(_Planned(w, target, draft))
         self._report_skipped_fields(batch, skipped)
         return planned, unmatched
+
+    def _linked(self, batch: _RepBatch) -> set[tuple[str, int, str]]:
+        by_type: dict[str, list[int]] = defaultdict(list)
+        for w in batch.work:
+            by_type[w.local_type].append(w.local_id)
+        with self.runtime.sessions() as session:
+            return {
+                (local_type, local_id, key)
+                for local_type, local_ids in by_type.items()
+                for local_id, key in activity_store.linked_keys(session, local_type, local_ids)
+            }
 
     def _report_skipped_fields(self, batch: _RepBatch, skipped: Mapping[str, str]) -> None:
         """FIELDS-2/3: a missing or read-only field is reported once per org, never fatal."""
@@ -488,17 +498,20 @@ class ActivityLoggingHandler:
                 key = plan.work.target_key(plan.target)
                 if key in found:
                     _link(session, batch, plan, found[key], now)
-            items = {w.outbox_id: session.get(OutboxItem, w.outbox_id) for w in batch.work}
+            session.flush()
+            items = outbox.items_by_id(session, [w.outbox_id for w in batch.work])
+            done: dict[str, list[int]] = defaultdict(list)
             for w in batch.work:
                 item = items[w.outbox_id]
-                assert item is not None
                 if w.outbox_id in unmatched:
                     self._settle_unmatched(session, batch, item, unmatched[w.outbox_id], now)
                 elif w.outbox_id in failures:
                     self._settle_item_error(session, item, failures[w.outbox_id], now)
                 else:
                     outbox.mark_done(item, now=now)
-                    diagnostics.resolve_item(session, item.subject_type, item.subject_id, now=now)
+                    done[item.subject_type].append(item.subject_id)
+            for item_type, subject_ids in done.items():
+                diagnostics.resolve_items(session, item_type, subject_ids, now=now)
 
     def _settle_unmatched(
         self,
@@ -565,6 +578,32 @@ class ActivityLoggingHandler:
                 )
 
 
+class _CandidateIndex:
+    """Hands each recipient only the lookup rows about them (a batch holds 1,000s)."""
+
+    def __init__(self, candidates: Sequence[CandidateRecord]) -> None:
+        self._by_email: dict[str, list[CandidateRecord]] = defaultdict(list)
+        self._by_id: dict[str, CandidateRecord] = {}
+        for candidate in candidates:
+            if candidate.email:
+                self._by_email[lookup_key(candidate.email)].append(candidate)
+            self._by_id[candidate.id] = candidate
+
+    def relevant(self, recipient: Recipient) -> list[CandidateRecord]:
+        found = list(self._by_email.get(lookup_key(recipient.email or ""), ()))
+        for stored in (recipient.lead_id, recipient.contact_id):
+            if ids.is_valid_id(stored):
+                candidate = self._by_id.get(ids.normalize(stored or ""))
+                if candidate is not None and candidate not in found:
+                    found.append(candidate)
+        return found
+
+    def match(
+        self, w: WorkItem, settings: SyncSettings, roles: Sequence[OpportunityRole]
+    ) -> MatchResult:
+        return match_activity(w.kind, w.recipient, self.relevant(w.recipient), roles, settings)
+
+
 def _wanted(settings: SyncSettings, w: WorkItem) -> bool:
     if settings.logging_mode is not LoggingMode.API:
         return False
@@ -613,8 +652,6 @@ def _same(first: object, second: object) -> bool:
 
 def _link(session: Session, batch: _RepBatch, plan: _Planned, sf_id: str, now: datetime) -> None:
     key = plan.work.target_key(plan.target)
-    if activity_store.existing_link(session, plan.work.local_type, plan.work.local_id, key):
-        return
     session.add(
         SalesforceLink(
             local_type=plan.work.local_type,
