@@ -83,6 +83,135 @@ def user_add(
     console.print(f"created {role} [bold]{user.email}[/bold]")
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker/--no-worker", help="Also run a sync worker.")
+    ] = True,
+) -> None:
+    """Serve the web app and JSON API (and, by default, a sync worker in the same process)."""
+    import threading
+
+    import uvicorn
+
+    from salesync.sync.factory import build_worker
+    from salesync.web.app import create_app
+
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    stop = threading.Event()
+    if with_worker:
+        worker = build_worker(runtime)
+        threading.Thread(target=worker.run_forever, args=(stop,), daemon=True).start()
+    console.print(f"salesync on http://{host}:{port}")
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run a sync worker: pushes queued work to Salesforce and polls for changes.
+
+    Start as many as you like, on as many machines: they share the work through leases in
+    the database.
+    """
+    import signal
+    import threading
+
+    from salesync.sync.factory import build_worker
+
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    worker = build_worker(runtime)
+    console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
+    try:
+        worker.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+sync_app = typer.Typer(help="Run sync work by hand.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("run")
+def sync_run(
+    once: Annotated[bool, typer.Option("--once", help="Drain what is ready, then exit.")] = False,
+) -> None:
+    """Process queued work now (``--once``: until nothing is ready, then exit)."""
+    import threading
+
+    from salesync.sync.factory import build_worker
+
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    worker = build_worker(runtime)
+    if once:
+        handled = worker.drain()
+        for job in worker.periodic:
+            job.run_once()
+        console.print(f"processed {handled} queued items")
+        return
+    worker.run_forever(threading.Event())
+
+
+@app.command("sandbox")
+def sandbox_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8555,
+    seed: Annotated[
+        str, typer.Option(help="empty, demo, demo-no-reply or demo-type-default.")
+    ] = "demo",
+    db: Annotated[
+        str | None, typer.Option(help="SQLite file that keeps the org across restarts.")
+    ] = None,
+) -> None:
+    """Serve a Salesforce-compatible sandbox org (REST, OAuth, SOQL, control plane)."""
+    from salesync.sandbox.run import run_sandbox
+
+    run_sandbox(host=host, port=port, seed=seed, db=db)
+
+
+@app.command("diagnose")
+def diagnose(
+    email: Annotated[str, typer.Argument(help="Whose Diagnostics to show (an admin sees all).")],
+) -> None:
+    """Print the Diagnostics page in the terminal: what did not sync, why, and the fix."""
+    from rich.table import Table
+
+    from salesync.services import diagnostics
+    from salesync.store import accounts as account_store
+
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    with runtime.sessions() as session:
+        user = account_store.user_by_email(session, email)
+        if user is None:
+            raise SalesyncError(f"no user {email}")
+        data = diagnostics.overview(session, user, now=runtime.clock.now())
+    table = Table(title="Diagnostics")
+    for column in ("category", "code", "items", "cause", "fix"):
+        table.add_column(column, overflow="fold")
+    for group in data.groups:
+        table.add_row(group.category, group.code, str(group.count), group.cause, group.fix)
+    console.print(table)
+    console.print("backlog: " + (", ".join(f"{k} {v}" for k, v in data.backlog.items()) or "empty"))
+    for usage in data.usage:
+        console.print(
+            f"org {usage.org_id}: {usage.org_used}/{usage.org_max} calls in 24 h, "
+            f"salesync {usage.salesync_calls_24h} of its {usage.allowance} allowance"
+        )
+
+
 def main() -> None:
     """Console entry point: clear one-line errors instead of tracebacks."""
     try:

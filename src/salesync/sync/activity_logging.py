@@ -111,7 +111,7 @@ class _Planned:
 class ActivityLoggingHandler:
     """The outbox handler for ``log_email``, ``log_reply`` and ``log_call`` items."""
 
-    kinds = (LOG_EMAIL, LOG_REPLY, LOG_CALL)
+    kinds: tuple[str, ...] = (LOG_EMAIL, LOG_REPLY, LOG_CALL)
     max_batch = 1000
 
     def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
