@@ -209,3 +209,19 @@ def test_a_task_salesforce_refuses_fails_to_diagnostics_and_the_others_go(world:
     [entry] = world.diagnostics("FIELD_CUSTOM_VALIDATION_EXCEPTION")
     assert (entry.item_type, entry.item_id) == ("reminder_task", refused.id)
     assert "No confidential notes" in entry.message
+
+
+def test_reassigning_a_synced_task_to_a_connected_teammate_moves_its_owner(world: World) -> None:
+    ana = world.rep("ana@example.com", "ana")
+    ben = world.rep("ben@example.com", "ben")
+    task = world.create(ana, "Handed over")
+    world.drain()
+    sf_id = world.link(task.id).sf_id  # type: ignore[union-attr]
+    world.advance(minutes=1)
+    world.update(ana, task.id, assignee_id=ben.id)
+    world.drain()
+    assert world.sf_task(sf_id)["OwnerId"] == world.sf_user("ben")
+    world.advance(minutes=1)
+    world.sf_update(sf_id, "ben", Priority="High")
+    world.poll()
+    assert world.task(task.id).priority.value == "High"
