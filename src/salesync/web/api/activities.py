@@ -1,0 +1,241 @@
+"""Sending email, recording replies, logging calls, call outcomes/reasons, and their state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, model_validator
+
+from salesync.mail.smtp import Mailer
+from salesync.runtime import Runtime
+from salesync.services import activities
+from salesync.services.mail_accounts import mailer_for
+from salesync.store import activities as activity_store
+from salesync.store import diagnostics as diagnostic_store
+from salesync.store.tables import Role, User
+from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep
+
+router = APIRouter(tags=["activities"])
+
+MailerFactory = Callable[[Runtime, User], Mailer]
+
+
+def _mailer(request: Request, runtime: Runtime, user: User) -> Mailer:
+    factory = cast(MailerFactory, getattr(request.app.state, "mailer_factory", mailer_for))
+    return factory(runtime, user)
+
+
+class RecipientIn(BaseModel):
+    """A recipient: a person of your team by id, or any address."""
+
+    person_id: int | None = None
+    email: str | None = Field(default=None, max_length=320)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RecipientIn:
+        if (self.person_id is None) == (self.email is None):
+            raise ValueError("give either person_id or email")
+        return self
+
+    def ref(self) -> activities.RecipientRef:
+        return activities.RecipientRef(person_id=self.person_id, email=self.email)
+
+
+class EmailCreate(BaseModel):
+    to: list[RecipientIn] = Field(min_length=1)
+    cc: list[RecipientIn] = []
+    subject: str = Field(max_length=998)
+    body_text: str
+    reply_to_email_id: int | None = None
+
+
+class LinkPublic(BaseModel):
+    sobject: str
+    sf_id: str
+    url: str
+
+
+class ActivityState(BaseModel):
+    """Where an activity stands with Salesforce."""
+
+    state: str  # "logged" | "pending" | "failed" | "not_logged"
+    links: list[LinkPublic]
+    reasons: list[str]
+
+
+class EmailPublic(BaseModel):
+    id: int
+    subject: str
+    status: str
+    error: str | None
+    message_id: str
+    is_reply: bool
+    sent_at: datetime
+    recipients: list[str]
+    salesforce: ActivityState
+
+
+class ReplyCreate(BaseModel):
+    from_address: str = Field(max_length=320)
+    subject: str = Field(max_length=998)
+    body_text: str
+    in_reply_to: str = Field(max_length=255)
+    message_id: str = Field(max_length=255)
+    received_at: datetime
+
+
+class CallCreate(BaseModel):
+    person_id: int
+    occurred_at: datetime
+    duration_seconds: int = Field(ge=0, le=86_400)
+    outcome: str | None = None
+    reason: str | None = None
+    notes: str = ""
+
+
+class CallChoicesBody(BaseModel):
+    labels: list[str]
+
+
+class CreatedId(BaseModel):
+    id: int
+
+
+def activity_state(runtime: Runtime, local_type: str, local_id: int) -> ActivityState:
+    """logged (with links), pending, failed (with reasons), or not logged at all."""
+    from sqlalchemy import select
+
+    from salesync.store.tables import OutboxItem, OutboxStatus, SalesforceConnection
+
+    with runtime.sessions() as session:
+        links = activity_store.links_for(session, local_type, local_id)
+        items = session.scalars(
+            select(OutboxItem).where(
+                OutboxItem.subject_type == local_type, OutboxItem.subject_id == local_id
+            )
+        ).all()
+        entries = [
+            e
+            for e in diagnostic_store.entries_for_item(session, local_type, local_id)
+            if e.resolved_at is None
+        ]
+        instance = {c.org_id: c.instance_url for c in session.scalars(select(SalesforceConnection))}
+    public_links = [
+        LinkPublic(
+            sobject=link.sobject,
+            sf_id=link.sf_id,
+            url=f"{instance.get(link.org_id, '').rstrip('/')}/{link.sf_id}",
+        )
+        for link in links
+    ]
+    statuses = {item.status for item in items}
+    if not items:
+        state = "logged" if links else "not_logged"
+    elif statuses <= {OutboxStatus.DONE}:
+        state = "logged"
+    elif OutboxStatus.FAILED in statuses:
+        state = "failed"
+    else:
+        state = "pending"
+    return ActivityState(state=state, links=public_links, reasons=[e.message for e in entries])
+
+
+def _email_public(runtime: Runtime, user: User, email_id: int) -> EmailPublic:
+    with runtime.sessions() as session:
+        email = activities.get_email(session, user, email_id)
+        recipients = [r.address for r in email.recipients]
+        data: dict[str, Any] = {
+            "id": email.id,
+            "subject": email.subject,
+            "status": email.status,
+            "error": email.error,
+            "message_id": email.message_id,
+            "is_reply": email.is_reply,
+            "sent_at": email.sent_at,
+            "recipients": recipients,
+        }
+    return EmailPublic(**data, salesforce=activity_state(runtime, "email", email_id))
+
+
+@router.post("/emails", response_model=EmailPublic, status_code=201)
+def send_email(
+    request: Request, runtime: RuntimeDep, user: CurrentUser, body: EmailCreate
+) -> EmailPublic:
+    """Send a sales email through SMTP and queue its logging to Salesforce."""
+    draft = activities.EmailDraft(
+        to=[r.ref() for r in body.to],
+        cc=[r.ref() for r in body.cc],
+        subject=body.subject,
+        body_text=body.body_text,
+        reply_to_email_id=body.reply_to_email_id,
+    )
+    email_id = activities.send_email(runtime, user, draft, _mailer(request, runtime, user))
+    return _email_public(runtime, user, email_id)
+
+
+@router.get("/emails", response_model=list[EmailPublic])
+def list_emails(
+    runtime: RuntimeDep, user: CurrentUser, limit: Annotated[int, Field(ge=1, le=200)] = 50
+) -> list[EmailPublic]:
+    from sqlalchemy import select
+
+    from salesync.store.tables import SentEmail
+
+    with runtime.sessions() as session:
+        query = select(SentEmail.id).where(SentEmail.team_id == user.team_id)
+        if user.role is not Role.ADMIN:
+            query = query.where(SentEmail.sender_id == user.id)
+        ids = list(session.scalars(query.order_by(SentEmail.sent_at.desc()).limit(limit)))
+    return [_email_public(runtime, user, email_id) for email_id in ids]
+
+
+@router.get("/emails/{email_id}", response_model=EmailPublic)
+def read_email(runtime: RuntimeDep, user: CurrentUser, email_id: int) -> EmailPublic:
+    return _email_public(runtime, user, email_id)
+
+
+@router.post("/replies", response_model=EmailPublic, status_code=201)
+def record_reply(runtime: RuntimeDep, user: CurrentUser, body: ReplyCreate) -> EmailPublic:
+    """Record a prospect's reply to one of your emails (for inbox integrations)."""
+    reply = activities.InboundReply(**body.model_dump())
+    return _email_public(runtime, user, activities.record_reply(runtime, user, reply))
+
+
+@router.post("/calls", response_model=CreatedId, status_code=201)
+def log_call(runtime: RuntimeDep, user: CurrentUser, body: CallCreate) -> CreatedId:
+    """Log a call; it reaches Salesforce only for people with a Salesforce id (MATCH-2)."""
+    draft = activities.CallDraft(**body.model_dump())
+    return CreatedId(id=activities.log_call(runtime, user, draft))
+
+
+@router.get("/calls/{call_id}/salesforce", response_model=ActivityState)
+def call_state(runtime: RuntimeDep, user: CurrentUser, call_id: int) -> ActivityState:
+    from salesync.errors import NotFound
+    from salesync.store.tables import Call
+
+    with runtime.sessions() as session:
+        call = session.get(Call, call_id)
+        if (
+            call is None
+            or call.team_id != user.team_id
+            or (user.role is not Role.ADMIN and call.user_id != user.id)
+        ):
+            raise NotFound(f"call {call_id} does not exist")
+    return activity_state(runtime, "call", call_id)
+
+
+@router.get("/call-choices/{kind}", response_model=list[str])
+def read_call_choices(runtime: RuntimeDep, user: CurrentUser, kind: str) -> list[str]:
+    with runtime.sessions() as session:
+        return activity_store.call_choices(session, user.team_id, kind)
+
+
+@router.put("/call-choices/{kind}", response_model=list[str])
+def write_call_choices(
+    runtime: RuntimeDep, admin: AdminUser, kind: str, body: CallChoicesBody
+) -> list[str]:
+    """Admin: the team's call outcomes or reasons, at most 15 each (CALL-4)."""
+    return activities.set_call_choices(runtime, admin, kind, body.labels)

@@ -1,0 +1,114 @@
+"""Diagnostics through the JSON API: grouped failures, retries, CSV export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+
+from salesync.services import diagnostics
+from salesync.web.deps import CurrentUser, RuntimeDep
+
+router = APIRouter(prefix="/diagnostics", tags=["diagnostics"])
+
+
+class EntryPublic(BaseModel):
+    id: int
+    user_id: int | None
+    user_name: str
+    item_type: str
+    item_id: int | None
+    message: str
+    occurrences: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    retryable: bool
+
+
+class GroupPublic(BaseModel):
+    category: str
+    code: str
+    count: int
+    message: str
+    cause: str
+    fix: str
+    entries: list[EntryPublic]
+
+
+class UsagePublic(BaseModel):
+    org_id: str
+    org_used: int
+    org_max: int
+    salesync_calls_24h: int
+    allowance: int
+
+
+class OverviewPublic(BaseModel):
+    groups: list[GroupPublic]
+    backlog: dict[str, int]
+    usage: list[UsagePublic]
+    setup_checks: list[tuple[str, str, str]]
+
+
+class RetryBody(BaseModel):
+    entry_ids: list[int] = []
+    category: str | None = None
+    code: str | None = None
+
+
+class RetryResult(BaseModel):
+    requeued: int
+
+
+def _overview(runtime: RuntimeDep, user: CurrentUser, user_id: int | None) -> diagnostics.Overview:
+    with runtime.sessions() as session:
+        return diagnostics.overview(session, user, only_user=user_id, now=runtime.clock.now())
+
+
+@router.get("", response_model=OverviewPublic)
+def read_diagnostics(
+    runtime: RuntimeDep, user: CurrentUser, user_id: Annotated[int | None, Query()] = None
+) -> OverviewPublic:
+    """What did not sync and why; admins see the team (or one member with ``user_id``)."""
+    data = _overview(runtime, user, user_id)
+    return OverviewPublic(
+        groups=[
+            GroupPublic(
+                category=g.category,
+                code=g.code,
+                count=g.count,
+                message=g.message,
+                cause=g.cause,
+                fix=g.fix,
+                entries=[EntryPublic(**vars(e)) for e in g.entries],
+            )
+            for g in data.groups
+        ],
+        backlog=data.backlog,
+        usage=[UsagePublic(**vars(u)) for u in data.usage],
+        setup_checks=list(data.setup_checks),
+    )
+
+
+@router.post("/retry", response_model=RetryResult)
+def retry(runtime: RuntimeDep, user: CurrentUser, body: RetryBody) -> RetryResult:
+    """Retry entries by id, or a whole group by category and code."""
+    if body.category and body.code:
+        return RetryResult(
+            requeued=diagnostics.retry_group(runtime, user, body.category, body.code)
+        )
+    return RetryResult(requeued=diagnostics.retry(runtime, user, body.entry_ids))
+
+
+@router.get("/export.csv")
+def export(
+    runtime: RuntimeDep, user: CurrentUser, user_id: Annotated[int | None, Query()] = None
+) -> Response:
+    csv_text = diagnostics.export_csv(_overview(runtime, user, user_id))
+    return Response(
+        csv_text,
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="diagnostics.csv"'},
+    )

@@ -1,0 +1,65 @@
+"""The browser side of connecting Salesforce: go to Salesforce's sign-in, come back here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from salesync.errors import SalesyncError
+from salesync.salesforce.errors import SalesforceError
+from salesync.services import connections
+from salesync.web.api.salesforce import remember_pending, take_pending
+from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
+
+router = APIRouter(prefix="/salesforce")
+
+#: Where the rep lands after connecting (the Connections tab).
+CONNECTIONS_PAGE = "/settings/salesforce/connections"
+
+
+@router.get("/connect")
+def connect(
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    environment: Annotated[str, Query(pattern="^(production|sandbox)$")] = "production",
+) -> Response:
+    """CONN-4: send the browser to Salesforce's sign-in and consent page."""
+    url, pending = connections.begin_connect(runtime, user, environment)
+    remember_pending(request.session, runtime, pending)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/callback")
+def callback(
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    browser: SessionDep,
+    code: str = "",
+    state: str = "",
+    error: str = "",
+    error_description: str = "",
+) -> Response:
+    """Salesforce sends the browser back here with a code (or an error)."""
+    pending = take_pending(request.session, runtime)
+    if error:
+        browser.flash(f"Salesforce did not connect: {error_description or error}.")
+    elif pending is None or pending.user_id != user.id:
+        browser.flash("This sign-in answer does not belong to this browser. Connect again.")
+    else:
+        try:
+            with httpx.Client(timeout=30.0) as http:
+                outcome = connections.complete_connect(
+                    runtime, pending, state=state, code=code, http=http
+                )
+        except (SalesforceError, SalesyncError) as exc:
+            browser.flash(f"Salesforce did not connect: {exc}")
+        else:
+            browser.flash(f"Connected to Salesforce as {outcome.username}.")
+            for warning in outcome.warnings:
+                browser.flash(warning)
+    return RedirectResponse(CONNECTIONS_PAGE, status_code=303)
