@@ -324,6 +324,8 @@ class SalesforceConnection(Base):
     connected_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+    team: Mapped[Team] = relationship()
+
 
 class OrgApiUsage(Base):
     """The last ``Sforce-Limit-Info`` seen for an org (used/max over Salesforce's rolling 24 h)."""

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from salesync.errors import SalesyncError
 from salesync.salesforce.errors import SalesforceError
-from salesync.services import connections
+from salesync.services import connections, org_setup
 from salesync.web.api.salesforce import remember_pending, take_pending
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
 
@@ -18,6 +18,14 @@ router = APIRouter(prefix="/salesforce")
 
 #: Where the rep lands after connecting (the Connections tab).
 CONNECTIONS_PAGE = "/settings/salesforce/connections"
+
+
+def _setup_warnings(runtime: RuntimeDep, connection_id: int) -> list[str]:
+    """Discover the org right away, so API access and field problems show at once."""
+    try:
+        return org_setup.warnings_of(org_setup.refresh_org_profile(runtime, connection_id))
+    except SalesforceError as exc:
+        return [f"Connected, but the org check failed for now: {exc}"]
 
 
 @router.get("/connect")
@@ -60,6 +68,6 @@ def callback(
             browser.flash(f"Salesforce did not connect: {exc}")
         else:
             browser.flash(f"Connected to Salesforce as {outcome.username}.")
-            for warning in outcome.warnings:
+            for warning in [*outcome.warnings, *_setup_warnings(runtime, outcome.connection_id)]:
                 browser.flash(warning)
     return RedirectResponse(CONNECTIONS_PAGE, status_code=303)
