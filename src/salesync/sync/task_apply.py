@@ -15,6 +15,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from salesync.domain import reminder_mapping as mapping
@@ -302,12 +303,10 @@ def _person_for(context: ApplyContext, who_id: object) -> int | None:
     if who is None:
         return None
     column = Person.sf_contact_id if who.startswith("003") else Person.sf_lead_id
-    person = (
-        context.session.query(Person)
-        .filter(Person.team_id == context.team_id, column == who)
-        .first()
+    found = context.session.scalar(
+        select(Person.id).where(Person.team_id == context.team_id, column == who).limit(1)
     )
-    return person.id if person is not None else None
+    return int(found) if found is not None else None
 
 
 def _report_unmappable(
