@@ -162,7 +162,7 @@ def idle_cycle_calls(rep_count: int, *, team_connection: bool) -> int:
         world.org.clock.freeze()
         for rep in world.reps:
             task_sync.set_mode(world.runtime, rep, "two_way")
-        Worker(world.runtime, task_handlers(world.runtime, worker_id=WORKER_ID)).drain()
+        Worker(world.runtime, task_handlers(world.runtime)).drain()
         if team_connection:
             _add_team_connection(world)
         puller = TaskPullJob(world.runtime, worker_id=WORKER_ID)
@@ -182,7 +182,7 @@ def running_worker(world: Setup) -> Iterator[None]:
     runtime = world.runtime
     worker = Worker(
         runtime,
-        task_handlers(runtime, worker_id=WORKER_ID),
+        task_handlers(runtime),
         task_periodic_jobs(runtime, worker_id=WORKER_ID),
         worker_id=WORKER_ID,
         idle_seconds=0.05,

@@ -280,9 +280,10 @@ def has_pending_push(session: Session, task_id: int) -> bool:
 
 
 def pushes_in_flight_elsewhere(
-    session: Session, task_ids: Collection[int], *, worker_id: str | None, now: datetime
+    session: Session, task_ids: Collection[int], *, claimed: Collection[int], now: datetime
 ) -> set[int]:
-    """Tasks another worker is pushing right now (a live lease that is not ours)."""
+    """Tasks with a push being sent by someone else right now: an item with a live lease
+    that is not one of the ``claimed`` items of the caller."""
     if not task_ids:
         return set()
     query = select(OutboxItem.subject_id).where(
@@ -291,11 +292,8 @@ def pushes_in_flight_elsewhere(
         OutboxItem.subject_id.in_(list(task_ids)),
         OutboxItem.status == OutboxStatus.IN_FLIGHT,
         OutboxItem.lease_expires_at > now,
+        OutboxItem.id.not_in(list(claimed) or [0]),
     )
-    if worker_id is not None:
-        query = query.where(
-            or_(OutboxItem.lease_owner.is_(None), OutboxItem.lease_owner != worker_id)
-        )
     return set(session.scalars(query))
 
 

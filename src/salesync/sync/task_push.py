@@ -85,12 +85,9 @@ class TaskPushHandler:
     kinds: tuple[str, ...] = (store.PUSH_KIND,)
     max_batch = 200
 
-    def __init__(
-        self, runtime: Runtime, *, opener: ApiOpener | None = None, worker_id: str | None = None
-    ) -> None:
+    def __init__(self, runtime: Runtime, *, opener: ApiOpener | None = None) -> None:
         self.runtime = runtime
         self.opener = opener or task_api.default_opener(runtime)
-        self.worker_id = worker_id
 
     def process(self, items: Sequence[OutboxItem]) -> None:
         for batch in self._plan([item.id for item in items]):
@@ -107,7 +104,7 @@ class TaskPushHandler:
                 if item.status is OutboxStatus.IN_FLIGHT:
                     by_task.setdefault(item.subject_id, []).append(item)
             busy = store.pushes_in_flight_elsewhere(
-                session, list(by_task), worker_id=self.worker_id, now=now
+                session, list(by_task), claimed=item_ids, now=now
             )
             batches: dict[int, _Batch] = {}
             tasks = store.tasks_by_ids(session, list(by_task))

@@ -10,18 +10,14 @@ from salesync.sync.task_push import TaskPushHandler
 from salesync.sync.worker import Handler, PeriodicJob
 
 
-def task_handlers(
-    runtime: Runtime, *, worker_id: str, opener: ApiOpener | None = None
-) -> list[Handler]:
-    """Outbox handlers of task sync; ``worker_id`` must be the worker's own (lease owner)."""
-    return [
-        TaskSyncEnableHandler(runtime, opener=opener),
-        TaskPushHandler(runtime, opener=opener, worker_id=worker_id),
-    ]
+def task_handlers(runtime: Runtime, *, opener: ApiOpener | None = None) -> list[Handler]:
+    """Outbox handlers of task sync: the first import or catch-up, and the pushes."""
+    return [TaskSyncEnableHandler(runtime, opener=opener), TaskPushHandler(runtime, opener=opener)]
 
 
 def task_periodic_jobs(
     runtime: Runtime, *, worker_id: str, opener: ApiOpener | None = None
 ) -> list[PeriodicJob]:
-    """The poll of Salesforce Task changes, every ``poll_interval_seconds``."""
+    """The poll of Salesforce Task changes, every ``poll_interval_seconds``; ``worker_id``
+    names the worker in the poll gate."""
     return [TaskPullJob(runtime, opener=opener, worker_id=worker_id)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from salesync.domain.subject_template import DEFAULT_TEMPLATE
 from salesync.sandbox.dml import ValidationRule
 from salesync.services import sync_settings, task_sync
 from salesync.services import tasks as task_service
+from salesync.store import outbox
 from salesync.store.db import unit_of_work
 from salesync.store.tables import OutboxStatus, User
 from tests.fixtures_sandbox import add_person
@@ -225,3 +226,26 @@ def test_reassigning_a_synced_task_to_a_connected_teammate_moves_its_owner(world
     world.sf_update(sf_id, "ben", Priority="High")
     world.poll()
     assert world.task(task.id).priority.value == "High"
+
+
+def test_a_task_another_worker_is_pushing_waits_and_is_created_once(world: World) -> None:
+    rep = world.rep("ana@example.com", "ana")
+    task = world.create(rep, "Twice queued")
+    with unit_of_work(world.runtime.sessions) as session:
+        [taken] = outbox.claim(
+            session,
+            worker_id="other-worker",
+            now=world.now(),
+            lease=timedelta(minutes=5),
+            limit=1,
+            kinds=["task_push"],
+        )
+    world.update(rep, task.id, details="edited while the other worker sends it")
+    world.drain()
+    assert world.sf_tasks_of("ana") == []  # it waits instead of creating a second Task
+    world.advance(minutes=6)  # the other worker died: its lease ran out
+    world.drain()
+    [sf_task] = world.sf_tasks_of("ana")
+    assert sf_task["Description"] == "edited while the other worker sends it"
+    assert {item.status for item in world.outbox("task_push")} == {OutboxStatus.DONE}
+    assert taken.subject_id == task.id

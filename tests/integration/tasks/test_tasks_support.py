@@ -227,7 +227,7 @@ def make_world(engine: Engine, tmp_path: Path, seed: str = "empty") -> Iterator[
         sandbox.org.clock.freeze()
         sandbox.org.clock.set(START)
         runtime = build_runtime(engine, sandbox, tmp_path, sandbox.org.clock)  # type: ignore[arg-type]
-        worker = Worker(runtime, task_handlers(runtime, worker_id=WORKER_ID), worker_id=WORKER_ID)
+        worker = Worker(runtime, task_handlers(runtime), worker_id=WORKER_ID)
         puller = TaskPullJob(runtime, worker_id=WORKER_ID)
         yield World(sandbox, runtime, worker, puller)
 
