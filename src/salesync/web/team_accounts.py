@@ -38,17 +38,25 @@ def sign_in(runtime: Runtime, email: str, password: str) -> User | None:
         return accounts.authenticate(session, email.strip(), password)
 
 
+def _with_team(user: User | None) -> User | None:
+    """Load the user's team while the session is open: callers get a detached user and may
+    still read ``user.team``."""
+    if user is not None:
+        _ = user.team
+    return user
+
+
 def active_user(runtime: Runtime, user_id: int) -> User | None:
     """The user behind a browser session, or None once deleted or deactivated."""
     with unit_of_work(runtime.sessions) as session:
         user = accounts_store.user_by_id(session, user_id)
-        return user if user is not None and user.is_active else None
+        return _with_team(user if user is not None and user.is_active else None)
 
 
 def user_for_token(runtime: Runtime, token: str) -> User | None:
     """The active user owning an unrevoked API token (records when it was last used)."""
     with unit_of_work(runtime.sessions) as session:
-        return accounts.user_for_api_token(session, token, now=runtime.clock.now())
+        return _with_team(accounts.user_for_api_token(session, token, now=runtime.clock.now()))
 
 
 def _require_admin(actor: User) -> None:

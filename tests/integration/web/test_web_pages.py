@@ -111,3 +111,23 @@ def test_my_account_shows_who_i_am(server: ServerThread, rep: User) -> None:
     with browser_for(server, rep) as browser:
         html = browser.get("/settings/account").text
     assert "Rex Rep" in html and "rex@example.com" in html and "<dd>rep</dd>" in html
+
+
+def test_the_other_areas_routers_are_served(server: ServerThread, rep: User) -> None:
+    with token_client(server, rep) as client:
+        connection = client.get("/api/v1/salesforce/connection")
+        diagnostics = client.get("/api/v1/diagnostics")
+        tasks = client.get("/api/v1/tasks")
+    assert connection.status_code == 200 and connection.json()["connected"] is False
+    assert diagnostics.status_code == 200
+    assert tasks.status_code == 200 and tasks.json() == []
+
+
+def test_the_salesforce_round_trip_lands_on_my_connections(server: ServerThread, rep: User) -> None:
+    with browser_for(server, rep) as browser:
+        answer = browser.get("/settings/salesforce/connections")
+        connect = browser.get("/salesforce/connect")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/settings/account/salesforce/connections"
+    assert connect.status_code == 303
+    assert "/services/oauth2/authorize" in connect.headers["location"]

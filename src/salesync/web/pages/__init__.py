@@ -5,11 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from salesync.web.deps import check_form_csrf
-from salesync.web.pages import auth, home, people, placeholders, settings, users
+from salesync.web.pages import (
+    auth,
+    home,
+    people,
+    placeholders,
+    salesforce_oauth,
+    settings,
+    users,
+)
 
 
 def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
-    for module in (auth, home, settings, users, people, placeholders):
+    for module in (auth, home, settings, users, people, salesforce_oauth, placeholders):
         router.include_router(module.router)
     return router

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from salesync.web.deps import AdminUser, CurrentUser
 from salesync.web.templating import render
@@ -44,6 +44,12 @@ def my_connections(request: Request, user: CurrentUser) -> Response:
 def my_sync_settings(request: Request, user: CurrentUser) -> Response:
     purpose = "What you log to Salesforce and whether reminder tasks sync both ways."
     return _not_yet(request, "settings", "Salesforce Sync Settings", purpose)
+
+
+@router.get("/settings/salesforce/connections")
+def connections_after_connect(user: CurrentUser) -> Response:
+    """Where the Salesforce sign-in round trip lands; the rep's own Connections page."""
+    return RedirectResponse("/settings/account/salesforce/connections", status_code=303)
 
 
 @router.get("/settings/admin/salesforce/connections")
