@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from salesync.sandbox import control_access, control_records
+from salesync.sandbox import control_access, control_e2s, control_records
 from salesync.sandbox.errors import ApiError
 from salesync.sandbox.http import ApiRequest, ApiResponse, Router, error_response, json_response
 from salesync.sandbox.org import Org
@@ -48,6 +48,7 @@ def build_router() -> Router[ControlCall]:
     router.add("POST", PREFIX + r"/delete-log/purge", purge_delete_log)
     control_records.register(router, PREFIX)
     control_access.register(router, PREFIX)
+    control_e2s.register(router, PREFIX)
     return router
 
 

@@ -15,9 +15,11 @@ from salesync.sandbox.changes import ChangeLog, DeleteLog
 from salesync.sandbox.clock import SandboxClock
 from salesync.sandbox.cursors import CursorBook
 from salesync.sandbox.dml import Dml, ValidationRule, WriteMode
+from salesync.sandbox.e2s_state import EmailToSalesforce
 from salesync.sandbox.errors import ApiError
 from salesync.sandbox.faults import FaultBook
 from salesync.sandbox.ids import IdFactory, normalize_id
+from salesync.sandbox.mail_catcher import MailCatcher
 from salesync.sandbox.objects import DEFAULT_TASK_TYPES, CustomFieldSpec, standard_objects
 from salesync.sandbox.persistence import SqliteStore
 from salesync.sandbox.records import Journal, Record, RecordStore
@@ -42,6 +44,7 @@ _PERSISTED = (
     "validation_rules",
     "admin_user_id",
     "clock",
+    "e2s",
 )
 
 
@@ -90,6 +93,8 @@ class Org:
         self.journal = Journal()
         self.store: SqliteStore | None = None
         self.faults = FaultBook()
+        #: Every message the SMTP listener received (not persisted; see e2s_listener).
+        self.mail = MailCatcher()
         self._init_state(name, instance)
         if seed:
             seeds.apply_seed(self, seed)
@@ -110,6 +115,8 @@ class Org:
         self.validation_rules: list[ValidationRule] = []
         self.admin_user_id = ""
         self.org_id = self.ids.new_id("00D")
+        #: Email to Salesforce: the org's switches and each user's address (API-FACTS §4).
+        self.e2s = EmailToSalesforce.for_org(self.org_id)
         self._saved_seq = 0
         self._insert_system(
             "Organization",
@@ -136,10 +143,15 @@ class Org:
             return org
         for attribute, value in loaded.meta.items():
             setattr(org, attribute, value)
+        if "e2s" not in loaded.meta:  # a file written before Email to Salesforce existed
+            org.e2s = EmailToSalesforce.for_org(org.org_id)
         org.records = RecordStore(org.journal)
         for sobject, record in loaded.records:
             org.records.insert(sobject, record)
         org._reindex_all()
+        for user in org.records.rows("User"):
+            if user["Id"] not in org.e2s.users:
+                org.e2s.enrol(user["Id"], str(user["Email"]))
         org.records.dirty.clear()
         org.changes = ChangeLog()
         org.changes.entries.extend(loaded.changes)
@@ -168,6 +180,7 @@ class Org:
             seed_name = seed or self.seed_name or "empty"
             self.journal.clear()
             self.faults = FaultBook()
+            self.mail.clear()
             self._init_state(self.name, self.ids.instance)
             seeds.apply_seed(self, seed_name)
             self.save(replace_all=True)
@@ -220,7 +233,16 @@ class Org:
             self.access[user_id] = access or UserAccess()
             if not self.admin_user_id:
                 self.admin_user_id = user_id
+            self.e2s.enrol(user_id, email)
+            self.publish_e2s_addresses()
             return user_id
+
+    def publish_e2s_addresses(self) -> None:
+        """Refresh the User field that exposes Email-to-Salesforce addresses (if exposed)."""
+        from salesync.sandbox.email_to_salesforce import publish_addresses
+
+        with self.lock:
+            publish_addresses(self)
 
     def user(self, user_id: str) -> Record | None:
         record = self.records.get(user_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 import uvicorn
 
 from salesync.sandbox.app import create_sandbox_app
+from salesync.sandbox.e2s_listener import SandboxSmtpServer
 from salesync.sandbox.org import Org
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8555
@@ -24,6 +25,7 @@ def run_sandbox(
     port: int = DEFAULT_PORT,
     seed: str = "demo",
     db: str | Path | None = None,
+    smtp_port: int | None = None,
 ) -> None:
     """Serve a sandbox org on ``host:port`` until interrupted.
 
@@ -36,7 +38,18 @@ def run_sandbox(
     db:
         Optional SQLite file; the org survives restarts there (the seed applies only when
         the file is new).
+    smtp_port:
+        Also listen for SMTP on ``host:smtp_port``: Email to Salesforce for the org's
+        addresses, and the mail catcher for every message (``/__sandbox__/mail``).
     """
     org = build_org(seed, db)
     logger.info("sandbox org %s (seed %s) on http://%s:%s", org.org_id, org.seed_name, host, port)
-    uvicorn.run(create_sandbox_app(org), host=host, port=port, log_level="info")
+    smtp = SandboxSmtpServer(org, host, smtp_port) if smtp_port is not None else None
+    if smtp is not None:
+        smtp.start()
+        logger.info("sandbox SMTP (Email to Salesforce, mail catcher) on %s", smtp.address)
+    try:
+        uvicorn.run(create_sandbox_app(org), host=host, port=port, log_level="info")
+    finally:
+        if smtp is not None:
+            smtp.stop()

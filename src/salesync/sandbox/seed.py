@@ -114,6 +114,10 @@ def seed_demo(
         org.add_custom_field(spec)
     _demo_users(org)
     DemoData(org).build()
+    # Demo orgs show each user's Email-to-Salesforce address on the User record, so
+    # salesync can fetch it (docs/bcc.md: real orgs need an admin-made field for that).
+    org.e2s.settings.expose_address_field = True
+    org.publish_e2s_addresses()
 
 
 def _demo_access() -> dict[str, UserAccess]:
