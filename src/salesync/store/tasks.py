@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
@@ -297,18 +297,28 @@ def pushes_in_flight_elsewhere(
     return set(session.scalars(query))
 
 
-def users_with_pushes_in_flight(session: Session, user_ids: Collection[int]) -> set[int]:
-    """Users whose task pushes are being sent now (a create may not be linked yet)."""
+def pushes_in_doubt(
+    session: Session, user_ids: Collection[int], *, unknown_outcome_codes: Collection[str]
+) -> dict[int, datetime]:
+    """Per user, the oldest queue time of a task push that may have created a Task we have not
+    linked yet: one being sent now, or one whose last attempt got no answer."""
     if not user_ids:
-        return set()
-    rows = session.scalars(
-        select(OutboxItem.user_id).where(
-            OutboxItem.kind == PUSH_KIND,
-            OutboxItem.status == OutboxStatus.IN_FLIGHT,
-            OutboxItem.user_id.in_(list(user_ids)),
-        )
+        return {}
+    in_doubt = or_(
+        OutboxItem.status == OutboxStatus.IN_FLIGHT,
+        OutboxItem.last_error_code.in_(list(unknown_outcome_codes)),
     )
-    return {user_id for user_id in rows if user_id is not None}
+    rows = session.execute(
+        select(OutboxItem.user_id, func.min(OutboxItem.created_at))
+        .where(
+            OutboxItem.kind == PUSH_KIND,
+            OutboxItem.status.in_([OutboxStatus.IN_FLIGHT, OutboxStatus.PENDING]),
+            OutboxItem.user_id.in_(list(user_ids)),
+            in_doubt,
+        )
+        .group_by(OutboxItem.user_id)
+    )
+    return {int(user_id): since for user_id, since in rows if user_id is not None}
 
 
 def requeue(item: OutboxItem, *, at: datetime, now: datetime) -> None:

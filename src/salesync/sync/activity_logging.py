@@ -512,6 +512,12 @@ class ActivityLoggingHandler:
                     done[item.subject_type].append(item.subject_id)
             for item_type, subject_ids in done.items():
                 diagnostics.resolve_items(session, item_type, subject_ids, now=now)
+            if any(_field_refused(outcome) for outcome in failures.values()):
+                # A field vanished or lost its edit access: rediscover before the retry so
+                # the field is left out instead of failing again (FIELDS-2/3).
+                row = connection_store.by_id(session, batch.connection.id)
+                if row is not None:
+                    row.org_profile = None
 
     def _settle_unmatched(
         self,
@@ -602,6 +608,15 @@ class _CandidateIndex:
         self, w: WorkItem, settings: SyncSettings, roles: Sequence[OpportunityRole]
     ) -> MatchResult:
         return match_activity(w.kind, w.recipient, self.relevant(w.recipient), roles, settings)
+
+
+def _field_refused(outcome: SalesforceError | CollectionItemResult) -> bool:
+    if isinstance(outcome, SalesforceError):
+        code = outcome.error_code
+    else:
+        detail = outcome.real_error
+        code = detail.code if detail else ""
+    return code.startswith("INVALID_FIELD")
 
 
 def _wanted(settings: SyncSettings, w: WorkItem) -> bool:

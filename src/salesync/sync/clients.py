@@ -11,7 +11,12 @@ import httpx
 from salesync.runtime import Runtime
 from salesync.salesforce.auth import OAuthRefresher, RefreshingAuth
 from salesync.salesforce.client import DEFAULT_TIMEOUT, SalesforceClient
-from salesync.services.connections import StoredLimits, StoredTokens, oauth_config
+from salesync.services.connections import (
+    SerializedRefresher,
+    StoredLimits,
+    StoredTokens,
+    oauth_config,
+)
 from salesync.store.tables import SalesforceConnection
 
 
@@ -29,7 +34,8 @@ def open_client(
     )
     owned = http is None
     pool = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
-    auth = RefreshingAuth(StoredTokens(runtime, connection.id), OAuthRefresher(config, pool))
+    refresher = SerializedRefresher(runtime, connection.id, OAuthRefresher(config, pool))
+    auth = RefreshingAuth(StoredTokens(runtime, connection.id), refresher)
     client = SalesforceClient(
         connection.instance_url,
         auth,

@@ -28,6 +28,8 @@ from salesync.sync.failures import settle_failure
 
 #: Diagnostics code while the API budget holds task sync back (DESIGN §3 rationing).
 BUDGET_CODE = "API_BUDGET_LOW"
+#: Failures after which a create may or may not have happened (API-FACTS "Idempotent creates").
+UNKNOWN_OUTCOME_CODES = frozenset({error_catalog.NETWORK_TIMEOUT, error_catalog.NETWORK_ERROR})
 
 
 class TaskApi(Protocol):

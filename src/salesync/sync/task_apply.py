@@ -64,10 +64,10 @@ class ApplyContext:
     #: First import at this instant: only Tasks created or modified in the 24 hours before
     #: it are imported (TASK-7); None: any change is.
     first_import_at: dt.datetime | None = None
-    #: Reps with a push in flight: their Tasks created just now may be ours, not yet linked;
-    #: importing them would duplicate them, so they wait for the next poll (which re-reads
-    #: them thanks to the cursor overlap).
-    defer_new_of: frozenset[int] = frozenset()
+    #: Reps with a push in doubt (being sent, or its last attempt got no answer), and since
+    #: when: their Tasks created since then may be ours and not linked yet. Importing them
+    #: would duplicate them, so they wait; the cursor stays before them.
+    defer_new_of: Mapping[int, dt.datetime] = dataclasses.field(default_factory=dict)
     #: The poll queues a push when the merge keeps a salesync value; the push itself does not.
     queue_pushes: bool = True
     #: Re-merge versions already seen (the push's read-before-write).
@@ -252,7 +252,8 @@ def _maybe_import(context: ApplyContext, record: Mapping[str, Any], sf_id: str) 
     first = context.first_import_at
     if first is not None and not in_first_import_window(created, modified, first):
         return Outcome.IGNORED
-    if owner.user_id in context.defer_new_of and created >= context.now - DEFAULT_OVERLAP:
+    doubt_since = context.defer_new_of.get(owner.user_id)
+    if doubt_since is not None and created >= doubt_since - DEFAULT_OVERLAP:
         return Outcome.DEFERRED
     imported = mapping.import_reminder(record)
     if isinstance(imported, mapping.MappingError):

@@ -230,14 +230,18 @@ class TaskPullJob:
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
             owners = {rep.sf_user_id: task_apply.Owner(rep.user_id, rep.sf_user_id) for rep in reps}
-            in_flight = store.users_with_pushes_in_flight(session, [rep.user_id for rep in reps])
+            in_doubt = store.pushes_in_doubt(
+                session,
+                [rep.user_id for rep in reps],
+                unknown_outcome_codes=task_api.UNKNOWN_OUTCOME_CODES,
+            )
             context = task_apply.ApplyContext(
                 session=session,
                 now=now,
                 team_id=group.team_id,
                 org_id=group.org_id,
                 owners=owners,
-                defer_new_of=frozenset(in_flight),
+                defer_new_of=in_doubt,
             )
             applied = task_apply.apply_versions(context, versions)
             report.add(applied)

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from salesync.domain import budget, reminder_mapping
-from salesync.domain.soql import chunk_in_clause
-from salesync.domain.sync_windows import may_push_new_task
+from salesync.domain.soql import chunk_in_clause, format_soql
+from salesync.domain.sync_windows import DEFAULT_OVERLAP, may_push_new_task
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
 from salesync.salesforce.results import CollectionItemResult
@@ -43,6 +43,11 @@ from salesync.sync.task_api import ApiOpener, TaskApi
 BUSY_RETRY = dt.timedelta(seconds=2)
 #: Read the Tasks to update in queries of at most this many ids.
 READ_CHUNK = 200
+#: The Task an unanswered create may have made: same owner and subject, created since.
+EARLIER_CREATE_SOQL = (
+    "SELECT {fields:literal} FROM Task WHERE OwnerId = {owner} AND Subject = {subject} "
+    "AND CreatedDate >= {since} AND TaskSubtype = 'Task' ORDER BY CreatedDate, Id"
+)
 
 
 @dataclasses.dataclass
@@ -57,6 +62,8 @@ class _Work:
     #: The reminder as it was sent, and which of its fields the update carries.
     local: reminder_mapping.LocalReminder | None = None
     pushed: tuple[str, ...] = ()
+    #: A create whose earlier attempt got no answer: it may exist already, queued then.
+    in_doubt_since: dt.datetime | None = None
 
 
 @dataclasses.dataclass
@@ -164,6 +171,7 @@ class TaskPushHandler:
             else:
                 work.local = records.to_local(task)
                 work.fields = _create_fields(session, task, batch)
+                work.in_doubt_since = _in_doubt_since(items)
                 batch.creates.append(work)
         elif link.deleted_at is not None:
             _done(items, now)
@@ -219,10 +227,18 @@ class TaskPushHandler:
     def _send_creates(self, api: TaskApi, batch: _Batch) -> None:
         if not batch.creates:
             return
-        results = api.create_many("Task", [work.fields for work in batch.creates])
+        found = self._find_earlier_creates(api, batch)
+        creates = [work for work in batch.creates if work.task_id not in found]
+        results = api.create_many("Task", [work.fields for work in creates]) if creates else []
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
-            for work, result in zip(batch.creates, results, strict=True):
+            for work in batch.creates:
+                if work.task_id in found:
+                    record = found[work.task_id]
+                    self._link_created(session, batch, work, str(record["Id"]), now, record)
+                    items = store.items_by_ids(session, work.item_ids)
+                    _done(items, now, session=session, task_id=work.task_id)
+            for work, result in zip(creates, results, strict=True):
                 items = store.items_by_ids(session, work.item_ids)
                 if result.ok and result.id:
                     self._link_created(session, batch, work, result.id, now)
@@ -231,8 +247,40 @@ class TaskPushHandler:
                     _settle_item_failure(session, items, result, now)
         batch.creates.clear()
 
+    def _find_earlier_creates(self, api: TaskApi, batch: _Batch) -> dict[int, dict[str, Any]]:
+        """A create retried after an attempt that got no answer may have happened: look for
+        the Task first, so it is linked instead of created twice (API-FACTS "Idempotent
+        creates"; without an External ID field this search is the guard)."""
+        found: dict[int, dict[str, Any]] = {}
+        for work in batch.creates:
+            if work.in_doubt_since is None:
+                continue
+            soql = format_soql(
+                EARLIER_CREATE_SOQL,
+                fields=", ".join(records.TASK_QUERY_FIELDS),
+                owner=batch.sf_user_id,
+                subject=str(work.fields["Subject"]),
+                since=work.in_doubt_since - DEFAULT_OVERLAP,
+            )
+            candidates = list(api.query_all(soql))
+            with unit_of_work(self.runtime.sessions) as session:
+                ids = [str(row["Id"]) for row in candidates]
+                linked = store.links_by_sf_ids(session, batch.org_id, ids)
+            taken = {str(row["Id"]) for row in found.values()}
+            for row in candidates:
+                if row["Id"] not in linked and row["Id"] not in taken:
+                    found[work.task_id] = row
+                    break
+        return found
+
     def _link_created(
-        self, session: Session, batch: _Batch, work: _Work, sf_id: str, now: dt.datetime
+        self,
+        session: Session,
+        batch: _Batch,
+        work: _Work,
+        sf_id: str,
+        now: dt.datetime,
+        record: dict[str, Any] | None = None,
     ) -> None:
         link = store.add_link(
             session,
@@ -241,10 +289,11 @@ class TaskPushHandler:
             sf_id=records.normalized_id(sf_id) or sf_id,
             now=now,
         )
-        remote = {name: work.fields.get(name) for name in records.SALESFORCE_FIELDS}
+        source = record if record is not None else work.fields
+        remote = {name: source.get(name) for name in records.SALESFORCE_FIELDS}
         assert work.local is not None
         snapshot = records.Snapshot(work.local, remote, batch.sf_user_id)
-        records.save_snapshot(session, link, snapshot, now=now)
+        records.save_snapshot(session, link, snapshot, now=now, record=record)
 
     def _send_deletes(self, api: TaskApi, batch: _Batch) -> None:
         if not batch.deletes:
@@ -385,6 +434,13 @@ class TaskPushHandler:
 
 
 _UNMAPPABLE = "The Salesforce Task holds a value salesync cannot read; see Diagnostics."
+
+
+def _in_doubt_since(items: list[OutboxItem]) -> dt.datetime | None:
+    doubtful = [
+        item.created_at for item in items if item.last_error_code in task_api.UNKNOWN_OUTCOME_CODES
+    ]
+    return min(doubtful) if doubtful else None
 
 
 def _same_owner(first: str | None, second: str) -> bool:

@@ -249,3 +249,27 @@ def test_a_task_another_worker_is_pushing_waits_and_is_created_once(world: World
     assert sf_task["Description"] == "edited while the other worker sends it"
     assert {item.status for item in world.outbox("task_push")} == {OutboxStatus.DONE}
     assert taken.subject_id == task.id
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_made_twice(world: World) -> None:
+    """The Task was saved but the answer never came: the poll does not import it as a new
+    task, and the retry finds it and links it instead of creating another one."""
+    rep = world.rep("ana@example.com", "ana")
+    world.sandbox.control(
+        "POST",
+        "faults",
+        {"path": "composite/sobjects", "method": "POST", "dropAfterCommit": True, "times": 1},
+    )
+    task = world.create(rep, "Answer lost")
+    world.drain()
+    assert world.link(task.id) is None
+    assert len(world.sf_tasks_of("ana")) == 1  # it was saved all the same
+    assert world.outbox("task_push")[0].last_error_code == "NETWORK_ERROR"
+    report = world.poll()  # polls first (the Task waits), then the retry links it
+    assert report.outcomes == {"deferred": 1}
+    link = world.link(task.id)
+    assert link is not None
+    world.poll()
+    [sf_task] = world.sf_tasks_of("ana")
+    assert sf_task["Id"] == link.sf_id
+    assert [t.name for t in world.tasks_of(rep)] == ["Answer lost"]
