@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce import oauth
+from salesync.salesforce.auth import Refresher
 from salesync.salesforce.errors import SalesforceError
 from salesync.salesforce.limits import LimitInfo
 from salesync.store import connections as store
@@ -266,18 +267,21 @@ class StoredTokens:
         self._connection_id = connection_id
 
     def load(self) -> oauth.TokenSet:
-        box = self._runtime.secret_box
         with self._runtime.sessions() as session:
             row = store.by_id(session, self._connection_id)
             if row is None or row.status is ConnectionStatus.DISCONNECTED:
                 raise NotFound("this Salesforce connection no longer exists")
-            return oauth.TokenSet(
-                access_token=box.decrypt(row.access_token_enc),
-                refresh_token=box.decrypt(row.refresh_token_enc) if row.refresh_token_enc else None,
-                instance_url=row.instance_url,
-                id_url=f"{row.login_url}/id/{row.org_id}/{row.sf_user_id}",
-                issued_at=row.updated_at,
-            )
+            return self.from_row(row)
+
+    def from_row(self, row: SalesforceConnection) -> oauth.TokenSet:
+        box = self._runtime.secret_box
+        return oauth.TokenSet(
+            access_token=box.decrypt(row.access_token_enc),
+            refresh_token=box.decrypt(row.refresh_token_enc) if row.refresh_token_enc else None,
+            instance_url=row.instance_url,
+            id_url=f"{row.login_url}/id/{row.org_id}/{row.sf_user_id}",
+            issued_at=row.updated_at,
+        )
 
     def save(self, token_set: oauth.TokenSet) -> None:
         box = self._runtime.secret_box
@@ -290,6 +294,39 @@ class StoredTokens:
                 row.refresh_token_enc = box.encrypt(token_set.refresh_token)
             row.instance_url = token_set.instance_url
             row.updated_at = self._runtime.clock.now()
+
+
+class SerializedRefresher:
+    """Refreshes a connection's tokens one process at a time, across every machine.
+
+    With refresh-token rotation, two workers refreshing with the same refresh token would
+    leave one holding a dead token and wrongly mark the connection broken. Holding the
+    connection row's write lock while refreshing lets the second worker see that the first
+    already refreshed, and use those tokens instead.
+    """
+
+    def __init__(self, runtime: Runtime, connection_id: int, refresher: Refresher) -> None:
+        self._runtime = runtime
+        self._connection_id = connection_id
+        self._refresher = refresher
+
+    def __call__(self, token_set: oauth.TokenSet) -> oauth.TokenSet:
+        box = self._runtime.secret_box
+        with unit_of_work(self._runtime.sessions) as session:
+            row = store.by_id_for_update(session, self._connection_id)
+            if row is None or not row.access_token_enc:
+                raise NotFound("this Salesforce connection no longer exists")
+            current = box.decrypt(row.access_token_enc)
+            if current != token_set.access_token:
+                return StoredTokens(self._runtime, self._connection_id).from_row(row)
+            fresh = self._refresher(token_set)
+            # Stored in this transaction, before the new access token is used anywhere.
+            row.access_token_enc = box.encrypt(fresh.access_token)
+            if fresh.refresh_token:
+                row.refresh_token_enc = box.encrypt(fresh.refresh_token)
+            row.instance_url = fresh.instance_url
+            row.updated_at = self._runtime.clock.now()
+            return fresh
 
 
 class StoredLimits:

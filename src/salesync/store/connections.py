@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
@@ -24,6 +24,23 @@ def for_user(session: Session, user_id: int) -> SalesforceConnection | None:
 
 def by_id(session: Session, connection_id: int) -> SalesforceConnection | None:
     return session.get(SalesforceConnection, connection_id)
+
+
+def by_id_for_update(session: Session, connection_id: int) -> SalesforceConnection | None:
+    """The row, write-locked until the transaction ends (PostgreSQL ``FOR UPDATE``; on
+    SQLite the touch below takes the database's write lock, which serialises writers)."""
+    session.execute(
+        update(SalesforceConnection)
+        .where(SalesforceConnection.id == connection_id)
+        .values(updated_at=SalesforceConnection.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return session.scalars(
+        select(SalesforceConnection)
+        .where(SalesforceConnection.id == connection_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def team_sync_connection(session: Session, team_id: int) -> SalesforceConnection | None:
