@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from salesync.domain import budget
 from salesync.domain.soql import chunk_in_clause
@@ -245,16 +246,7 @@ class TaskPullJob:
             )
             applied = task_apply.apply_versions(context, versions)
             report.add(applied)
-            seen = [applied.newest_modstamp] if applied.newest_modstamp else []
-            for rep in reps:
-                cursor = advance_cursor(rep.cursor, seen, started)
-                if applied.earliest_deferred is not None:
-                    cursor = max(rep.cursor, min(cursor, applied.earliest_deferred))
-                state = task_sync.state_of(session, rep.user_id)
-                if state.on:
-                    state = dataclasses.replace(state, cursor=cursor, polled_at=now)
-                    task_sync.save_state(session, rep.user_id, state, now=now)
-                diagnostics.resolve_code_for_user(session, rep.user_id, POLL_FAILED_CODE, now=now)
+            _advance_cursors(session, reps, applied, started, now)
 
     def _connection(self, connection_id: int) -> SalesforceConnection:
         with unit_of_work(self.runtime.sessions) as session:
@@ -289,6 +281,27 @@ class TaskPullJob:
                     now=now,
                     detail={"error_code": error.error_code},
                 )
+
+
+def _advance_cursors(
+    session: Session,
+    reps: list[_Rep],
+    applied: task_apply.ApplyReport,
+    started: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """Move each rep's cursor to the newest SystemModstamp seen (never past the poll's start,
+    never back) but not past a version left for the next poll."""
+    seen = [applied.newest_modstamp] if applied.newest_modstamp else []
+    for rep in reps:
+        cursor = advance_cursor(rep.cursor, seen, started)
+        if applied.earliest_deferred is not None:
+            cursor = max(rep.cursor, min(cursor, applied.earliest_deferred))
+        state = task_sync.state_of(session, rep.user_id)
+        if state.on:
+            state = dataclasses.replace(state, cursor=cursor, polled_at=now)
+            task_sync.save_state(session, rep.user_id, state, now=now)
+        diagnostics.resolve_code_for_user(session, rep.user_id, POLL_FAILED_CODE, now=now)
 
 
 def _team_connection_id(connection: SalesforceConnection | None, org_id: str) -> int | None:

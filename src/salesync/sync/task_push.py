@@ -33,7 +33,15 @@ from salesync.store import connections as connections_store
 from salesync.store import diagnostics, outbox
 from salesync.store import tasks as store
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxItem, OutboxStatus, Person, ReminderTask, Team
+from salesync.store.tables import (
+    OutboxItem,
+    OutboxStatus,
+    Person,
+    ReminderTask,
+    SalesforceConnection,
+    SalesforceLink,
+    Team,
+)
 from salesync.sync import task_api, task_apply
 from salesync.sync import task_records as records
 from salesync.sync.failures import settle_failure
@@ -129,58 +137,51 @@ class TaskPushHandler:
         session: Session,
         batches: dict[int, _Batch],
         task: ReminderTask | None,
-        links: dict[int, Any],
+        links: dict[int, SalesforceLink],
         items: list[OutboxItem],
         now: dt.datetime,
     ) -> None:
-        work = _Work(task_id=items[0].subject_id, item_ids=[item.id for item in items])
-        if task is None:
-            _done(items, now)
-            return
-        state = task_sync.state_of(session, task.assignee_id)
-        if not state.on:
-            _done(items, now)  # sync is off for the assignee: the catch-up sends it later
+        """Put the task's push in its connection's batch, or settle its items right here."""
+        if task is None or not task_sync.is_on(session, task.assignee_id):
+            _done(items, now)  # gone, or sync is off: the catch-up sends it when turned on
             return
         connection = connections_store.for_user(session, task.assignee_id)
-        if not task_sync.is_usable(connection):
+        if connection is None or not task_sync.is_usable(connection):
             _hold_until_connected(session, items, now)
             return
-        assert connection is not None
         link = links.get(task.id)
         if link is not None and link.org_id != connection.org_id:
             _done(items, now)  # linked in another org; reconnecting elsewhere dropped links
             return
-        batch = batches.get(connection.id)
-        if batch is None:
-            team = session.get(Team, task.team_id)
-            assert team is not None
-            batch = _Batch(
-                connection_id=connection.id,
-                team_id=task.team_id,
-                user_id=task.assignee_id,
-                org_id=connection.org_id,
-                sf_user_id=connection.sf_user_id,
-                template=sync_settings.subject_template_of(team),
-            )
-            batches[connection.id] = batch
+        batch = _batch_for(session, batches, task, connection)
+        work = _Work(task_id=task.id, item_ids=[item.id for item in items])
         if link is None:
-            if task.deleted_at is not None or state.enabled_at is None:
-                _done(items, now)
-            elif not may_push_new_task(task.created_at, state.enabled_at):
-                _done(items, now)  # TASK-6: it existed before sync was turned on
-            else:
-                work.local = records.to_local(task)
-                work.fields = _create_fields(session, task, batch)
-                work.in_doubt_since = _in_doubt_since(items)
-                batch.creates.append(work)
+            self._plan_create(session, batch, work, task, items, now)
         elif link.deleted_at is not None:
             _done(items, now)
-        elif task.deleted_at is not None:
-            work.sf_id = link.sf_id
-            batch.deletes.append(work)
         else:
             work.sf_id = link.sf_id
-            batch.updates.append(work)
+            (batch.deletes if task.deleted_at is not None else batch.updates).append(work)
+
+    def _plan_create(
+        self,
+        session: Session,
+        batch: _Batch,
+        work: _Work,
+        task: ReminderTask,
+        items: list[OutboxItem],
+        now: dt.datetime,
+    ) -> None:
+        enabled_at = task_sync.state_of(session, task.assignee_id).enabled_at
+        if task.deleted_at is not None or enabled_at is None:
+            _done(items, now)
+        elif not may_push_new_task(task.created_at, enabled_at):
+            _done(items, now)  # TASK-6: it existed before sync was turned on
+        else:
+            work.local = records.to_local(task)
+            work.fields = _create_fields(session, task, batch)
+            work.in_doubt_since = _in_doubt_since(items)
+            batch.creates.append(work)
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -350,24 +351,39 @@ class TaskPushHandler:
             links = store.links_for_tasks(session, list(tasks))
             for work in batch.updates:
                 task, link = tasks[work.task_id], links[work.task_id]
-                items = store.items_by_ids(session, work.item_ids)
                 outcome = report.outcomes.get(link.sf_id)
-                if outcome is None:
-                    # Not even queryAll has it: purged from the Recycle Bin, deleted for good.
-                    task.deleted_at = task.deleted_at or now
-                    link.deleted_at = now
-                    _done(items, now, session=session, task_id=task.id)
-                elif outcome is task_apply.Outcome.UNMAPPABLE:
-                    for item in items:
-                        outbox.mark_failed(
-                            item, now=now, code=task_apply.UNMAPPABLE_CODE, message=_UNMAPPABLE
-                        )
-                elif task.deleted_at is None and self._prepare_update(session, batch, work, task):
-                    work.fields = {"Id": link.sf_id, **work.fields}
+                if self._still_to_write(session, batch, work, task, link, outcome, now):
                     ready.append(work)
-                else:
-                    _done(items, now, session=session, task_id=task.id)
         return ready
+
+    def _still_to_write(
+        self,
+        session: Session,
+        batch: _Batch,
+        work: _Work,
+        task: ReminderTask,
+        link: SalesforceLink,
+        outcome: task_apply.Outcome | None,
+        now: dt.datetime,
+    ) -> bool:
+        """After the merge: True when the Task still needs an update; otherwise the items
+        are settled here."""
+        items = store.items_by_ids(session, work.item_ids)
+        if outcome is None:
+            # Not even queryAll has it: purged from the Recycle Bin, deleted for good.
+            task.deleted_at = task.deleted_at or now
+            link.deleted_at = now
+        elif outcome is task_apply.Outcome.UNMAPPABLE:
+            for item in items:
+                outbox.mark_failed(
+                    item, now=now, code=task_apply.UNMAPPABLE_CODE, message=_UNMAPPABLE
+                )
+            return False
+        elif task.deleted_at is None and self._prepare_update(session, batch, work, task):
+            work.fields = {"Id": link.sf_id, **work.fields}
+            return True
+        _done(items, now, session=session, task_id=task.id)
+        return False
 
     def _prepare_update(
         self, session: Session, batch: _Batch, work: _Work, task: ReminderTask
@@ -434,6 +450,28 @@ class TaskPushHandler:
 
 
 _UNMAPPABLE = "The Salesforce Task holds a value salesync cannot read; see Diagnostics."
+
+
+def _batch_for(
+    session: Session,
+    batches: dict[int, _Batch],
+    task: ReminderTask,
+    connection: SalesforceConnection,
+) -> _Batch:
+    batch = batches.get(connection.id)
+    if batch is None:
+        team = session.get(Team, task.team_id)
+        assert team is not None
+        batch = _Batch(
+            connection_id=connection.id,
+            team_id=task.team_id,
+            user_id=task.assignee_id,
+            org_id=connection.org_id,
+            sf_user_id=connection.sf_user_id,
+            template=sync_settings.subject_template_of(team),
+        )
+        batches[connection.id] = batch
+    return batch
 
 
 def _in_doubt_since(items: list[OutboxItem]) -> dt.datetime | None:
