@@ -83,6 +83,22 @@ def user_add(
     console.print(f"created {role} [bold]{user.email}[/bold]")
 
 
+@app.command("demo")
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
+    sandbox_port: Annotated[int, typer.Option(help="Port of the sandbox org.")] = 8555,
+    smtp_port: Annotated[int, typer.Option(help="Port of the demo mail catcher.")] = 2525,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the previous demo's data instead of starting over.")
+    ] = False,
+) -> None:
+    """Start a seeded sandbox Salesforce org, the web app and a worker: the full product
+    on SQLite, with no configuration. Sign in with the printed passwords."""
+    from salesync.demo import run_demo
+
+    run_demo(port=port, sandbox_port=sandbox_port, smtp_port=smtp_port, keep=keep, console=console)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
