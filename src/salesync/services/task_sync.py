@@ -190,11 +190,24 @@ def _turn_on(session: Session, user: User, previous: SyncState, now: datetime) -
     state = SyncState(on=True, enabled_at=now, paused_at=None, cursor=now)
     save_state(session, user.id, state, now=now)
     resuming = previous.enabled_at is not None and previous.paused_at is not None
-    payload = {
-        "mode": "resume" if resuming else "first",
-        "paused_at": _iso(previous.paused_at) if resuming else None,
-        "enabled_at": _iso(now),
-    }
+    since = previous.paused_at if resuming else None
+    _queue_catch_up(session, user, "resume" if resuming else "first", since, now)
+    return state
+
+
+def restart_from_stale_cursor(session: Session, user: User, *, now: datetime) -> SyncState:
+    """The rep was not polled for so long (e.g. a broken connection) that Salesforce may have
+    purged deletes since: catch up like after a pause, from the old cursor (TASK-8)."""
+    state = state_of(session, user.id)
+    _queue_catch_up(session, user, "resume", state.cursor, now)
+    state = dataclasses.replace(state, cursor=now)
+    save_state(session, user.id, state, now=now)
+    return state
+
+
+def _queue_catch_up(
+    session: Session, user: User, mode: str, since: datetime | None, now: datetime
+) -> None:
     connection = connections_store.for_user(session, user.id)
     outbox.enqueue(
         session,
@@ -203,12 +216,11 @@ def _turn_on(session: Session, user: User, previous: SyncState, now: datetime) -
         kind=store.ENABLE_KIND,
         subject_type="user",
         subject_id=user.id,
-        payload=payload,
+        payload={"mode": mode, "paused_at": _iso(since), "enabled_at": _iso(now)},
         now=now,
         # Held until the rep connects; connecting releases the rep's paused items.
         paused=not is_usable(connection),
     )
-    return state
 
 
 def is_usable(connection: SalesforceConnection | None) -> bool:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import budget
 from salesync.domain.soql import chunk_in_clause
-from salesync.domain.sync_windows import advance_cursor, query_from
+from salesync.domain.sync_windows import DELETE_WINDOW, advance_cursor, query_from
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
 from salesync.salesforce.results import Record
@@ -35,7 +35,7 @@ from salesync.store import connections as connections_store
 from salesync.store import diagnostics
 from salesync.store import tasks as store
 from salesync.store.db import unit_of_work
-from salesync.store.tables import SalesforceConnection, Team
+from salesync.store.tables import SalesforceConnection, Team, User
 from salesync.sync import task_api, task_apply
 from salesync.sync import task_records as records
 from salesync.sync.task_api import ApiOpener, TaskApi
@@ -50,6 +50,9 @@ CHANGES_SOQL = (
 #: Diagnostics code of a poll that failed (the next poll retries from the same cursor).
 POLL_FAILED_CODE = "TASK_POLL_FAILED"
 _GATE = "task_poll"
+#: A rep not polled for this long may have missed deletes Salesforce has purged since (it
+#: keeps them 15 days, API-FACTS §2.8): catch up like after a pause instead of polling.
+STALE_CURSOR = DELETE_WINDOW - dt.timedelta(days=1)
 
 
 def changes_queries(owner_sf_ids: Sequence[str], since: dt.datetime) -> list[str]:
@@ -144,6 +147,11 @@ class TaskPullJob:
                         _team_connection_id(team_connection, connection.org_id),
                     )
                 cursor = state.cursor or state.enabled_at or now
+                if now - cursor > STALE_CURSOR:
+                    user = session.get(User, user_id)
+                    assert user is not None
+                    task_sync.restart_from_stale_cursor(session, user, now=now)
+                    continue  # its catch-up runs in the worker; polled again from now on
                 rep = _Rep(user_id, connection.sf_user_id, connection.id, cursor)
                 groups[key].reps.append(rep)
             return list(groups.values())

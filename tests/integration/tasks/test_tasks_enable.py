@@ -15,7 +15,7 @@ from salesync.services import task_sync
 from salesync.services import tasks as task_service
 from salesync.store import outbox
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxStatus, User
+from salesync.store.tables import ConnectionStatus, OutboxStatus, SalesforceConnection, User
 from salesync.sync.task_enable import CatchUpSummary, last_summary
 from tests.integration.tasks.test_tasks_support import World, make_world
 
@@ -166,3 +166,29 @@ def test_an_unknown_mode_is_refused_with_the_field_named(world: World) -> None:
         task_sync.set_mode(world.runtime, rep, "one_way")
     assert refused.value.field == "task_sync"
     assert not task_sync.status(world.runtime, rep).state.on
+
+
+def test_a_rep_not_polled_for_weeks_catches_up_like_after_a_pause(world: World) -> None:
+    """A connection broken for 20 days: deletes Salesforce purged meanwhile still apply."""
+    rep, ids, sf_ids = _three_synced_tasks(world)
+    with unit_of_work(world.runtime.sessions) as session:
+        connection = session.query(SalesforceConnection).one()
+        connection.status = ConnectionStatus.BROKEN
+    world.advance(days=2)
+    world.sf_delete(sf_ids["A"], "ana")
+    world.advance(days=18)
+    world.sf_update(sf_ids["C"], "ana", Priority="High")
+    world.org.maintain()
+    assert world.org.get_record(sf_ids["A"]) is None
+    with unit_of_work(world.runtime.sessions) as session:
+        session.query(SalesforceConnection).one().status = ConnectionStatus.CONNECTED
+        outbox.resume_user(session, rep.id, now=world.now())  # what reconnecting does
+    world.poll()
+    assert world.task(ids["A"]).deleted_at is not None
+    assert world.task(ids["B"]).deleted_at is None
+    assert world.task(ids["C"]).priority.value == "High"
+    summary = _summary(world, rep)
+    assert (summary.mode, summary.full_reconcile) == ("resume", True)
+    before = world.api_calls()
+    assert world.poll().queries == 1  # back to plain polling
+    assert world.api_calls() - before == 1
