@@ -105,6 +105,41 @@ _CODES = (
         "salesync hit an internal error.",
         "It is retried automatically; report it if it persists.",
     ),
+    OwnCode(
+        "BCC_ADDRESS_MISSING",
+        "setup",
+        "BCC logging is on, but salesync has no Email to Salesforce address for you, so the "
+        "email went out without the BCC and was not logged (BCC-2).",
+        "In Salesforce: My Settings > Email > My Email to Salesforce; copy the Email to "
+        "Salesforce Address into Sync Settings > Email to Salesforce (BCC). No such page? A "
+        "Salesforce admin turns it on: Setup > Email Administration > Email to Salesforce > "
+        "Edit > Active > Save.",
+    ),
+    OwnCode(
+        "BCC_REFUSED_BY_SMTP",
+        "setup",
+        "The mail server refused your Email to Salesforce address, so this email was sent "
+        "to your recipients but not logged.",
+        "Check the address in Sync Settings > Email to Salesforce (BCC) against My Settings > "
+        "Email > My Email to Salesforce in Salesforce, then send a test message from that tab.",
+    ),
+    OwnCode(
+        "BCC_SENDER_NOT_ACCEPTED",
+        "setup",
+        "Salesforce takes BCC email only from your acceptable email addresses, and the "
+        "address salesync sends from is not one of them (BCC-2).",
+        "In Salesforce: My Settings > Email > My Email to Salesforce > My Acceptable Email "
+        "Addresses: add the address you send from in salesync, Save Changes, then send a test "
+        "message from the Email to Salesforce (BCC) tab.",
+    ),
+    OwnCode(
+        "BCC_NOT_ACTIVE",
+        "setup",
+        "Email to Salesforce is not active for you, or not for your org, so the BCC was "
+        "refused (TROUBLE-13).",
+        "You: My Settings > Email > My Email to Salesforce > Active. Your Salesforce admin: "
+        "Setup > Email Administration > Email to Salesforce > Edit > Active > Save.",
+    ),
 )
 _BY_CODE = {entry.code: entry for entry in _CODES}
 
