@@ -20,7 +20,7 @@ from salesync.mail.errors import MailError
 from salesync.mail.message import OutgoingEmail
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
-from salesync.services import sync_settings
+from salesync.services import bcc, sync_settings
 from salesync.services.accounts import validate_email
 from salesync.store import activities as store
 from salesync.store import connections, diagnostics, outbox
@@ -229,7 +229,7 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         email_id = email.id
     # The row exists before SMTP is tried, so a crash in between leaves a visible "sending".
     try:
-        mailer.send(outgoing)
+        sent = mailer.send(outgoing)
     except MailError as exc:
         with unit_of_work(runtime.sessions) as session:
             session.execute(
@@ -244,6 +244,7 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         assert email_row is not None and sender is not None
         email_row.status = "sent"
         email_row.sent_at = runtime.clock.now()
+        bcc.record_bcc_outcome(session, sender, email_id, sent, now=now)
         if _logging_wanted(sync_settings.effective_for(session, sender).settings, LOG_EMAIL):
             for recipient in email_row.recipients:
                 _enqueue(
