@@ -79,4 +79,4 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield s
 
 
-pytest_plugins = ["tests.fixtures_sandbox"]
+pytest_plugins = ["tests.fixtures_sandbox", "tests.fixtures_browser"]
