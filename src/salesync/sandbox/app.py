@@ -43,7 +43,9 @@ _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <p>A Salesforce-compatible org for demos and tests.</p>
 <ul><li>REST API: <a href="/services/data/">/services/data/</a></li>
 <li>OAuth: /services/oauth2/authorize, /services/oauth2/token, /services/oauth2/revoke</li>
-<li>Control plane: <a href="/__sandbox__">/__sandbox__</a></li></ul>
+<li>Control plane: <a href="/__sandbox__">/__sandbox__</a></li>
+<li>Mail received over SMTP (Email to Salesforce, mail catcher):
+<a href="/__sandbox__/mail">/__sandbox__/mail</a></li></ul>
 </body></html>
 """
 
