@@ -45,8 +45,8 @@ class NewUser:
     time_zone: str = "UTC"
 
 
-def add_user(session: Session, new: NewUser, *, now: datetime) -> User:
-    """Create a user in the team (the first user also creates the team)."""
+def add_user(session: Session, new: NewUser, *, now: datetime, team_id: int | None = None) -> User:
+    """Create a user in ``team_id``, or in the first team (the first user creates it)."""
     email = validate_email(new.email)
     validate_time_zone(new.time_zone)
     if len(new.password) < MIN_PASSWORD_LENGTH:
@@ -55,7 +55,9 @@ def add_user(session: Session, new: NewUser, *, now: datetime) -> User:
         )
     if accounts.user_by_email(session, email) is not None:
         raise Conflict(f"a user with the email {email} already exists")
-    team = accounts.first_team(session)
+    team = session.get(Team, team_id) if team_id is not None else accounts.first_team(session)
+    if team_id is not None and team is None:
+        raise InvalidInput(f"team {team_id} does not exist", field="team_id")
     if team is None:
         team = Team(name=DEFAULT_TEAM_NAME, created_at=now)
         session.add(team)

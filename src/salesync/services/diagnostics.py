@@ -19,7 +19,7 @@ from salesync.runtime import Runtime
 from salesync.store import accounts, connections, outbox
 from salesync.store import diagnostics as store
 from salesync.store.db import unit_of_work
-from salesync.store.tables import DiagnosticEntry, Role, User
+from salesync.store.tables import DiagnosticEntry, Role, Team, User
 
 #: Order of the groups on the page: what needs a person first.
 CATEGORY_ORDER = (
@@ -140,7 +140,8 @@ def overview(
 
 
 def _usage(session: Session, viewer: User, now: datetime) -> tuple[UsageView, ...]:
-    share = viewer.team.api_budget_share / 100
+    team = session.get(Team, viewer.team_id)
+    share = (team.api_budget_share if team else 50) / 100
     seen: dict[str, UsageView] = {}
     for connection in connections.connected_for_team(session, viewer.team_id):
         usage = connections.usage(session, connection.org_id)

@@ -193,6 +193,10 @@ class CallChoice(Base):
 
 class Person(Base):
     __tablename__ = "people"
+    __table_args__ = (
+        # One person per address in a team, whatever the case of the address.
+        Index("uq_people_team_email", "team_id", text("lower(email)"), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e99716e0da95
+Revision ID: 29b2d177e49b
 Revises:
-Create Date: 2026-11-23 11:10:11.603361
+Create Date: 2026-11-23 11:42:37.914579
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "e99716e0da95"
+revision: str = "29b2d177e49b"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -223,6 +223,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_people_email"), ["email"], unique=False)
         batch_op.create_index(batch_op.f("ix_people_team_id"), ["team_id"], unique=False)
 
+    op.create_index(
+        "uq_people_team_email", "people", ["team_id", sa.text("lower(email)")], unique=True
+    )
     op.create_table(
         "salesforce_connections",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -565,6 +568,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("uq_people_team_email", table_name="people")
 
     with op.batch_alter_table("task_conflicts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_task_conflicts_task_id"))
