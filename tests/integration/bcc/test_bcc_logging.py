@@ -138,6 +138,7 @@ def test_switching_modes_never_logs_an_email_twice(world: BccWorld) -> None:
     assert [t["Subject"] for t in world.e2s_tasks()] == ["Email: Two"]
     assert reply_id > 0 and world.outbox_kinds() == ["log_email", "log_email"]
     assert world.caught_for(world.e2s_address)[0].header("Subject") == "Two"
+    assert world.diagnostics() == []
 
 
 def _reply(world: BccWorld, subject: str) -> int:
