@@ -72,7 +72,7 @@ from salesync.store.tables import (
     SalesforceLink,
     User,
 )
-from salesync.sync import activity_lookup
+from salesync.sync import activity_lookup, budget_gate
 from salesync.sync.activity_work import WorkItem, load_work
 from salesync.sync.clients import open_client
 from salesync.sync.failures import settle_failure
@@ -224,20 +224,15 @@ class ActivityLoggingHandler:
             )
 
     def _budget_refusal(self, batch: _RepBatch) -> str | None:
-        now = self.runtime.clock.now()
         with self.runtime.sessions() as session:
-            usage = connection_store.usage(session, batch.connection.org_id)
-            if usage is None:
-                return None
-            ours = connection_store.calls_in_last_day(session, batch.connection.org_id, now=now)
-        decision = budget.budget_decision(
-            ours,
-            usage.max,
-            batch.api_budget_share / 100,
-            budget.WorkKind.ACTIVITY_LOGGING,
-            calls=CALLS_PER_BATCH,
-            org_used=usage.used,
-        )
+            decision = budget_gate.check(
+                session,
+                batch.connection.org_id,
+                batch.api_budget_share,
+                budget.WorkKind.ACTIVITY_LOGGING,
+                calls=CALLS_PER_BATCH,
+                now=self.runtime.clock.now(),
+            )
         return decision.reason if isinstance(decision, budget.Defer) else None
 
     # --- Salesforce work -------------------------------------------------------------------

@@ -20,10 +20,9 @@ from salesync.runtime import Runtime
 from salesync.salesforce.errors import RefreshTokenRevoked, SalesforceError
 from salesync.salesforce.results import CollectionItemResult, DeletedRecords, Record
 from salesync.services import connections
-from salesync.store import connections as connections_store
 from salesync.store import diagnostics
 from salesync.store.tables import OutboxItem, SalesforceConnection, Team
-from salesync.sync import clients
+from salesync.sync import budget_gate, clients
 from salesync.sync.failures import settle_failure
 
 #: Diagnostics code while the API budget holds task sync back (DESIGN §3 rationing).
@@ -65,12 +64,7 @@ def budget_check(
     session: Session, team: Team, org_id: str, kind: budget.WorkKind, *, calls: int, now: datetime
 ) -> budget.BudgetDecision:
     """May ``calls`` calls of ``kind`` run now on the org (DESIGN §3: pull yields first)?"""
-    usage = connections_store.usage(session, org_id)
-    if usage is None:
-        return budget.Allow()  # nothing known yet: the first answer tells us
-    used = connections_store.calls_in_last_day(session, org_id, now=now)
-    share = team.api_budget_share / 100
-    return budget.budget_decision(used, usage.max, share, kind, calls=calls, org_used=usage.used)
+    return budget_gate.check(session, org_id, team.api_budget_share, kind, calls=calls, now=now)
 
 
 def record_budget_wait(

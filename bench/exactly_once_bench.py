@@ -1,0 +1,160 @@
+"""Exactly once under faults: N emails logged while the org misbehaves (DESIGN §5).
+
+Faults injected over real HTTP through the sandbox's control plane: 503s, row locks,
+responses lost after the write committed, expired sessions, the daily API limit running out,
+and a worker that claims a batch and dies without a word. Afterwards the org must hold exactly
+one Task per email — checked with and without the External ID field (without it, salesync
+searches before retrying a create whose answer was lost).
+
+Usage: python -m bench.exactly_once_bench [N]   (default 10000)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from salesync.mail.testing import InMemoryMailer
+from salesync.runtime import Runtime
+from salesync.sandbox.app import create_sandbox_app
+from salesync.sandbox.org import Org
+from salesync.services import activities
+from salesync.serving import serve_in_thread
+from salesync.settings import Settings
+from salesync.store import migrate, outbox
+from salesync.store.crypto import SecretBox
+from salesync.store.db import create_db_engine, session_factory, unit_of_work
+from salesync.store.tables import OutboxItem, OutboxStatus
+from salesync.sync.factory import build_worker
+from tests.fixtures_sandbox import Sandbox, add_user, connect
+from tests.support import FakeClock
+
+FAULTS = (
+    {
+        "method": "POST",
+        "path": "/composite$",
+        "status": 503,
+        "errorCode": "SERVER_UNAVAILABLE",
+        "message": "server too busy",
+        "times": 3,
+    },
+    {
+        "method": "POST",
+        "path": "/composite$",
+        "status": 400,
+        "errorCode": "UNABLE_TO_LOCK_ROW",
+        "message": "unable to obtain exclusive access to this record",
+        "times": 2,
+    },
+    {"method": "POST", "path": "/composite$", "dropAfterCommit": True, "times": 3},
+)
+
+
+def _org(count: int, external_id: bool) -> tuple[Org, list[str]]:
+    org = Org("demo" if external_id else "empty")
+    if not external_id:
+        org.add_user(
+            "rep1@sandbox.salesync.test",
+            first_name="Rep",
+            last_name="One",
+            email="rep1@salesync.test",
+        )
+    emails = [f"once.{i}@prospects.example" for i in range(count)]
+    with org.batch():
+        for i, address in enumerate(emails):
+            org.create_record("Contact", {"LastName": f"Once{i}", "Email": address})
+    return org, emails
+
+
+def run(count: int, external_id: bool) -> dict[str, object]:
+    org, emails = _org(count, external_id)
+    seeded = frozenset(str(row["Id"]) for row in org.records.rows("Task"))
+    with serve_in_thread(create_sandbox_app(org)) as server, tempfile.TemporaryDirectory() as d:
+        sandbox = Sandbox(org, server.base_url, seeded)
+        engine = create_db_engine(f"sqlite:///{Path(d) / 'once.db'}")
+        migrate.upgrade(engine)
+        clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+        settings = Settings(data_dir=Path(d), salesforce_login_url=sandbox.base_url)  # type: ignore[arg-type]
+        runtime = Runtime(settings, engine, session_factory(engine), SecretBox(b"o" * 40), clock)
+        rep = add_user(runtime, "rep1@salesync.test")
+        connect(runtime, sandbox, rep, "rep1")
+        mailer = InMemoryMailer()
+        for address in emails:
+            activities.send_email(
+                runtime,
+                rep,
+                activities.EmailDraft(
+                    to=[activities.RecipientRef(email=address)],
+                    subject="Following up",
+                    body_text="Hello",
+                ),
+                mailer,
+            )
+        started = time.perf_counter()
+        # A worker claims the first batch and dies: its lease must run out before others act.
+        with unit_of_work(runtime.sessions) as session:
+            outbox.claim(
+                session,
+                worker_id="killed-worker",
+                now=clock.now(),
+                lease=timedelta(minutes=5),
+                limit=1000,
+            )
+        before = sandbox.api_calls()
+        worker = build_worker(runtime)
+        rounds = 0
+        for rounds in range(1, 400):
+            if rounds <= len(FAULTS):
+                sandbox.control("POST", "faults", FAULTS[rounds - 1])
+            if rounds == 4:
+                sandbox.control("POST", "tokens/expire", {})
+            if rounds == 5:  # the daily limit runs out for a while, then is raised again
+                used = sandbox.control("GET", "api-calls")["last24h"]
+                sandbox.control("PUT", "limits", {"dailyApiRequests": used})
+            if rounds == 7:
+                sandbox.control("PUT", "limits", {"dailyApiRequests": 1_000_000})
+            worker.drain()
+            with runtime.sessions() as session:
+                left = (
+                    session.query(OutboxItem).filter(OutboxItem.status != OutboxStatus.DONE).count()
+                )
+            if left == 0:
+                break
+            clock.advance(minutes=10)
+        elapsed = time.perf_counter() - started
+        tasks = sandbox.tasks()
+        per_contact = Counter(t.get("WhoId") for t in tasks)
+        calls = sandbox.api_calls() - before
+        engine.dispose()
+    return {
+        "mode": "external id" if external_id else "search",
+        "emails": count,
+        "tasks": len(tasks),
+        "duplicates": sum(n - 1 for n in per_contact.values() if n > 1),
+        "missing": count - len(per_contact),
+        "rounds": rounds,
+        "api_calls": calls,
+        "seconds": round(elapsed, 1),
+    }
+
+
+def main(count: int) -> None:
+    print(
+        f"{'mode':>12} {'emails':>7} {'tasks':>7} {'dupes':>6} {'missing':>8} "
+        f"{'rounds':>7} {'calls':>6} {'time s':>7}"
+    )
+    for external_id in (True, False):
+        r = run(count, external_id)
+        print(
+            f"{r['mode']:>12} {r['emails']:>7} {r['tasks']:>7} {r['duplicates']:>6} "
+            f"{r['missing']:>8} {r['rounds']:>7} {r['api_calls']:>6} {r['seconds']:>7}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
