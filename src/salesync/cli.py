@@ -190,11 +190,15 @@ def sandbox_command(
     db: Annotated[
         str | None, typer.Option(help="SQLite file that keeps the org across restarts.")
     ] = None,
+    smtp_port: Annotated[
+        int | None,
+        typer.Option(help="Also accept mail here: Email to Salesforce and a mail catcher."),
+    ] = None,
 ) -> None:
     """Serve a Salesforce-compatible sandbox org (REST, OAuth, SOQL, control plane)."""
     from salesync.sandbox.run import run_sandbox
 
-    run_sandbox(host=host, port=port, seed=seed, db=db)
+    run_sandbox(host=host, port=port, seed=seed, db=db, smtp_port=smtp_port)
 
 
 @app.command("diagnose")

@@ -17,10 +17,10 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from salesync.mail.catcher import CapturingSmtpServer
 from salesync.passwords import hash_password
 from salesync.runtime import Runtime, load_settings
 from salesync.sandbox.app import create_sandbox_app
+from salesync.sandbox.e2s_listener import SandboxSmtpServer
 from salesync.sandbox.org import Org
 from salesync.sandbox.seed import username as sandbox_username
 from salesync.services import accounts
@@ -165,7 +165,9 @@ def run_demo(
     org = Org.open(folder / "sandbox-org.db", seed="demo")
     sandbox = ServerThread(create_sandbox_app(org), host, sandbox_port)
     sandbox.start()
-    mail = CapturingSmtpServer(host=host, port=smtp_port)
+    # The sandbox's own SMTP listener: Email to Salesforce for BCC logging, and a catcher that
+    # keeps every other message salesync sends (visible at /__sandbox__/mail).
+    mail = SandboxSmtpServer(org, host, smtp_port)
     mail.start()
     settings = load_settings(
         data_dir=folder,
@@ -204,7 +206,10 @@ def _print_welcome(
 ) -> None:
     console.print(f"[bold]salesync demo[/bold] at [link]{runtime.settings.base_url}[/link]")
     console.print(f"  sandbox Salesforce org: {sandbox_url}  (control plane: /__sandbox__)")
-    console.print(f"  mail catcher (SMTP):    127.0.0.1:{smtp_port}")
+    console.print(
+        f"  mail (SMTP):            127.0.0.1:{smtp_port}  (caught mail: "
+        f"{sandbox_url}/__sandbox__/mail)"
+    )
     table = Table("sign in as", "password", "role")
     for credential in credentials:
         table.add_row(credential.email, credential.password, credential.role)

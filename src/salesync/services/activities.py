@@ -245,7 +245,8 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         email_row.status = "sent"
         email_row.sent_at = runtime.clock.now()
         bcc.record_bcc_outcome(session, sender, email_id, sent, now=now)
-        if _logging_wanted(sync_settings.effective_for(session, sender).settings, LOG_EMAIL):
+        # The settings read before sending decide: a mode switch meanwhile must not log twice.
+        if _logging_wanted(effective, LOG_EMAIL):
             for recipient in email_row.recipients:
                 _enqueue(
                     session,
