@@ -24,6 +24,7 @@ from salesync.sandbox.http import (
 )
 from salesync.sandbox.oauth import OAuthCall
 from salesync.sandbox.org import Org
+from salesync.sandbox.record_page import RECORD_PATH, record_page
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -83,6 +84,10 @@ class SandboxHandler:
             return self.control.handle(request)
         if path in ("", "/"):
             return html_response(200, _INDEX)
+        match = RECORD_PATH.match(path)
+        page = record_page(self.org, match.group(1)) if match and request.method == "GET" else None
+        if page is not None:
+            return page
         raise errors.not_found()
 
 
