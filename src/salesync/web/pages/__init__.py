@@ -6,7 +6,10 @@ from fastapi import APIRouter, Depends
 
 from salesync.web.deps import check_form_csrf
 from salesync.web.pages import (
+    activity,
     auth,
+    command_center,
+    diagnostics,
     home,
     people,
     placeholders,
@@ -18,6 +21,7 @@ from salesync.web.pages import (
 
 def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
-    for module in (auth, home, settings, users, people, salesforce_oauth, placeholders):
+    pages = (auth, home, settings, users, people, salesforce_oauth)
+    for module in (*pages, command_center, activity, diagnostics, placeholders):
         router.include_router(module.router)
     return router

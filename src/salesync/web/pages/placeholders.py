@@ -16,24 +16,6 @@ def _not_yet(request: Request, section: str, title: str, purpose: str) -> Respon
     return render(request, "not_available.html", context)
 
 
-@router.get("/command-center")
-def command_center(request: Request, user: CurrentUser) -> Response:
-    purpose = "Your reminder tasks due today and tomorrow, and what to do next."
-    return _not_yet(request, "command-center", "Command Center", purpose)
-
-
-@router.get("/activity")
-def activity(request: Request, user: CurrentUser) -> Response:
-    purpose = "Emails sent and calls logged, and where each one landed in Salesforce."
-    return _not_yet(request, "activity", "Activity", purpose)
-
-
-@router.get("/diagnostics")
-def diagnostics(request: Request, user: CurrentUser) -> Response:
-    purpose = "Everything that did not reach Salesforce, why, and how to fix it."
-    return _not_yet(request, "diagnostics", "Diagnostics", purpose)
-
-
 @router.get("/settings/account/salesforce/connections")
 def my_connections(request: Request, user: CurrentUser) -> Response:
     purpose = "Connect your own Salesforce user (production or sandbox) or reconnect it."

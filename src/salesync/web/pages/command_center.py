@@ -1,0 +1,351 @@
+"""The Command Center: the rep's reminder tasks due today and tomorrow (and the other filters),
+worked in place; composing an email, logging a call; and the rep's sent emails with their
+Salesforce logging state."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from sqlalchemy import select
+from starlette.responses import RedirectResponse, Response
+
+from salesync.domain.command_center import DueFilter, date_range
+from salesync.errors import InvalidInput
+from salesync.mail.smtp import Mailer
+from salesync.runtime import Runtime
+from salesync.services import activities, people, task_sync, tasks
+from salesync.services.mail_accounts import mailer_for
+from salesync.store import activities as activity_store
+from salesync.store import tasks as task_store
+from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, TaskStatus, User
+from salesync.web.api.activities import ActivityState
+from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
+from salesync.web.pages.activity import (
+    PersonRef,
+    TimelineScope,
+    display_name,
+    task_states,
+    timeline,
+)
+from salesync.web.templating import render
+
+router = APIRouter(prefix="/command-center")
+
+FILTER_LABELS = {
+    DueFilter.TODAY: "Today",
+    DueFilter.TOMORROW: "Tomorrow",
+    DueFilter.TODAY_AND_TOMORROW: "Today and tomorrow",
+    DueFilter.NEXT_7_DAYS: "Next 7 days",
+}
+#: People offered in the pickers; more than this and the rep types the address instead.
+PICKER_LIMIT = 200
+SENT_EMAILS_SHOWN = 15
+_ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
+FilterDep = Annotated[DueFilter, Query(alias="filter")]
+
+
+@dataclass(frozen=True)
+class FormProblem:
+    """A refused form: which form, which field, and why; shown inside that form."""
+
+    form: str
+    message: str
+    field: str | None = None
+    values: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task: ReminderTask
+    person: PersonRef | None
+    due_label: str
+    state: ActivityState
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _due_label(due: dt.date | None, today: dt.date) -> str:
+    if due is None:
+        return "No due date"
+    names = {today: "Today", today + dt.timedelta(days=1): "Tomorrow"}
+    return names.get(due, due.strftime("%a %d %b"))
+
+
+def _task_rows(runtime: Runtime, user: User, found: list[ReminderTask]) -> list[TaskRow]:
+    today = date_range(DueFilter.TODAY, user.time_zone, runtime.clock.now()).first
+    person_ids = sorted({t.person_id for t in found if t.person_id is not None})
+    with runtime.sessions() as session:
+        named = activity_store.people_by_id(session, person_ids)
+        states = task_states(session, user.team_id, [t.id for t in found])
+    refs = {pid: PersonRef(pid, display_name(person)) for pid, person in named.items()}
+    return [
+        TaskRow(t, refs.get(t.person_id or 0), _due_label(t.due_date, today), states[t.id])
+        for t in found
+    ]
+
+
+def _first_import_running(runtime: Runtime, user: User) -> bool:
+    """The first task import (or a catch-up after a pause) is queued or running (TASK-6/7)."""
+    with runtime.sessions() as session:
+        waiting = session.scalar(
+            select(OutboxItem.id).where(
+                OutboxItem.user_id == user.id,
+                OutboxItem.kind == task_store.ENABLE_KIND,
+                OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT]),
+            )
+        )
+    return waiting is not None
+
+
+def _choices(runtime: Runtime, user: User) -> dict[str, list[str]]:
+    with runtime.sessions() as session:
+        return {
+            kind: activity_store.call_choices(session, user.team_id, kind)
+            for kind in ("outcome", "reason")
+        }
+
+
+def _local_now(runtime: Runtime, user: User) -> dt.datetime:
+    return runtime.clock.now().astimezone(ZoneInfo(user.time_zone))
+
+
+def _page_context(runtime: Runtime, user: User, due_filter: DueFilter) -> dict[str, Any]:
+    now = _local_now(runtime, user)
+    days = date_range(due_filter, user.time_zone, now)
+    done_query = tasks.TaskQuery(user.id, TaskStatus.COMPLETE.value, due_filter, limit=100)
+    emails = TimelineScope(user.team_id, user.id, kinds=("email",), limit=SENT_EMAILS_SHOWN)
+    picker = people.list_people(runtime, user, people.PeopleQuery(limit=PICKER_LIMIT))
+    return {
+        "section": "command-center",
+        "due_filter": due_filter,
+        "filter_labels": FILTER_LABELS,
+        "days": days,
+        "open_tasks": _task_rows(runtime, user, tasks.command_center(runtime, user, due_filter)),
+        "done_tasks": _task_rows(runtime, user, tasks.list_tasks(runtime, user, done_query)),
+        "sync": task_sync.status(runtime, user),
+        "importing": _first_import_running(runtime, user),
+        "sent": timeline(runtime, emails),
+        "people_options": [(p.id, display_name(p), p.email) for p in picker.items],
+        "call_choices": _choices(runtime, user),
+        "today": now.date(),
+        "now_local": now.strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+def _page(
+    request: Request,
+    runtime: Runtime,
+    user: User,
+    due_filter: DueFilter,
+    *,
+    problem: FormProblem | None = None,
+    prefill: dict[str, str] | None = None,
+) -> Response:
+    context = _page_context(runtime, user, due_filter)
+    context["problem"] = problem
+    context["values"] = prefill or {}
+    return render(request, "command_center.html", context, status_code=422 if problem else 200)
+
+
+@router.get("")
+def command_center(
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    due_filter: FilterDep = DueFilter.TODAY_AND_TOMORROW,
+    to: Annotated[str, Query(max_length=320)] = "",
+    person: Annotated[int | None, Query()] = None,
+) -> Response:
+    """``to`` and ``person`` prefill the email and the call/task forms (links on a person)."""
+    prefill = {"email_to": to} if to else {}
+    if person is not None:
+        prefill |= {"call_person_id": str(person), "task_person_id": str(person)}
+    return _page(request, runtime, user, due_filter, prefill=prefill)
+
+
+def _back(due_filter: DueFilter | str, anchor: str = "") -> RedirectResponse:
+    value = due_filter if due_filter in set(DueFilter) else DueFilter.TODAY_AND_TOMORROW
+    return RedirectResponse(f"/command-center?filter={value}{anchor}", status_code=303)
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+_TASK_FIELDS = ("name", "person_id", "due_date", "priority", "details")
+
+
+def _task_values(form: dict[str, str]) -> dict[str, object]:
+    """The task fields of a form, as services.tasks expects them ("" clears a field)."""
+    values: dict[str, object] = {
+        "name": form.get("name", ""),
+        "priority": form.get("priority") or "Normal",
+        "details": form.get("details", ""),
+        "due_date": form.get("due_date") or None,
+    }
+    person = form.get("person_id", "")
+    values["person_id"] = int(person) if person.isdigit() else None
+    return values
+
+
+async def _form(request: Request) -> dict[str, str]:
+    data = await request.form()
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+@router.post("/tasks")
+async def create_task(
+    request: Request, runtime: RuntimeDep, user: CurrentUser, browser: SessionDep
+) -> Response:
+    form = await _form(request)
+    due_filter = form.get("filter", "")
+    try:
+        task = tasks.create_task(runtime, user, _task_values(form))
+    except InvalidInput as exc:
+        problem = FormProblem("task", exc.message, exc.field, form)
+        return _page(request, runtime, user, _filter_of(due_filter), problem=problem)
+    browser.flash(f"Added the task “{task.name}”.")
+    return _back(due_filter, "#tasks")
+
+
+def _filter_of(value: str) -> DueFilter:
+    return DueFilter(value) if value in set(DueFilter) else DueFilter.TODAY_AND_TOMORROW
+
+
+@router.post("/tasks/{task_id}/edit")
+async def edit_task(
+    request: Request, runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, task_id: int
+) -> Response:
+    form = await _form(request)
+    try:
+        task = tasks.update_task(runtime, user, task_id, _task_values(form))
+    except InvalidInput as exc:
+        problem = FormProblem(f"edit-{task_id}", exc.message, exc.field, form)
+        return _page(request, runtime, user, _filter_of(form.get("filter", "")), problem=problem)
+    browser.flash(f"Saved the task “{task.name}”.")
+    return _back(form.get("filter", ""), "#tasks")
+
+
+@router.post("/tasks/{task_id}/complete")
+def complete_task(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    browser: SessionDep,
+    task_id: int,
+    due_filter: Annotated[str, Form(alias="filter")] = "",
+) -> Response:
+    task = tasks.complete_task(runtime, user, task_id)
+    browser.flash(f"Completed “{task.name}”.")
+    return _back(due_filter, "#tasks")
+
+
+@router.post("/tasks/{task_id}/reopen")
+def reopen_task(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    browser: SessionDep,
+    task_id: int,
+    due_filter: Annotated[str, Form(alias="filter")] = "",
+) -> Response:
+    task = tasks.reopen_task(runtime, user, task_id)
+    browser.flash(f"Reopened “{task.name}”.")
+    return _back(due_filter, "#tasks")
+
+
+@router.post("/tasks/{task_id}/delete")
+def delete_task(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    browser: SessionDep,
+    task_id: int,
+    due_filter: Annotated[str, Form(alias="filter")] = "",
+) -> Response:
+    name = tasks.get_task(runtime, user, task_id).name
+    tasks.delete_task(runtime, user, task_id)
+    browser.flash(f"Deleted “{name}”.")
+    return _back(due_filter, "#tasks")
+
+
+# -- email and calls --------------------------------------------------------------------------
+
+
+def _recipients(text: str) -> list[activities.RecipientRef]:
+    return [
+        activities.RecipientRef(email=address)
+        for address in _ADDRESS_SEPARATORS.split(text)
+        if address
+    ]
+
+
+def _mailer(request: Request, runtime: Runtime, user: User) -> Mailer:
+    factory = getattr(request.app.state, "mailer_factory", mailer_for)
+    return cast(Mailer, factory(runtime, user))
+
+
+@router.post("/emails")
+async def send_email(
+    request: Request, runtime: RuntimeDep, user: CurrentUser, browser: SessionDep
+) -> Response:
+    form = await _form(request)
+    draft = activities.EmailDraft(
+        to=_recipients(form.get("to", "")),
+        cc=_recipients(form.get("cc", "")),
+        subject=form.get("subject", ""),
+        body_text=form.get("body", ""),
+    )
+    due_filter = _filter_of(form.get("filter", ""))
+    try:
+        activities.send_email(runtime, user, draft, _mailer(request, runtime, user))
+    except InvalidInput as exc:
+        problem = FormProblem("email", exc.message, exc.field, form)
+        return _page(request, runtime, user, due_filter, problem=problem)
+    except activities.SendFailed as exc:
+        browser.flash(exc.message)
+        return _back(due_filter, "#sent-emails")
+    browser.flash(f"Sent “{draft.subject}”. Its Salesforce state shows under Sent emails.")
+    return _back(due_filter, "#sent-emails")
+
+
+def _call_time(text: str, user: User) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("give the date and time of the call", field="occurred_at") from None
+    return moment.replace(tzinfo=ZoneInfo(user.time_zone)) if moment.tzinfo is None else moment
+
+
+def _call_draft(form: dict[str, str], user: User) -> activities.CallDraft:
+    person = form.get("person_id", "")
+    if not person.isdigit():
+        raise InvalidInput("choose who you called", field="person_id")
+    minutes, seconds = form.get("minutes", "0") or "0", form.get("seconds", "0") or "0"
+    if not (minutes.isdigit() and seconds.isdigit()):
+        raise InvalidInput("the duration is whole minutes and seconds", field="minutes")
+    return activities.CallDraft(
+        person_id=int(person),
+        occurred_at=_call_time(form.get("occurred_at", ""), user),
+        duration_seconds=int(minutes) * 60 + int(seconds),
+        outcome=form.get("outcome") or None,
+        reason=form.get("reason") or None,
+        notes=form.get("notes", ""),
+    )
+
+
+@router.post("/calls")
+async def log_call(
+    request: Request, runtime: RuntimeDep, user: CurrentUser, browser: SessionDep
+) -> Response:
+    form = await _form(request)
+    due_filter = _filter_of(form.get("filter", ""))
+    try:
+        activities.log_call(runtime, user, _call_draft(form, user))
+    except InvalidInput as exc:
+        problem = FormProblem("call", exc.message, exc.field, form)
+        return _page(request, runtime, user, due_filter, problem=problem)
+    browser.flash("Call logged. Its Salesforce state shows on the person's timeline.")
+    return _back(due_filter, "#log-call")
