@@ -13,7 +13,10 @@ from salesync.web.pages import (
     home,
     people,
     placeholders,
+    salesforce_connections,
     salesforce_oauth,
+    salesforce_settings,
+    salesforce_team,
     settings,
     users,
 )
@@ -22,6 +25,8 @@ from salesync.web.pages import (
 def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
     pages = (auth, home, settings, users, people, salesforce_oauth)
-    for module in (*pages, command_center, activity, diagnostics, placeholders):
+    # The Salesforce settings pages come before the placeholders they replace (first match wins).
+    salesforce = (salesforce_connections, salesforce_settings, salesforce_team)
+    for module in (*pages, *salesforce, command_center, activity, diagnostics, placeholders):
         router.include_router(module.router)
     return router

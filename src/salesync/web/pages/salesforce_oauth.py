@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import httpx
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from salesync.errors import SalesyncError
+from salesync.errors import PermissionDenied, SalesyncError
 from salesync.salesforce.errors import SalesforceError
 from salesync.services import connections, org_setup
+from salesync.store.tables import ConnectionPurpose, Role
 from salesync.web.api.salesforce import remember_pending, take_pending
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
+from salesync.web.pages.salesforce_connections import PAGES
 
 router = APIRouter(prefix="/salesforce")
 
-#: Where the rep lands after connecting (the Connections tab).
-CONNECTIONS_PAGE = "/settings/salesforce/connections"
+#: Where the rep lands after connecting (the Connections tab of My Account).
+CONNECTIONS_PAGE = PAGES["account"]
+#: Session key: which Connections page (My Account or Admin Settings) started the round trip.
+RETURN_KEY = "salesforce_connect_return"
 
 
 def _setup_warnings(runtime: RuntimeDep, connection_id: int) -> list[str]:
@@ -34,10 +38,21 @@ def connect(
     runtime: RuntimeDep,
     user: CurrentUser,
     environment: Annotated[str, Query(pattern="^(production|sandbox)$")] = "production",
+    back: Literal["account", "admin"] = "account",
+    purpose: Literal["user", "team_sync"] = "user",
 ) -> Response:
-    """CONN-4: send the browser to Salesforce's sign-in and consent page."""
-    url, pending = connections.begin_connect(runtime, user, environment)
+    """CONN-4: send the browser to Salesforce's sign-in and consent page.
+
+    ``purpose=team_sync`` (admins) connects the team's sync connection, the integration user
+    that reads changes for the whole team (DESIGN §3 "Connections").
+    """
+    if purpose == "team_sync" and user.role is not Role.ADMIN:
+        raise PermissionDenied("only an admin can connect the team sync connection")
+    url, pending = connections.begin_connect(
+        runtime, user, environment, purpose=ConnectionPurpose(purpose)
+    )
     remember_pending(request.session, runtime, pending)
+    request.session[RETURN_KEY] = back
     return RedirectResponse(url, status_code=303)
 
 
@@ -70,4 +85,6 @@ def callback(
             browser.flash(f"Connected to Salesforce as {outcome.username}.")
             for warning in [*outcome.warnings, *_setup_warnings(runtime, outcome.connection_id)]:
                 browser.flash(warning)
-    return RedirectResponse(CONNECTIONS_PAGE, status_code=303)
+    back = request.session.pop(RETURN_KEY, "account")
+    landing = PAGES["admin"] if back == "admin" and user.role is Role.ADMIN else CONNECTIONS_PAGE
+    return RedirectResponse(landing, status_code=303)

@@ -1,0 +1,264 @@
+"""What the Salesforce settings pages show: option labels and choices, and per-option views."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from salesync.domain.settings import LoggingMode, SettingOrigin, TeamPolicy
+
+#: The checkbox that turns API logging on or off; it stands for ``logging_mode`` (REPLY-2).
+API_LOGGING_FIELD = "api_logging"
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionSpec:
+    """One option of the Salesforce API card, as the page labels it (DESIGN §3, API-3)."""
+
+    name: str
+    label: str
+    hint: str = ""
+    #: (value, label) pairs of a choice; empty for a checkbox.
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionGroup:
+    """A fieldset of the card, named after the rule groups of API-3 (b)."""
+
+    title: str
+    options: tuple[OptionSpec, ...]
+
+
+API_LOGGING = OptionSpec(
+    "logging_mode",
+    "Log email activity to Salesforce through the API",
+    "API and BCC logging are exclusive: turning this on stops BCC logging.",
+)
+API_CARD: tuple[OptionGroup, ...] = (
+    OptionGroup(
+        "What gets logged",
+        (
+            OptionSpec("log_emails", "Log emails", "Each sales email becomes a completed Task."),
+            # REPLY-2: the Log Replies box shows only once API logging is on.
+            OptionSpec("log_replies", "Log replies", "Replies log as “Reply: <email subject>”."),
+            OptionSpec("log_calls", "Log calls", "Calls match on the person's Salesforce ID only."),
+        ),
+    ),
+    OptionGroup(
+        "Leads and Contacts",
+        (
+            OptionSpec("log_to_leads", "Log to Leads"),
+            OptionSpec(
+                "log_to_contacts",
+                "Log to Contacts",
+                "When a Contact and a Lead share an address, the Contact wins.",
+            ),
+        ),
+    ),
+    OptionGroup(
+        "Opportunities",
+        (
+            OptionSpec(
+                "opportunity_mode",
+                "Opportunities",
+                "Only opportunities where the person is a contact role (API-8).",
+                (
+                    ("off", "Do not log to opportunities"),
+                    ("most_recent_open", "The most recent open opportunity"),
+                    ("all_open", "All open opportunities"),
+                ),
+            ),
+        ),
+    ),
+    OptionGroup(
+        "When there is a duplicate record",
+        (
+            OptionSpec(
+                "duplicate_rule",
+                "Several records match one address",
+                choices=(
+                    ("most_activity", "The record with the most activity"),
+                    ("oldest", "The oldest record"),
+                    ("all", "All matching records (up to 50)"),
+                ),
+            ),
+        ),
+    ),
+    OptionGroup(
+        "If no matching records are found",
+        (
+            OptionSpec(
+                "no_match_rule",
+                "No Lead or Contact matches",
+                choices=(
+                    ("skip", "Skip it: shown on Diagnostics, logged once a Salesforce ID is added"),
+                    ("create_lead", "Create a Lead and log to it"),
+                    ("log_unassigned", "Log it without a Lead or Contact"),
+                ),
+            ),
+        ),
+    ),
+)
+#: Every option the Salesforce API card saves, logging mode first.
+API_CARD_NAMES = ("logging_mode", *(o.name for g in API_CARD for o in g.options))
+
+TASK_SYNC = OptionSpec(
+    "task_sync",
+    "Sync Tasks/Reminders to Salesforce Tasks",
+    choices=(
+        ("off", "Do not sync to Salesforce tasks"),
+        ("two_way", "Two-way sync"),
+    ),
+)
+
+OVERRIDE_CHOICES = (
+    ("", "No override: each rep chooses"),
+    ("bcc_only", "Only allow logging via Email to Salesforce (BCC)"),
+    ("api_only", "Only allow logging via the Salesforce API"),
+)
+
+#: Dynamic fields of the Activity Detail template in the order the chips show them (API-6).
+TEMPLATE_FIELDS = (
+    "activity_type",
+    "activity_subject",
+    "sales_campaign_name",
+    "sales_campaign_day",
+    "sales_campaign_step",
+    "call_outcome",
+    "call_reason",
+)
+#: Sample activities the live preview renders, so admins see what Salesforce will get.
+PREVIEW_SAMPLES: tuple[tuple[str, Mapping[str, str]], ...] = (
+    (
+        "Email",
+        {
+            "activity_type": "Email",
+            "activity_subject": "Quick question about your Q3 rollout",
+            "sales_campaign_name": "Q3 Outbound",
+            "sales_campaign_day": "3",
+            "sales_campaign_step": "2",
+        },
+    ),
+    (
+        "Call",
+        {
+            "activity_type": "Call",
+            "activity_subject": "Follow up on pricing",
+            "call_outcome": "Connected",
+            "call_reason": "Follow-up",
+        },
+    ),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionView:
+    """One option as a page shows it: its value, where it came from and who holds it."""
+
+    spec: OptionSpec
+    value: Any
+    origin: str = SettingOrigin.USER.value
+    #: Why the rep cannot change it ("Locked by Ada Admin"); empty when they can.
+    held_note: str = ""
+    #: The admin page: who locked this option for the team ("" when it is not locked).
+    locked_by: str = ""
+    error: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def held(self) -> bool:
+        return bool(self.held_note)
+
+
+def held_note(name: str, origin: str, locked_by: Mapping[str, str], force_mode: str | None) -> str:
+    """The reason a rep may not change ``name``, or "" when they may."""
+    if origin == SettingOrigin.LOCKED.value:
+        return f"Locked by {locked_by.get(name, 'your admin')}"
+    if origin == SettingOrigin.FORCED.value:
+        only = "BCC" if force_mode == "bcc_only" else "API"
+        return f"Set by your admin's {only}-only override"
+    return ""
+
+
+def _all_specs() -> dict[str, OptionSpec]:
+    specs = {o.name: o for g in API_CARD for o in g.options}
+    return {API_LOGGING.name: API_LOGGING, TASK_SYNC.name: TASK_SYNC, **specs}
+
+
+SPECS = _all_specs()
+
+
+def my_options(
+    values: Mapping[str, Any],
+    origins: Mapping[str, str],
+    locked_by: Mapping[str, str],
+    force_mode: str | None,
+    errors: Mapping[str, str],
+) -> dict[str, OptionView]:
+    """The rep's options (their effective values) keyed by name."""
+    return {
+        name: OptionView(
+            spec,
+            values[name],
+            origins[name],
+            held_note(name, origins[name], locked_by, force_mode),
+            error=errors.get(name, ""),
+        )
+        for name, spec in SPECS.items()
+    }
+
+
+def team_options(policy: TeamPolicy, errors: Mapping[str, str]) -> dict[str, OptionView]:
+    """The team defaults and locks, keyed by name (the admin's page)."""
+    views = {}
+    for name, spec in SPECS.items():
+        value = getattr(policy.defaults, name)
+        lock = policy.lock_for(name)
+        views[name] = OptionView(
+            spec,
+            getattr(value, "value", value),
+            locked_by=lock.locked_by if lock else "",
+            error=errors.get(name, ""),
+        )
+    return views
+
+
+def submitted_api_card(
+    form: FormData, current: Mapping[str, Any], editable: set[str]
+) -> dict[str, Any]:
+    """The API card's options whose submitted value differs from ``current``.
+
+    Unchanged options are left out, so an option that follows the team default keeps
+    following it. Only ``editable`` options are read: a disabled field is never submitted.
+    """
+    wanted: dict[str, Any] = {}
+    if "logging_mode" in editable:
+        wanted["logging_mode"] = _logging_mode(API_LOGGING_FIELD in form, current["logging_mode"])
+    for group in API_CARD:
+        for option in group.options:
+            if option.name not in editable:
+                continue
+            if option.choices:
+                wanted[option.name] = str(form.get(option.name, current[option.name]))
+            else:
+                wanted[option.name] = option.name in form
+    return {name: value for name, value in wanted.items() if value != current[name]}
+
+
+def _logging_mode(api_checked: bool, current: str) -> str:
+    """The checkbox turns API logging on, or off from API; it leaves BCC as it is."""
+    if api_checked:
+        return LoggingMode.API.value
+    return LoggingMode.OFF.value if current == LoggingMode.API.value else current
+
+
+def submitted_locks(form: FormData, names: tuple[str, ...]) -> set[str]:
+    """The options of a card whose "Lock for the team" box is ticked."""
+    return {name for name in names if f"lock_{name}" in form}
