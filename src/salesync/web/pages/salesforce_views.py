@@ -65,7 +65,7 @@ API_CARD: tuple[OptionGroup, ...] = (
             OptionSpec(
                 "opportunity_mode",
                 "Opportunities",
-                "Only opportunities where the person is a contact role (API-8).",
+                "Only opportunities where the person is a contact role.",  # API-8
                 (
                     ("off", "Do not log to opportunities"),
                     ("most_recent_open", "The most recent open opportunity"),
