@@ -133,7 +133,7 @@ def test_person_timeline_shows_emails_calls_and_tasks_newest_first(
     assert f'href="{INSTANCE}/{CONTACT_ID}"' in html
     # The logged email links to its Task; the call waits for the worker.
     assert f'href="{INSTANCE}/00T000000000001AAA"' in html
-    assert 'class="sf-state sf-logged"' in html and 'class="sf-state sf-pending"' in html
+    assert 'class="sync-state sync-logged"' in html and 'class="sync-state sync-pending"' in html
     assert "Only in salesync" in html  # task sync is off
 
 
@@ -184,7 +184,7 @@ def test_a_failed_send_shows_as_not_sent_with_the_servers_answer(
     with pytest.raises(activities.SendFailed):
         _send(runtime, rep, refusing, "nobody@acme.test", "Bounced")
     html = rep_browser.get("/activity").text
-    assert 'class="sf-state sf-send_failed"' in html
+    assert 'class="sync-state sync-send_failed"' in html
     assert "Mailbox unavailable" in html
 
 
@@ -226,6 +226,6 @@ def test_task_sync_failures_show_on_the_task(
         outbox.mark_failed(item, now=clock.now(), code="ENTITY_IS_LOCKED", message="locked")
         assert item.status is OutboxStatus.FAILED
     html = rep_browser.get("/command-center").text
-    assert 'class="sf-state sf-failed"' in html
+    assert 'class="sync-state sync-failed"' in html
     assert "Sync failed" in html
     assert dt.date(2026, 3, 2).strftime("%a %d %b") in html

@@ -151,7 +151,7 @@ def test_sending_an_email_lists_it_with_its_salesforce_state(
     page = rep_browser.get("/command-center").text
     assert "Sent “Our call”." in page
     # Not connected: kept waiting, with the reason (CONN-3).
-    assert 'class="sf-state sf-pending"' in page
+    assert 'class="sync-state sync-pending"' in page
     assert "connect your Salesforce account" in page
 
 

@@ -27,7 +27,7 @@
 
   function refreshStates() {
     var waiting = Array.prototype.slice.call(
-      document.querySelectorAll('.sf-state[data-state="pending"]')
+      document.querySelectorAll('.sync-state[data-state="pending"]')
     );
     return Promise.all(
       waiting.map(function (element) {
