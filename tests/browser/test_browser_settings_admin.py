@@ -88,6 +88,11 @@ def test_an_admin_saves_the_team_cards_and_the_rep_sees_the_lock(
     screenshot(page, "sync-settings-team")
 
     connect(live_app.runtime, live_app.sandbox, live_app.rep, "rep1")
+    page.get_by_role("link", name="Connections", exact=True).click()
+    team = page.get_by_role("region", name="Your team's connections")
+    expect(team.get_by_role("row", name="Rep1")).to_contain_text("rep1@sandbox.salesync.test")
+    screenshot(page, "settings-connections-team")
+
     rep_context = browser.new_context(viewport={"width": 1280, "height": 860})
     try:
         rep_page = rep_context.new_page()

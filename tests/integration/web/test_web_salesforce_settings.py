@@ -90,6 +90,22 @@ def test_only_an_admin_connects_the_team_sync_connection(
     assert "Rex Rep" in page
 
 
+def test_the_round_trip_returns_to_the_connections_page_it_started_from(
+    server: ServerThread, admin: User, rep: User
+) -> None:
+    denied = "/salesforce/callback?error=access_denied&error_description=end-user+denied"
+    with browser_for(server, admin) as browser:
+        browser.get("/salesforce/connect?environment=production&back=admin")
+        admin_landing = browser.get(denied)
+        admin_page = browser.get(admin_landing.headers["location"]).text
+    with browser_for(server, rep) as browser:
+        browser.get("/salesforce/connect?environment=production&back=admin")
+        rep_landing = browser.get(denied)
+    assert admin_landing.headers["location"] == "/settings/admin/salesforce/connections"
+    assert "Salesforce did not connect: end-user denied." in admin_page
+    assert rep_landing.headers["location"] == CONNECTIONS
+
+
 def test_check_again_and_disconnect_without_a_connection_explain_why_nothing_happened(
     server: ServerThread, rep: User
 ) -> None:
@@ -147,6 +163,16 @@ def test_the_api_card_shows_every_option_with_the_product_defaults(
     assert "Do not sync to Salesforce tasks" in html
     assert 'name="task_sync" value="off" checked' in html
     assert "Activity Detail Customization" not in html  # admins only
+
+
+def test_a_tab_link_opens_its_card_on_that_tab(server: ServerThread, rep: User) -> None:
+    with browser_for(server, rep) as browser:
+        html = browser.get(f"{MINE}?open=log-email&tab=bcc").text
+    assert '<details class="card sf-card" id="log-email" open>' in html
+    assert '<div role="tabpanel" id="panel-api" aria-labelledby="tab-api" hidden>' in html
+    assert '<div role="tabpanel" id="panel-bcc" aria-labelledby="tab-bcc">' in html
+    assert 'id="tab-bcc" href="?open=log-email&amp;tab=bcc#log-email"' in html
+    assert '<details class="card sf-card" id="task-sync">' in html
 
 
 def test_saving_the_api_card_keeps_only_what_changed(server: ServerThread, rep: User) -> None:
