@@ -14,6 +14,8 @@
     });
     if (focus) chosen.focus();
     var url = new URL(window.location.href);
+    var card = chosen.closest("details");
+    if (card) url.searchParams.set("open", card.id);  // a reload shows the same tab
     url.searchParams.set("tab", chosen.id.replace("tab-", ""));
     window.history.replaceState(null, "", url);
   }
