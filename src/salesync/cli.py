@@ -232,6 +232,248 @@ def diagnose(
         )
 
 
+# -- people import and diagnostics retry, with progress bars -----------------------------------
+
+from typing import TYPE_CHECKING  # noqa: E402  (type names for the commands below)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from salesync.services import diagnostics
+    from salesync.services.people import ImportReport
+    from salesync.store.tables import User
+
+people_app = typer.Typer(help="Manage the team's people.", no_args_is_help=True)
+diagnostics_app = typer.Typer(
+    help="What did not reach Salesforce, and retries.", no_args_is_help=True
+)
+app.add_typer(people_app, name="people")
+app.add_typer(diagnostics_app, name="diagnostics")
+
+#: Data rows per batch of the CLI import: the progress bar moves once per batch.
+IMPORT_BATCH_ROWS = 200
+#: Rejected rows printed after an import (all of them are counted).
+REJECTED_SHOWN = 20
+
+
+def _active_user(runtime: Runtime, email: str) -> User:
+    from salesync.store import accounts as account_store
+
+    with runtime.sessions() as session:
+        user = account_store.user_by_email(session, email)
+        if user is None or not user.is_active:
+            raise SalesyncError(f"no active user {email}")
+        return user
+
+
+def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    return Progress(*columns, TimeElapsedColumn(), console=console)
+
+
+def parse_mapping_option(values: list[str]) -> dict[str, str] | None:
+    """``--mapping`` values: ``Column name=field`` pairs, or one JSON object; none: by name."""
+    import json
+
+    if not values:
+        return None
+    if len(values) == 1 and values[0].lstrip().startswith("{"):
+        try:
+            parsed = json.loads(values[0])
+        except json.JSONDecodeError as exc:
+            raise SalesyncError(f"--mapping is not a JSON object: {exc}") from None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise SalesyncError('--mapping JSON maps column names to fields: {"Email": "email"}')
+        return {str(column): field for column, field in parsed.items()}
+    mapping = {}
+    for value in values:
+        column, equals, field = value.rpartition("=")
+        if not equals or not column.strip():
+            raise SalesyncError(f"--mapping {value!r} is not of the form 'Column name=field'")
+        mapping[column.strip()] = field.strip()
+    return mapping
+
+
+def csv_batches(content: bytes, size: int) -> list[tuple[int, bytes, int]]:
+    """Split a CSV file into files of at most ``size`` data rows, each with the header line.
+
+    Returns (row offset, file, rows that hold something) per batch: row n of a batch is row
+    n + offset of the whole file. A file that does not parse is one batch, so the import
+    refuses it with the service's own message.
+    """
+    import csv
+    import io
+
+    try:
+        text = content.decode("utf-8-sig")
+        # The separator rule of services.people: the most frequent of , ; tab in the header.
+        delimiter = max([",", ";", "\t"], key=text.split("\n", 1)[0].count)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except (UnicodeDecodeError, csv.Error):
+        return [(0, content, 0)]
+    if len(rows) < 2:
+        return [(0, content, 0)]
+    batches = []
+    for start in range(0, len(rows) - 1, size):
+        part = rows[1 + start : 1 + start + size]
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=delimiter).writerows([rows[0], *part])
+        filled = sum(1 for cells in part if any(cell.strip() for cell in cells))
+        batches.append((start, buffer.getvalue().encode(), filled))
+    return batches
+
+
+def _print_import_report(report: ImportReport) -> None:
+    totals = report.totals
+    console.print(
+        f"{totals['rows']} rows: [green]{totals['created']} created[/green], "
+        f"{totals['updated']} updated, [red]{totals['rejected']} rejected[/red]"
+    )
+    rejected = [row for row in report.rows if row.status.value == "rejected"]
+    for row in rejected[:REJECTED_SHOWN]:
+        reasons = "; ".join(f"{p.column or p.field}: {p.message}" for p in row.errors)
+        console.print(f"  row {row.row}: {reasons}", highlight=False)
+    if len(rejected) > REJECTED_SHOWN:
+        console.print(f"  … and {len(rejected) - REJECTED_SHOWN} more rejected rows")
+
+
+@people_app.command("import")
+def people_import(
+    file: Annotated[
+        str, typer.Argument(help="CSV file (UTF-8); the first line names the columns.")
+    ],
+    user: Annotated[str, typer.Option("--user", help="Who imports: owner of new people.")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mapping",
+            help="'Column name=field' (repeat it), or one JSON object. "
+            "Default: the columns named like a field (Email, First Name, SF Lead ID...).",
+        ),
+    ] = None,
+) -> None:
+    """Create or update people from a CSV file, matched on email, with a progress bar.
+
+    Rows are saved one by one, as the web import does; a rejected row never stops the others.
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from salesync.errors import InvalidInput
+    from salesync.services import people
+
+    path = Path(file)
+    if not path.is_file():
+        raise SalesyncError(f"no file {file}")
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    actor = _active_user(runtime, user)
+    columns = parse_mapping_option(mapping or [])
+    batches = csv_batches(path.read_bytes(), IMPORT_BATCH_ROWS)
+    rows: list[people.ImportRow] = []
+    with _progress() as progress:
+        bar = progress.add_task("Importing people", total=sum(n for _, _, n in batches))
+        for offset, part, filled in batches:
+            try:
+                report = people.import_people_csv(runtime, actor, part, columns)
+            except InvalidInput as exc:
+                raise SalesyncError(f"{exc.field or 'file'}: {exc.message}") from None
+            rows += [dataclasses.replace(row, row=row.row + offset) for row in report.rows]
+            progress.advance(bar, filled)
+    _print_import_report(people.ImportReport(rows))
+
+
+def _groups_to_retry(
+    data: diagnostics.Overview, retry_all: bool, codes: list[str]
+) -> list[diagnostics.GroupView]:
+    wanted = {code.upper() for code in codes}
+    return [group for group in data.groups if retry_all or group.code.upper() in wanted]
+
+
+def _follow_retried(
+    runtime: Runtime, actor: User, refs: list[tuple[str, int | None]], wait: float
+) -> None:
+    """Show the retried items being logged by a worker, until all settle or ``wait`` ends."""
+    import time
+
+    from salesync.web.pages.diagnostics import progress_of
+
+    deadline = time.monotonic() + wait
+    with _progress() as progress:
+        bar = progress.add_task("Logging to Salesforce", total=len(refs))
+        while True:
+            state = progress_of(runtime, actor, refs)
+            progress.update(bar, total=state.total, completed=state.settled)
+            if state.finished or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    console.print(
+        f"[green]{state.logged} logged[/green], [red]{state.failed} failed again[/red], "
+        f"{state.waiting} still waiting"
+    )
+    if state.waiting:
+        console.print("Items still waiting are logged by a running worker (salesync worker).")
+
+
+@diagnostics_app.command("retry")
+def diagnostics_retry(
+    user: Annotated[
+        str, typer.Option("--user", help="Who retries: a rep their own items, an admin the team's.")
+    ],
+    retry_all: Annotated[bool, typer.Option("--all", help="Retry every group.")] = False,
+    code: Annotated[
+        list[str] | None, typer.Option("--code", help="Retry the group with this code (repeat it).")
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Admins: only this member's items (email).")
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to follow the retried items while a worker logs them; 0: don't."
+        ),
+    ] = 60,
+) -> None:
+    """Retry what Diagnostics lists (after fixing the cause), with progress bars."""
+    from salesync.services import diagnostics
+
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    if not retry_all and not code:
+        raise SalesyncError("say what to retry: --all, or --code CODE")
+    actor = _active_user(runtime, user)
+    only_user = _active_user(runtime, only).id if only else None
+    with runtime.sessions() as session:
+        data = diagnostics.overview(session, actor, only_user=only_user, now=runtime.clock.now())
+    groups = _groups_to_retry(data, retry_all, code or [])
+    if not groups:
+        console.print("Nothing to retry: no open Diagnostics items match.")
+        return
+    requeued = 0
+    with _progress() as progress:
+        bar = progress.add_task("Retrying", total=sum(group.count for group in groups))
+        for group in groups:
+            requeued += diagnostics.retry(runtime, actor, [entry.id for entry in group.entries])
+            progress.advance(bar, group.count)
+    entries = [entry for group in groups for entry in group.entries]
+    console.print(f"retried {len(entries)} items in {len(groups)} groups; {requeued} queued again")
+    refs = [(e.item_type, e.item_id) for e in entries if e.item_type in _FOLLOWED_TYPES]
+    if wait > 0 and refs:
+        _follow_retried(runtime, actor, refs, wait)
+
+
+#: Diagnostics item types whose Salesforce state can be followed after a retry.
+_FOLLOWED_TYPES = ("email", "call", "reminder_task")
+
+
 def main() -> None:
     """Console entry point: clear one-line errors instead of tracebacks."""
     try:

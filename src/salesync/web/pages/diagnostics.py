@@ -207,17 +207,21 @@ def parse_refs(text: str) -> list[ItemRef]:
     return refs[:FOLLOWED_LIMIT]
 
 
-def retry_progress(runtime: Runtime, user: User, retried: str) -> RetryProgress:
+def progress_of(runtime: Runtime, user: User, refs: Iterable[ItemRef]) -> RetryProgress:
+    """Where these retried items stand now (the ones the user may not see are left out)."""
     states: Counter[str] = Counter()
-    for item_type, item_id in parse_refs(retried):
+    for item_type, item_id in refs:
         try:
             state = visible_state(runtime, user, STATE_KINDS[item_type], item_id or 0)
         except NotFound:
             continue  # deleted since, or not the viewer's
         states[state.state] += 1
-    waiting = states["pending"]
     failed = states["failed"] + states["send_failed"]
-    return RetryProgress(sum(states.values()), states["logged"], waiting, failed)
+    return RetryProgress(sum(states.values()), states["logged"], states["pending"], failed)
+
+
+def retry_progress(runtime: Runtime, user: User, retried: str) -> RetryProgress:
+    return progress_of(runtime, user, parse_refs(retried))
 
 
 def _after_retry(
