@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -157,8 +157,8 @@ class TaskSyncEnableHandler:
             owner=job.connection.sf_user_id,
             since=first_import_since(job.enabled_at),
         )
-        versions = list(api.query_all(soql))
-        self._apply(job, versions, summary, first_import_at=job.enabled_at)
+        for versions in _pages(api.query_all(soql)):
+            self._apply(job, versions, summary, first_import_at=job.enabled_at)
 
     # -- after a pause ---------------------------------------------------------------------------
 
@@ -183,7 +183,8 @@ class TaskSyncEnableHandler:
             owner=job.connection.sf_user_id,
             since=paused_at - DEFAULT_OVERLAP,
         )
-        self._apply(job, list(api.query_all(soql)), summary)
+        for versions in _pages(api.query_all(soql)):
+            self._apply(job, versions, summary)
         summary.pushes_queued = self._queue_pause_changes(job)
 
     def _reconcile(self, api: TaskApi, job: _Job) -> list[Record]:
@@ -261,6 +262,22 @@ class TaskSyncEnableHandler:
                 outbox.mark_done(item, now=now)
             scope = f"user:{job.user_id}"
             store.put_state(session, scope, _SUMMARY, summary.to_json(), now=now)
+
+
+#: Rows applied per transaction: memory stays flat however many Tasks an import brings, and
+#: a crash repeats at most one page (applying a version twice is a no-op).
+APPLY_PAGE = 2000
+
+
+def _pages(rows: Iterable[Record]) -> Iterator[list[Record]]:
+    page: list[Record] = []
+    for row in rows:
+        page.append(row)
+        if len(page) >= APPLY_PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _deleted(sf_id: str, deleted_at: dt.datetime) -> Record:
