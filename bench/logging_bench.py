@@ -161,7 +161,54 @@ class _Clock:
         return datetime.now(UTC)
 
 
+def measure_latency(samples: int = 20) -> tuple[float, float]:
+    """Seconds from "send" returning to the Task existing in the org, with a live worker."""
+    import statistics
+    import threading
+
+    org, emails = _org_with_contacts(samples)
+    served = _served(org)
+    sandbox = next(served)
+    delays: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_db_engine(f"sqlite:///{Path(folder) / 'latency.db'}")
+        migrate.upgrade(engine)
+        settings = Settings(data_dir=Path(folder), salesforce_login_url=sandbox.base_url)  # type: ignore[arg-type]
+        runtime = Runtime(settings, engine, session_factory(engine), SecretBox(b"l" * 40), _Clock())
+        rep = add_user(runtime, "rep1@salesync.test")
+        connect(runtime, sandbox, rep, "rep1")
+        stop = threading.Event()
+        worker = Worker(runtime, [ActivityLoggingHandler(runtime)])
+        thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
+        thread.start()
+        mailer = InMemoryMailer()
+        for address in emails:
+            before = len(sandbox.tasks())
+            activities.send_email(
+                runtime,
+                rep,
+                activities.EmailDraft(
+                    to=[activities.RecipientRef(email=address)],
+                    subject="Quick one",
+                    body_text="Hello",
+                ),
+                mailer,
+            )
+            sent = time.perf_counter()
+            while len(sandbox.tasks()) == before:
+                time.sleep(0.005)
+            delays.append(time.perf_counter() - sent)
+        stop.set()
+        thread.join(timeout=10)
+        engine.dispose()
+    next(served, None)
+    delays.sort()
+    return statistics.median(delays), delays[max(0, int(len(delays) * 0.95) - 1)]
+
+
 def main(sizes: list[int]) -> None:
+    p50, p95 = measure_latency()
+    print(f"lone email, send to Task in the org: p50 {p50:.2f} s, p95 {p95:.2f} s (bar: 2 s)")
     print(
         f"{'emails':>7} {'latency':>8} | {'salesync calls':>14} {'time s':>8} | "
         f"{'naive calls':>11} {'time s':>8} | {'calls ratio':>11} {'speed ratio':>11}"
