@@ -9,8 +9,16 @@ from typing import Any
 import httpx
 import pytest
 
+from salesync.runtime import Runtime
+from salesync.services import connections
 from salesync.serving import ServerThread
-from salesync.store.tables import User
+from salesync.store.db import unit_of_work
+from salesync.store.tables import (
+    ConnectionPurpose,
+    ConnectionStatus,
+    SalesforceConnection,
+    User,
+)
 from tests.integration.web.web_support import browser_for, csrf_from
 
 MINE = "/settings/account/salesforce/sync-settings"
@@ -64,6 +72,59 @@ def test_an_unconnected_rep_is_offered_production_and_sandbox(
     assert 'href="/salesforce/connect?environment=sandbox&amp;back=account"' in html
     assert "Disconnect" not in html
     assert "Team sync connection" not in html
+
+
+def store_connection(runtime: Runtime, user: User, environment: str = "sandbox") -> int:
+    """A connection row as connecting would leave it (no Salesforce needed to show it)."""
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        row = SalesforceConnection(
+            team_id=user.team_id,
+            user_id=user.id,
+            purpose=ConnectionPurpose.USER,
+            environment=environment,
+            login_url="https://test.salesforce.com",
+            instance_url="https://acme--dev.sandbox.my.salesforce.com",
+            org_id="00D000000000001EAA",
+            sf_user_id="005000000000001AAA",
+            sf_username="rex@acme.com.dev",
+            sf_email="rex@example.com",
+            access_token_enc=runtime.secret_box.encrypt("token"),
+            refresh_token_enc=None,
+            status=ConnectionStatus.CONNECTED,
+            org_profile={
+                "checks": [{"key": "task_type", "level": "warning", "text": "Add Reply."}]
+            },
+            connected_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_broken_connection_says_why_and_offers_reconnect(
+    server: ServerThread, runtime: Runtime, rep: User, admin: User
+) -> None:
+    connection_id = store_connection(runtime, rep)
+    with browser_for(server, rep) as browser:
+        healthy = browser.get(CONNECTIONS).text
+        connections.mark_broken(
+            runtime, connection_id, "invalid_grant: expired access/refresh token"
+        )
+        broken = browser.get(CONNECTIONS).text
+    with browser_for(server, admin) as browser:
+        team = browser.get("/settings/admin/salesforce/connections").text
+    assert ">Connected</span>" in healthy
+    assert "<code>00D000000000001EAA</code>" in healthy
+    assert "rex@acme.com.dev" in healthy
+    assert "Type picklist" in healthy and "Add Reply." in healthy
+    assert "1 to fix" in healthy
+    assert "Yes, disconnect from Salesforce" in healthy
+    assert ">Needs reconnecting</span>" in broken
+    assert "invalid_grant: expired access/refresh token" in broken
+    assert 'href="/salesforce/connect?environment=sandbox&amp;back=account">Reconnect</a>' in broken
+    assert "Needs reconnecting" in team and "rex@acme.com.dev" in team
 
 
 def test_connect_sends_the_browser_to_the_sandbox_login_host(
