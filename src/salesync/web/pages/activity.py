@@ -96,10 +96,16 @@ def display_name(person: Person) -> str:
     )
 
 
-def scope_for(viewer: User, *, user_id: int | None = None, **rest: object) -> TimelineScope:
+def scope_for(
+    viewer: User,
+    *,
+    user_id: int | None = None,
+    person_id: int | None = None,
+    kinds: tuple[str, ...] = KINDS,
+) -> TimelineScope:
     """Reps see their own activities; admins the team's, or one member's with ``user_id``."""
     only = viewer.id if viewer.role is not Role.ADMIN else user_id
-    return TimelineScope(viewer.team_id, only, **rest)  # type: ignore[arg-type]
+    return TimelineScope(viewer.team_id, only, person_id, kinds)
 
 
 # -- reading the timeline ---------------------------------------------------------------------
@@ -156,46 +162,43 @@ def _instance_urls(session: Session, team_id: int) -> dict[str, str]:
     return {row.org_id: row.instance_url.rstrip("/") for row in rows}
 
 
-def task_states(session: Session, team_id: int, task_ids: list[int]) -> dict[int, ActivityState]:
-    """Where each reminder task stands with Salesforce: in Salesforce (with the link), waiting
-    to sync, failed (with the reasons), or only in salesync (task sync off)."""
-    links = task_store.links_for_tasks(session, task_ids)
-    waiting = session.scalars(
+def _waiting_task_statuses(session: Session, task_ids: list[int]) -> dict[int, set[OutboxStatus]]:
+    """Statuses of each task's outbox rows not done yet."""
+    rows = session.scalars(
         select(OutboxItem).where(
             OutboxItem.subject_type == task_store.SUBJECT_TYPE,
             OutboxItem.subject_id.in_(task_ids),
             OutboxItem.status != OutboxStatus.DONE,
         )
-    ).all()
+    )
     statuses: dict[int, set[OutboxStatus]] = {}
-    for item in waiting:
+    for item in rows:
         statuses.setdefault(item.subject_id, set()).add(item.status)
+    return statuses
+
+
+def _open_reasons(session: Session, item_type: str, item_id: int) -> list[str]:
+    entries = diagnostic_store.entries_for_item(session, item_type, item_id)
+    return [entry.message for entry in entries if entry.resolved_at is None]
+
+
+def task_states(session: Session, team_id: int, task_ids: list[int]) -> dict[int, ActivityState]:
+    """Where each reminder task stands with Salesforce: in Salesforce (with the link), waiting
+    to sync, failed (with the reasons), or only in salesync (task sync off)."""
+    links = task_store.links_for_tasks(session, task_ids)
+    statuses = _waiting_task_statuses(session, task_ids)
     instances = _instance_urls(session, team_id)
     states = {}
     for task_id in task_ids:
         link = links.get(task_id)
-        public = (
-            [
-                LinkPublic(
-                    sobject=link.sobject,
-                    sf_id=link.sf_id,
-                    url=f"{instances.get(link.org_id, '')}/{link.sf_id}",
-                )
-            ]
-            if link is not None and link.deleted_at is None
-            else []
-        )
-        reasons = [
-            entry.message
-            for entry in diagnostic_store.entries_for_item(
-                session, task_store.SUBJECT_TYPE, task_id
-            )
-            if entry.resolved_at is None
-        ]
+        public = []
+        if link is not None and link.deleted_at is None:
+            url = f"{instances.get(link.org_id, '')}/{link.sf_id}"
+            public.append(LinkPublic(sobject=link.sobject, sf_id=link.sf_id, url=url))
         states[task_id] = ActivityState(
             state=_task_state(statuses.get(task_id, set()), bool(public)),
             links=public,
-            reasons=reasons,
+            reasons=_open_reasons(session, task_store.SUBJECT_TYPE, task_id),
         )
     return states
 
@@ -281,7 +284,7 @@ def _task_item(
     return TimelineItem(
         "task",
         task.id,
-        task.completed_at if done and task.completed_at else task.created_at,
+        _task_time(task),
         task.name,
         tuple(details),
         (person,) if person else (),
@@ -290,25 +293,48 @@ def _task_item(
     )
 
 
+def _task_time(task: ReminderTask) -> datetime:
+    if task.status is TaskStatus.COMPLETE and task.completed_at is not None:
+        return task.completed_at
+    return task.created_at
+
+
 def timeline(runtime: Runtime, scope: TimelineScope) -> list[TimelineItem]:
-    """The scope's emails, calls and tasks, newest first."""
+    """The scope's emails, calls and tasks, newest first (``scope.limit`` of them)."""
     with runtime.sessions() as session:
         emails = _emails(session, scope) if "email" in scope.kinds else []
         calls = _calls(session, scope) if "call" in scope.kinds else []
         tasks = _tasks(session, scope) if "task" in scope.kinds else []
+        rows: list[tuple[datetime, SentEmail | Call | ReminderTask]] = [
+            *((e.sent_at, e) for e in emails),
+            *((c.occurred_at, c) for c in calls),
+            *((_task_time(t), t) for t in tasks),
+        ]
+        rows.sort(key=lambda row: row[0], reverse=True)
+        shown = [row for _, row in rows[: scope.limit]]
         person_ids = {r.person_id for e in emails for r in e.recipients if r.person_id}
         person_ids |= {c.person_id for c in calls} | {t.person_id for t in tasks if t.person_id}
         names = _people_named(session, person_ids)
-        users = {
-            u.id: u.name for u in session.scalars(select(User).where(User.team_id == scope.team_id))
-        }
-        states = task_states(session, scope.team_id, [t.id for t in tasks])
+        team = session.scalars(select(User).where(User.team_id == scope.team_id))
+        users = {u.id: u.name for u in team}
+        shown_tasks = [row.id for row in shown if isinstance(row, ReminderTask)]
+        states = task_states(session, scope.team_id, shown_tasks)
         session.expunge_all()
-    items = [_email_item(runtime, e, names, users) for e in emails]
-    items += [_call_item(runtime, c, names, users) for c in calls]
-    items += [_task_item(t, names, users, states[t.id]) for t in tasks]
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items[: scope.limit]
+    return [_item(runtime, row, names, users, states) for row in shown]
+
+
+def _item(
+    runtime: Runtime,
+    row: SentEmail | Call | ReminderTask,
+    names: dict[int, PersonRef],
+    users: dict[int, str],
+    task_states_by_id: dict[int, ActivityState],
+) -> TimelineItem:
+    if isinstance(row, SentEmail):
+        return _email_item(runtime, row, names, users)
+    if isinstance(row, Call):
+        return _call_item(runtime, row, names, users)
+    return _task_item(row, names, users, task_states_by_id[row.id])
 
 
 # -- pages --------------------------------------------------------------------------------------
