@@ -116,7 +116,7 @@ def test_new_task_form_creates_and_refuses_with_the_reason(
 
     refused = _post(rep_browser, "/command-center/tasks", {"name": "  ", "details": "kept"})
     assert refused.status_code == 422
-    assert "a task needs a name" in refused.text
+    assert "A task needs a name" in refused.text
     assert 'role="alert" id="task-problem"' in refused.text
     assert ">kept</textarea>" in refused.text
 

@@ -233,6 +233,38 @@ def test_setup_check_usage_and_backlog(
     assert "Check my org again" in html
 
 
+def test_setup_check_names_members_who_are_not_connected_or_not_checked(
+    runtime: Runtime, server: ServerThread, rep: User, admin: User
+) -> None:
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        session.add(
+            SalesforceConnection(
+                team_id=rep.team_id,
+                user_id=rep.id,
+                purpose=ConnectionPurpose.USER,
+                environment="production",
+                login_url="https://login.salesforce.test",
+                instance_url="https://acme.salesforce.test",
+                org_id=ORG_ID,
+                sf_user_id="005000000000001AAA",
+                sf_username="rex@acme.test",
+                sf_email="rex@acme.test",
+                access_token_enc=runtime.secret_box.encrypt("token"),
+                status=ConnectionStatus.CONNECTED,
+                connected_at=now,
+                updated_at=now,
+            )
+        )
+    with browser_for(server, admin) as admin_browser:
+        html = admin_browser.get("/diagnostics").text
+    rep_part = html[html.index(">Rex Rep</h3>") :]
+    admin_part = html[html.index(">Ada Admin</h3>") : html.index(">Rex Rep</h3>")]
+    assert "Not connected to Salesforce" in admin_part
+    assert "the org is checked on the first logging" in rep_part
+    assert "Check my org again</button>" not in html  # the admin has no connection of their own
+
+
 def test_retrying_someone_elses_entry_is_not_found(
     runtime: Runtime, admin: User, mailer: InMemoryMailer, rep_browser: httpx.Client
 ) -> None:

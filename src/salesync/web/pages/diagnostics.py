@@ -116,6 +116,23 @@ def _bcc_check(runtime: Runtime, member: User) -> tuple[str, str, str]:
     return member.name, "error", text
 
 
+def _connection_check(runtime: Runtime, member: User) -> tuple[str, str] | None:
+    """A line for a member whose org has no checks to show: not connected, or not checked."""
+    with runtime.sessions() as session:
+        row = connection_store.for_user(session, member.id)
+        status = row.status.value if row is not None else "not_connected"
+        checked = row is not None and bool((row.org_profile or {}).get("checks"))
+    if status != "connected":
+        # CONN-3: every user logs through their own connection.
+        return "error", "Not connected to Salesforce: nothing of theirs can be logged."
+    if not checked:
+        return (
+            "warning",
+            "Connected; the org is checked on the first logging, or now with “Check my org again”.",
+        )
+    return None
+
+
 def setup_checks(
     runtime: Runtime, data: diagnostics.Overview, members: list[User]
 ) -> dict[str, list[tuple[str, str]]]:
@@ -124,6 +141,9 @@ def setup_checks(
     for who, level, text in data.setup_checks:
         by_member.setdefault(who, []).append((level, text))
     for member in members:
+        line = _connection_check(runtime, member)
+        if line is not None:
+            by_member.setdefault(member.name, []).append(line)
         who, level, text = _bcc_check(runtime, member)
         by_member.setdefault(who, []).append((level, text))
     return by_member
