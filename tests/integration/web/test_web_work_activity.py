@@ -30,6 +30,7 @@ from tests.support import FakeClock
 
 CONTACT_ID = "003000000000001AAA"
 INSTANCE = "https://acme.my.salesforce.test"
+ORG_ID = "00D000000000001AAA"
 
 
 @pytest.fixture
@@ -45,28 +46,27 @@ def ada(runtime: Runtime, rep: User) -> Person:
     return people.create_person(runtime, rep, values | {"sf_contact_id": CONTACT_ID})
 
 
-def _connect(runtime: Runtime, user: User) -> None:
-    """A stored connection row: the pages only read its instance address and org."""
+def add_connection(runtime: Runtime, user: User, **fields: object) -> None:
+    """A stored, connected Salesforce connection row (the pages read its org and address)."""
     now = runtime.clock.now()
+    row = {
+        "team_id": user.team_id,
+        "user_id": user.id,
+        "purpose": ConnectionPurpose.USER,
+        "environment": "production",
+        "login_url": INSTANCE,
+        "instance_url": INSTANCE,
+        "org_id": ORG_ID,
+        "sf_user_id": "005000000000001AAA",
+        "sf_username": user.email,
+        "sf_email": user.email,
+        "access_token_enc": runtime.secret_box.encrypt("token"),
+        "status": ConnectionStatus.CONNECTED,
+        "connected_at": now,
+        "updated_at": now,
+    }
     with unit_of_work(runtime.sessions) as session:
-        session.add(
-            SalesforceConnection(
-                team_id=user.team_id,
-                user_id=user.id,
-                purpose=ConnectionPurpose.USER,
-                environment="production",
-                login_url=INSTANCE,
-                instance_url=INSTANCE,
-                org_id="00D000000000001AAA",
-                sf_user_id="005000000000001AAA",
-                sf_username="rex@acme.test",
-                sf_email="rex@acme.test",
-                access_token_enc=runtime.secret_box.encrypt("token"),
-                status=ConnectionStatus.CONNECTED,
-                connected_at=now,
-                updated_at=now,
-            )
-        )
+        session.add(SalesforceConnection(**(row | fields)))
 
 
 def _send(runtime: Runtime, user: User, mailer: InMemoryMailer, to: str, subject: str) -> int:
@@ -87,7 +87,7 @@ def _mark_logged(runtime: Runtime, email_id: int, task_id: str) -> None:
                 local_type="email",
                 local_id=email_id,
                 target_key="",
-                org_id="00D000000000001AAA",
+                org_id=ORG_ID,
                 sobject="Task",
                 sf_id=task_id,
                 synced_at=now,
@@ -116,7 +116,7 @@ def test_person_timeline_shows_emails_calls_and_tasks_newest_first(
     mailer: InMemoryMailer,
     rep_browser: httpx.Client,
 ) -> None:
-    _connect(runtime, rep)
+    add_connection(runtime, rep)
     first = _send(runtime, rep, mailer, "ada@acme.test", "First touch")
     _mark_logged(runtime, first, "00T000000000001AAA")
     clock.advance(minutes=5)
@@ -196,7 +196,7 @@ def test_the_state_fragment_refreshes_one_item_and_hides_others(
     mailer: InMemoryMailer,
     rep_browser: httpx.Client,
 ) -> None:
-    _connect(runtime, rep)
+    add_connection(runtime, rep)
     email_id = _send(runtime, rep, mailer, "ada@acme.test", "Hello")
     before = rep_browser.get(f"/activity/state/email/{email_id}").text
     _mark_logged(runtime, email_id, "00T000000000009AAA")

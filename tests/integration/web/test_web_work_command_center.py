@@ -10,12 +10,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from salesync.domain.settings import TaskSyncMode
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
-from salesync.services import activities, people, tasks
+from salesync.services import activities, people, task_sync, tasks
 from salesync.serving import ServerThread
+from salesync.store import outbox
 from salesync.store.db import unit_of_work
-from salesync.store.tables import TaskStatus, User
+from salesync.store.tables import OutboxItem, TaskStatus, User
+from tests.integration.web.test_web_work_activity import add_connection
 from tests.integration.web.web_support import browser_for, csrf_from
 from tests.support import FakeClock
 
@@ -191,3 +194,35 @@ def test_logging_a_call_with_the_teams_outcomes(
     refused = _post(rep_browser, "/command-center/calls", form | {"outcome": "Made up"})
     assert refused.status_code == 422
     assert "is not one of your team&#39;s call outcomes" in refused.text
+
+
+def _settle_import(runtime: Runtime, rep: User) -> None:
+    """What the worker does when the first import is through."""
+    with unit_of_work(runtime.sessions) as session:
+        for item in session.query(OutboxItem).filter_by(user_id=rep.id, kind="task_sync_enable"):
+            outbox.mark_done(item, now=runtime.clock.now())
+
+
+def test_the_first_task_import_shows_its_progress_until_it_is_done(
+    runtime: Runtime, rep: User, rep_browser: httpx.Client
+) -> None:
+    add_connection(runtime, rep)
+    task_sync.set_mode(runtime, rep, TaskSyncMode.TWO_WAY)
+
+    importing = rep_browser.get("/command-center").text
+    _settle_import(runtime, rep)
+    done = rep_browser.get("/command-center").text
+
+    assert "Importing your Salesforce tasks" in importing
+    assert 'data-refresh="#tasks"' in importing and "<progress" in importing
+    assert "Importing your Salesforce tasks" not in done
+    assert "Two-way sync with Salesforce Tasks is on" in done
+
+
+def test_task_sync_waiting_for_a_connection_says_so(
+    runtime: Runtime, rep: User, rep_browser: httpx.Client
+) -> None:
+    task_sync.set_mode(runtime, rep, TaskSyncMode.TWO_WAY)
+    html = rep_browser.get("/command-center").text
+    assert "Two-way task sync is paused until you" in html
+    assert "Importing your Salesforce tasks" not in html

@@ -19,18 +19,15 @@ from salesync.store import diagnostics as diagnostic_store
 from salesync.store import outbox
 from salesync.store.db import unit_of_work
 from salesync.store.tables import (
-    ConnectionPurpose,
-    ConnectionStatus,
     DiagnosticEntry,
     OutboxItem,
     OutboxStatus,
-    SalesforceConnection,
     SalesforceLink,
     User,
 )
+from tests.integration.web.test_web_work_activity import ORG_ID, add_connection
 from tests.integration.web.web_support import browser_for, csrf_from
 
-ORG_ID = "00D000000000001AAA"
 NO_MATCH_TEXT = "No Lead or Contact has the address"
 
 
@@ -199,26 +196,8 @@ def test_setup_check_usage_and_backlog(
         {"key": "api_access", "level": "ok", "text": "API access works."},
         {"key": "external_id", "level": "warning", "text": "No external-id field on Task."},
     ]
+    add_connection(runtime, rep, org_profile={"checks": checks})
     with unit_of_work(runtime.sessions) as session:
-        session.add(
-            SalesforceConnection(
-                team_id=rep.team_id,
-                user_id=rep.id,
-                purpose=ConnectionPurpose.USER,
-                environment="sandbox",
-                login_url="https://test.salesforce.test",
-                instance_url="https://acme.salesforce.test",
-                org_id=ORG_ID,
-                sf_user_id="005000000000001AAA",
-                sf_username="rex@acme.test",
-                sf_email="rex@acme.test",
-                access_token_enc=runtime.secret_box.encrypt("token"),
-                status=ConnectionStatus.CONNECTED,
-                org_profile={"checks": checks},
-                connected_at=now,
-                updated_at=now,
-            )
-        )
         connection_store.record_usage(session, ORG_ID, 1200, 15000, now=now)
         connection_store.count_calls(session, ORG_ID, 7, now=now)
     _unmatched_email(runtime, rep, mailer, "ada@acme.test")
@@ -236,26 +215,7 @@ def test_setup_check_usage_and_backlog(
 def test_setup_check_names_members_who_are_not_connected_or_not_checked(
     runtime: Runtime, server: ServerThread, rep: User, admin: User
 ) -> None:
-    now = runtime.clock.now()
-    with unit_of_work(runtime.sessions) as session:
-        session.add(
-            SalesforceConnection(
-                team_id=rep.team_id,
-                user_id=rep.id,
-                purpose=ConnectionPurpose.USER,
-                environment="production",
-                login_url="https://login.salesforce.test",
-                instance_url="https://acme.salesforce.test",
-                org_id=ORG_ID,
-                sf_user_id="005000000000001AAA",
-                sf_username="rex@acme.test",
-                sf_email="rex@acme.test",
-                access_token_enc=runtime.secret_box.encrypt("token"),
-                status=ConnectionStatus.CONNECTED,
-                connected_at=now,
-                updated_at=now,
-            )
-        )
+    add_connection(runtime, rep)
     with browser_for(server, admin) as admin_browser:
         html = admin_browser.get("/diagnostics").text
     rep_part = html[html.index(">Rex Rep</h3>") :]
