@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,13 @@ from salesync.services import accounts
 from salesync.store import migrate
 from salesync.store.db import check_connection, unit_of_work
 from salesync.store.tables import Role
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from salesync.services import diagnostics
+    from salesync.services.people import ImportReport
+    from salesync.store.tables import User
 
 app = typer.Typer(
     help="salesync keeps a sales team's emails, calls and reminder tasks in step with Salesforce.",
@@ -233,15 +240,6 @@ def diagnose(
 
 
 # -- people import and diagnostics retry, with progress bars -----------------------------------
-
-from typing import TYPE_CHECKING  # noqa: E402  (type names for the commands below)
-
-if TYPE_CHECKING:
-    from rich.progress import Progress
-
-    from salesync.services import diagnostics
-    from salesync.services.people import ImportReport
-    from salesync.store.tables import User
 
 people_app = typer.Typer(help="Manage the team's people.", no_args_is_help=True)
 diagnostics_app = typer.Typer(

@@ -1,8 +1,6 @@
-"""The page shell: navigation by role, honest placeholders, static files, OpenAPI, errors."""
+"""The page shell: navigation by role, static files, OpenAPI, errors."""
 
 from __future__ import annotations
-
-import pytest
 
 from salesync.serving import ServerThread
 from salesync.store.tables import User
@@ -30,24 +28,6 @@ def test_reps_do_not_see_admin_settings(server: ServerThread, rep: User) -> None
     assert 'href="/settings/account"' in html
     assert "/settings/admin" not in html
     assert "/settings/admin" not in settings
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/command-center",
-        "/activity",
-        "/diagnostics",
-        "/settings/account/salesforce/connections",
-        "/settings/account/salesforce/sync-settings",
-    ],
-)
-def test_unbuilt_areas_say_so_plainly(server: ServerThread, rep: User, path: str) -> None:
-    with browser_for(server, rep) as browser:
-        answer = browser.get(path)
-    assert answer.status_code == 200
-    assert "Not available yet." in answer.text
-    assert "<table" not in answer.text
 
 
 def test_current_area_is_marked_for_assistive_technology(server: ServerThread, rep: User) -> None:
@@ -123,11 +103,8 @@ def test_the_other_areas_routers_are_served(server: ServerThread, rep: User) -> 
     assert tasks.status_code == 200 and tasks.json() == []
 
 
-def test_the_salesforce_round_trip_lands_on_my_connections(server: ServerThread, rep: User) -> None:
+def test_connect_sends_the_browser_to_the_org_sign_in(server: ServerThread, rep: User) -> None:
     with browser_for(server, rep) as browser:
-        answer = browser.get("/settings/salesforce/connections")
         connect = browser.get("/salesforce/connect")
-    assert answer.status_code == 303
-    assert answer.headers["location"] == "/settings/account/salesforce/connections"
     assert connect.status_code == 303
     assert "/services/oauth2/authorize" in connect.headers["location"]

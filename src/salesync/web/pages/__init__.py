@@ -12,7 +12,6 @@ from salesync.web.pages import (
     diagnostics,
     home,
     people,
-    placeholders,
     salesforce_connections,
     salesforce_oauth,
     salesforce_settings,
@@ -25,8 +24,7 @@ from salesync.web.pages import (
 def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
     pages = (auth, home, settings, users, people, salesforce_oauth)
-    # The Salesforce settings pages come before the placeholders they replace (first match wins).
     salesforce = (salesforce_connections, salesforce_settings, salesforce_team)
-    for module in (*pages, *salesforce, command_center, activity, diagnostics, placeholders):
+    for module in (*pages, *salesforce, command_center, activity, diagnostics):
         router.include_router(module.router)
     return router
