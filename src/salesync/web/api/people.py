@@ -6,9 +6,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from pydantic import BaseModel
 
 from salesync.errors import InvalidInput
-from salesync.services import people
+from salesync.services import people, people_lookup
 from salesync.store.tables import Person
 from salesync.web.deps import CurrentUser, RuntimeDep
 from salesync.web.schemas import (
@@ -50,6 +51,25 @@ def update_person(
     runtime: RuntimeDep, user: CurrentUser, person_id: int, body: PersonUpdate
 ) -> Person:
     return people.update_person(runtime, user, person_id, body.model_dump(exclude_unset=True))
+
+
+class FindResult(BaseModel):
+    person: PersonPublic
+    filled: dict[str, str]
+    contacts_found: int
+    leads_found: int
+
+
+@router.post("/{person_id}/find-in-salesforce", response_model=FindResult)
+def find_in_salesforce(runtime: RuntimeDep, user: CurrentUser, person_id: int) -> FindResult:
+    """Fill the person's Salesforce ids from your org by their email address (MATCH-11)."""
+    outcome = people_lookup.find_in_salesforce(runtime, user, person_id)
+    return FindResult(
+        person=PersonPublic.model_validate(outcome.person),
+        filled=outcome.filled,
+        contacts_found=outcome.contacts_found,
+        leads_found=outcome.leads_found,
+    )
 
 
 @router.delete("/{person_id}", status_code=204)

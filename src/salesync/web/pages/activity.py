@@ -10,11 +10,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from salesync.errors import NotFound
+from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.runtime import Runtime
-from salesync.services import people
+from salesync.salesforce.errors import SalesforceError
+from salesync.services import people, people_lookup
 from salesync.store import diagnostics as diagnostic_store
 from salesync.store import tasks as task_store
 from salesync.store.tables import (
@@ -32,7 +33,7 @@ from salesync.store.tables import (
 from salesync.web import team_accounts
 from salesync.web.api.activities import ActivityState, LinkPublic, activity_state
 from salesync.web.api.salesforce import connection_public
-from salesync.web.deps import CurrentUser, RuntimeDep
+from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
 from salesync.web.templating import render
 
 router = APIRouter()
@@ -363,6 +364,30 @@ def person_timeline(
         "may_delete": people.may_delete(user, person),
     }
     return render(request, "person_detail.html", context)
+
+
+@router.post("/people/{person_id:int}/find-in-salesforce")
+def find_person_in_salesforce(
+    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, person_id: int
+) -> Response:
+    """MATCH-11: fill the person's Salesforce ids from the rep's org by email."""
+    try:
+        outcome = people_lookup.find_in_salesforce(runtime, user, person_id)
+    except (Conflict, InvalidInput, SalesforceError) as exc:
+        browser.flash(f"Could not look this person up in Salesforce: {exc}")
+    else:
+        if outcome.filled:
+            browser.flash(
+                "Found in Salesforce: "
+                + ", ".join(
+                    f"{field.removeprefix('sf_').removesuffix('_id')} {value}"
+                    for field, value in outcome.filled.items()
+                )
+                + "."
+            )
+        else:
+            browser.flash("No Lead or Contact in Salesforce has this email address.")
+    return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
 @router.get("/activity")
