@@ -23,6 +23,7 @@ from salesync.errors import (
     PermissionDenied,
     SalesyncError,
 )
+from salesync.services.activities import SendFailed
 from salesync.services.people import InvalidPerson
 from salesync.web.deps import SignInRequired
 from salesync.web.templating import render
@@ -35,6 +36,8 @@ _STATUS_BY_ERROR: tuple[tuple[type[SalesyncError], int], ...] = (
     (PermissionDenied, 403),
     (Conflict, 409),
     (DatabaseUnavailable, 503),
+    # The mail server (an upstream) refused: the email was not sent and is kept as failed.
+    (SendFailed, 502),
 )
 _TITLES = {
     401: "Please sign in",
@@ -42,6 +45,7 @@ _TITLES = {
     404: "Not found",
     405: "Not allowed",
     409: "Conflict",
+    502: "The mail server refused",
     422: "Please check the input",
     503: "Unavailable",
 }
