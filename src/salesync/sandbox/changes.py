@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,12 +47,16 @@ class Change:
 class ChangeLog:
     entries: deque[Change] = field(default_factory=lambda: deque(maxlen=_HISTORY_LIMIT))
     next_seq: int = 1
+    #: Called with each change after it is logged, in the same transaction (change events).
+    listener: Callable[[Change], None] | None = None
 
     def append(self, journal: Journal, **values: Any) -> Change:
         change = Change(seq=self.next_seq, **values)
         self.next_seq += 1
         self.entries.append(change)
         journal.record(self._undo_append)
+        if self.listener is not None:
+            self.listener(change)
         return change
 
     def _undo_append(self) -> None:
@@ -84,6 +89,11 @@ class DeleteLog:
     def add(self, journal: Journal, deletion: Deletion) -> None:
         self.entries[deletion.record_id] = deletion
         journal.record(lambda: self.forget(deletion.record_id))
+
+    def undelete(self, journal: Journal, record_id: str) -> None:
+        deletion = self.entries.pop(record_id, None)
+        if deletion is not None:
+            journal.record(lambda: self.entries.__setitem__(record_id, deletion))
 
     def due_for_purge(self, before: datetime) -> list[Deletion]:
         return [d for d in self.entries.values() if d.deleted_at < before]

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from salesync.sandbox import seed as seeds
-from salesync.sandbox.changes import ChangeLog, DeleteLog
+from salesync.sandbox.change_events import ChangeEventStream, EventTable
+from salesync.sandbox.changes import Change, ChangeLog, DeleteLog
 from salesync.sandbox.clock import SandboxClock
 from salesync.sandbox.cursors import CursorBook
 from salesync.sandbox.dml import Dml, ValidationRule, WriteMode
@@ -45,6 +46,7 @@ _PERSISTED = (
     "admin_user_id",
     "clock",
     "e2s",
+    "events",
 )
 
 
@@ -92,12 +94,14 @@ class Org:
         self.clock = SandboxClock()
         self.journal = Journal()
         self.store: SqliteStore | None = None
+        self.event_table: EventTable | None = None
         self.faults = FaultBook()
         #: Every message the SMTP listener received (not persisted; see e2s_listener).
         self.mail = MailCatcher()
         self._init_state(name, instance)
         if seed:
             seeds.apply_seed(self, seed)
+        self.events = ChangeEventStream()  # seed data predates the stream
 
     def _init_state(self, name: str, instance: str) -> None:
         self.name = name
@@ -109,7 +113,8 @@ class Org:
         self.access: dict[str, UserAccess] = {}
         self.tokens = TokenBook()
         self.usage = ApiUsage()
-        self.changes = ChangeLog()
+        self.changes = ChangeLog(listener=self._publish_change_event)
+        self.events = ChangeEventStream()
         self.deletes = DeleteLog()
         self.cursors = CursorBook()
         self.validation_rules: list[ValidationRule] = []
@@ -138,6 +143,7 @@ class Org:
         loaded = store.load(history_limit=50_000)
         org = cls(seed=None if loaded else seed, instance=instance)
         org.store = store
+        org.event_table = EventTable(path)
         if loaded is None:
             org.save(replace_all=True)
             return org
@@ -145,6 +151,7 @@ class Org:
             setattr(org, attribute, value)
         if "e2s" not in loaded.meta:  # a file written before Email to Salesforce existed
             org.e2s = EmailToSalesforce.for_org(org.org_id)
+        org.event_table.load(org.events)
         org.records = RecordStore(org.journal)
         for sobject, record in loaded.records:
             org.records.insert(sobject, record)
@@ -153,7 +160,7 @@ class Org:
             if user["Id"] not in org.e2s.users:
                 org.e2s.enrol(user["Id"], str(user["Email"]))
         org.records.dirty.clear()
-        org.changes = ChangeLog()
+        org.changes = ChangeLog(listener=org._publish_change_event)
         org.changes.entries.extend(loaded.changes)
         org.changes.next_seq = loaded.changes[-1].seq + 1 if loaded.changes else 1
         org._saved_seq = org.changes.next_seq - 1
@@ -163,9 +170,12 @@ class Org:
     def save(self, *, replace_all: bool = False) -> None:
         """Commit the current batch: forget undo actions and write to SQLite when persistent."""
         self.journal.clear()
+        self.events.commit(self.clock.now())
         if self.store is None:
             self.records.dirty.clear()
             return
+        if self.event_table is not None:  # first: rows past the saved state are dropped on load
+            self.event_table.save(self.events, replace_all=replace_all)
         meta = {attribute: getattr(self, attribute) for attribute in _PERSISTED}
         new_changes = [c for c in self.changes.entries if c.seq > self._saved_seq]
         self.store.save(
@@ -181,8 +191,11 @@ class Org:
             self.journal.clear()
             self.faults = FaultBook()
             self.mail.clear()
+            last_replay_id = self.events.last_replay_id
             self._init_state(self.name, self.ids.instance)
             seeds.apply_seed(self, seed_name)
+            # Replay ids keep growing, so a subscriber's old id answers REPLAY_ID_EXPIRED.
+            self.events = ChangeEventStream.starting_after(last_replay_id)
             self.save(replace_all=True)
 
     @contextmanager
@@ -417,6 +430,37 @@ class Org:
             )
             return now
 
+    def undelete_record(self, record_id: str, *, as_user: str | None = None) -> None:
+        """Restore a record from the Recycle Bin, as a user does in Salesforce."""
+        with self.batch():
+            obj = self._object_of(record_id)
+            record = self.records.get(self._normalized(record_id))
+            assert record is not None
+            if not record["IsDeleted"]:
+                raise ApiError(400, "UNDELETE_FAILED", "Entity is not in the recycle bin")
+            now = stamp(self.clock.now())
+            self.records.replace({**record, "IsDeleted": False, "SystemModstamp": now})
+            self.deletes.undelete(self.journal, record["Id"])
+            self.changes.append(
+                self.journal,
+                at=now,
+                record_id=record["Id"],
+                sobject=obj.name,
+                change_type="UNDELETE",
+                changed_fields=("IsDeleted",),
+                user_id=self._as(as_user),
+                client="",
+                change_origin="",
+            )
+
+    def inject_gap_event(self, entity: str, change_type: str, record_ids: list[str]) -> int:
+        """Publish a gap event (committed at once); returns its replay id."""
+        with self.batch():
+            obj = self._object(entity)
+            ids = [self._well_formed(i) for i in record_ids]
+            self.events.publish_gap(self.journal, obj.name, change_type, ids, self.admin_user_id)
+        return self.events.last_replay_id
+
     def convert_lead(self, lead_id: str, *, create_opportunity: bool = False) -> dict[str, str]:
         """Convert a lead: new Contact and Account, tasks move to the contact (MATCH-10)."""
         from salesync.sandbox.conversion import convert_lead
@@ -435,6 +479,7 @@ class Org:
                 self.purge_deleted(deletion.record_id)
                 self.deletes.mark_purged(deletion.deleted_at)
             self.cursors.expire(now)
+            self.events.expire(now)
             if len(self.tokens.access) > _PRUNE_TOKENS_ABOVE:
                 self.tokens.prune(now)
             self.journal.clear()
@@ -514,6 +559,17 @@ class Org:
         if normalized is None or self.records.get(normalized) is None:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         return normalized
+
+    @staticmethod
+    def _well_formed(record_id: str) -> str:
+        normalized = normalize_id(record_id)
+        if normalized is None:
+            raise ValueError(f"malformed record id {record_id!r}")
+        return normalized
+
+    def _publish_change_event(self, change: Change) -> None:
+        record = self.records.get(change.record_id) or {}
+        self.events.publish_change(self.journal, change, record, self._object(change.sobject))
 
     def _object_of(self, record_id: str) -> SObjectDef:
         sobject = self.records.sobject_of(self._normalized(record_id))
