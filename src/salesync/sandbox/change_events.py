@@ -7,7 +7,6 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,42 +304,52 @@ class EventTable:
         self.path = Path(path)
         self._saved_through = 0
         self._saved_expired = 0
-        with closing(sqlite3.connect(self.path)) as conn, conn:
-            conn.execute(_TABLE)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # The records' commit right after this one syncs the shared write-ahead log.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(_TABLE)
+
+    def close(self) -> None:
+        self._conn.close()
 
     def load(self, stream: ChangeEventStream) -> None:
         """Fill ``stream`` (its counters already loaded) with its retained events."""
-        with closing(sqlite3.connect(self.path)) as conn, conn:
-            conn.execute(
-                "DELETE FROM change_events WHERE replay_id > ? OR replay_id <= ?",
-                (stream.last_replay_id, stream.expired_through),
-            )
-            rows = conn.execute(
-                "SELECT replay_id, entity, committed_at, payload FROM change_events "
-                "ORDER BY replay_id"
-            ).fetchall()
+        self._conn.execute(
+            "DELETE FROM change_events WHERE replay_id > ? OR replay_id <= ?",
+            (stream.last_replay_id, stream.expired_through),
+        )
+        rows = self._conn.execute(
+            "SELECT replay_id, entity, committed_at, payload FROM change_events ORDER BY replay_id"
+        ).fetchall()
         stream.events = [ChangeEvent(r, e, datetime.fromisoformat(at), p) for r, e, at, p in rows]
         self._saved_through, self._saved_expired = stream.last_replay_id, stream.expired_through
 
     def save(self, stream: ChangeEventStream, *, replace_all: bool = False) -> None:
         """Write new events and forget expired ones (everything, with ``replace_all``)."""
-        unchanged = (self._saved_through, self._saved_expired) == (
-            stream.last_replay_id,
-            stream.expired_through,
-        )
-        if unchanged and not replace_all:
-            return
         after = 0 if replace_all else self._saved_through
         start = bisect.bisect_right(stream.events, after, key=lambda e: e.replay_id)
         rows = [
             (e.replay_id, e.entity, e.committed_at.isoformat(), e.payload_json)
             for e in stream.events[start:]
         ]
-        with closing(sqlite3.connect(self.path)) as conn, conn:
-            if replace_all:
-                conn.execute("DELETE FROM change_events")
-            conn.execute(
-                "DELETE FROM change_events WHERE replay_id <= ?", (stream.expired_through,)
+        expired = stream.expired_through != self._saved_expired
+        if replace_all:
+            self._write("DELETE FROM change_events", (), rows)
+        elif rows or expired:
+            self._write(
+                "DELETE FROM change_events WHERE replay_id <= ?", (stream.expired_through,), rows
             )
-            conn.executemany("INSERT OR REPLACE INTO change_events VALUES (?, ?, ?, ?)", rows)
         self._saved_through, self._saved_expired = stream.last_replay_id, stream.expired_through
+
+    def _write(
+        self, prune: str, arguments: tuple[int, ...], rows: list[tuple[int, str, str, str]]
+    ) -> None:
+        cur = self._conn.cursor()
+        cur.execute("BEGIN")
+        try:
+            cur.execute(prune, arguments)
+            cur.executemany("INSERT OR REPLACE INTO change_events VALUES (?, ?, ?, ?)", rows)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise

@@ -101,7 +101,7 @@ class Org:
         self._init_state(name, instance)
         if seed:
             seeds.apply_seed(self, seed)
-        self.events = ChangeEventStream()  # seed data predates the stream
+        self._start_change_events()
 
     def _init_state(self, name: str, instance: str) -> None:
         self.name = name
@@ -113,7 +113,7 @@ class Org:
         self.access: dict[str, UserAccess] = {}
         self.tokens = TokenBook()
         self.usage = ApiUsage()
-        self.changes = ChangeLog(listener=self._publish_change_event)
+        self.changes = ChangeLog()
         self.events = ChangeEventStream()
         self.deletes = DeleteLog()
         self.cursors = CursorBook()
@@ -195,7 +195,7 @@ class Org:
             self._init_state(self.name, self.ids.instance)
             seeds.apply_seed(self, seed_name)
             # Replay ids keep growing, so a subscriber's old id answers REPLAY_ID_EXPIRED.
-            self.events = ChangeEventStream.starting_after(last_replay_id)
+            self._start_change_events(after=last_replay_id)
             self.save(replace_all=True)
 
     @contextmanager
@@ -566,6 +566,11 @@ class Org:
         if normalized is None:
             raise ValueError(f"malformed record id {record_id!r}")
         return normalized
+
+    def _start_change_events(self, after: int = 0) -> None:
+        """Publish change events from now on: seed data predates the stream."""
+        self.events = ChangeEventStream.starting_after(after)
+        self.changes.listener = self._publish_change_event
 
     def _publish_change_event(self, change: Change) -> None:
         record = self.records.get(change.record_id) or {}

@@ -236,3 +236,28 @@ def test_bad_gap_requests_are_refused_and_publish_nothing(
     refused = control.post(f"{EVENTS}/gap", json=body)
     assert refused.status_code == 400, refused.text
     assert read(control, "ChangeEvents") == {"events": [], "latestReplayId": 0}
+
+
+def test_a_lead_conversion_is_one_transaction_in_sequence(
+    control: httpx.Client, tagged: httpx.Client
+) -> None:
+    lead = tagged.post(
+        f"{API}/sobjects/Lead", json={"LastName": "Lee", "Company": "Lee Co"}
+    ).json()["id"]
+    tasks = [create_task(tagged, WhoId=lead, Subject=s) for s in ("call", "email")]
+    converted = control.post(f"/__sandbox__/leads/{lead}/convert", json={})
+    assert converted.status_code == 200, converted.text
+    contact = converted.json()["contactId"]
+    conversion = headers(control, "ChangeEvents")[3:]
+    assert [(h["entityName"], h["changeType"]) for h in conversion] == [
+        ("Account", "CREATE"),
+        ("Contact", "CREATE"),
+        ("Lead", "UPDATE"),
+        ("Task", "UPDATE"),
+    ]
+    assert [h["sequenceNumber"] for h in conversion] == [1, 2, 3, 4]
+    assert len({h["transactionKey"] for h in conversion}) == 1
+    assert {h["changeOrigin"] for h in conversion} == {""}
+    moved = payloads(control)[2:]
+    assert [p["ChangeEventHeader"]["recordIds"] for p in moved] == [tasks]
+    assert moved[0]["WhoId"] == contact
