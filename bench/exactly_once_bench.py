@@ -16,18 +16,16 @@ import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from bench.support import bench_runtime
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
 from salesync.sandbox.app import create_sandbox_app
 from salesync.sandbox.org import Org
 from salesync.services import activities
 from salesync.serving import serve_in_thread
-from salesync.settings import Settings
-from salesync.store import migrate, outbox
-from salesync.store.crypto import SecretBox
-from salesync.store.db import create_db_engine, session_factory, unit_of_work
+from salesync.store import outbox
+from salesync.store.db import unit_of_work
 from salesync.store.tables import OutboxItem, OutboxStatus
 from salesync.sync.factory import build_worker
 from tests.fixtures_sandbox import Sandbox, add_user, connect
@@ -73,73 +71,71 @@ def _org(count: int, external_id: bool) -> tuple[Org, list[str]]:
 def run(count: int, external_id: bool) -> dict[str, object]:
     org, emails = _org(count, external_id)
     seeded = frozenset(str(row["Id"]) for row in org.records.rows("Task"))
-    with serve_in_thread(create_sandbox_app(org)) as server, tempfile.TemporaryDirectory() as d:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    with (
+        serve_in_thread(create_sandbox_app(org)) as server,
+        tempfile.TemporaryDirectory() as folder,
+        bench_runtime(folder, server.base_url, clock) as runtime,
+    ):
         sandbox = Sandbox(org, server.base_url, seeded)
-        engine = create_db_engine(f"sqlite:///{Path(d) / 'once.db'}")
-        migrate.upgrade(engine)
-        clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-        settings = Settings(data_dir=Path(d), salesforce_login_url=sandbox.base_url)  # type: ignore[arg-type]
-        runtime = Runtime(settings, engine, session_factory(engine), SecretBox(b"o" * 40), clock)
-        rep = add_user(runtime, "rep1@salesync.test")
-        connect(runtime, sandbox, rep, "rep1")
-        mailer = InMemoryMailer()
-        for address in emails:
-            activities.send_email(
-                runtime,
-                rep,
-                activities.EmailDraft(
-                    to=[activities.RecipientRef(email=address)],
-                    subject="Following up",
-                    body_text="Hello",
-                ),
-                mailer,
-            )
-        started = time.perf_counter()
-        # A worker claims the first batch and dies: its lease must run out before others act.
-        with unit_of_work(runtime.sessions) as session:
-            outbox.claim(
-                session,
-                worker_id="killed-worker",
-                now=clock.now(),
-                lease=timedelta(minutes=5),
-                limit=1000,
-            )
-        before = sandbox.api_calls()
-        worker = build_worker(runtime)
-        rounds = 0
-        for rounds in range(1, 400):
-            if rounds <= len(FAULTS):
-                sandbox.control("POST", "faults", FAULTS[rounds - 1])
-            if rounds == 4:
-                sandbox.control("POST", "tokens/expire", {})
-            if rounds == 5:  # the daily limit runs out for a while, then is raised again
-                used = sandbox.control("GET", "api-calls")["last24h"]
-                sandbox.control("PUT", "limits", {"dailyApiRequests": used})
-            if rounds == 7:
-                sandbox.control("PUT", "limits", {"dailyApiRequests": 1_000_000})
-            worker.drain()
-            with runtime.sessions() as session:
-                left = (
-                    session.query(OutboxItem).filter(OutboxItem.status != OutboxStatus.DONE).count()
-                )
-            if left == 0:
-                break
-            clock.advance(minutes=10)
-        elapsed = time.perf_counter() - started
-        tasks = sandbox.tasks()
-        per_contact = Counter(t.get("WhoId") for t in tasks)
-        calls = sandbox.api_calls() - before
-        engine.dispose()
+        result = _log_under_faults(runtime, sandbox, emails, clock)
+    return {"mode": "external id" if external_id else "search", "emails": count, **result}
+
+
+def _log_under_faults(
+    runtime: Runtime, sandbox: Sandbox, emails: list[str], clock: FakeClock
+) -> dict[str, object]:
+    rep = add_user(runtime, "rep1@salesync.test")
+    connect(runtime, sandbox, rep, "rep1")
+    mailer = InMemoryMailer()
+    for address in emails:
+        draft = activities.EmailDraft(
+            to=[activities.RecipientRef(email=address)], subject="Following up", body_text="Hello"
+        )
+        activities.send_email(runtime, rep, draft, mailer)
+    started = time.perf_counter()
+    # A worker claims the first batch and dies: its lease must run out before others act.
+    with unit_of_work(runtime.sessions) as session:
+        outbox.claim(
+            session,
+            worker_id="killed-worker",
+            now=clock.now(),
+            lease=timedelta(minutes=5),
+            limit=1000,
+        )
+    before = sandbox.api_calls()
+    worker = build_worker(runtime)
+    rounds = 0
+    for rounds in range(1, 400):
+        _misbehave(sandbox, rounds)
+        worker.drain()
+        with runtime.sessions() as session:
+            left = session.query(OutboxItem).filter(OutboxItem.status != OutboxStatus.DONE).count()
+        if left == 0:
+            break
+        clock.advance(minutes=10)
+    per_contact = Counter(t.get("WhoId") for t in sandbox.tasks())
     return {
-        "mode": "external id" if external_id else "search",
-        "emails": count,
-        "tasks": len(tasks),
+        "tasks": sum(per_contact.values()),
         "duplicates": sum(n - 1 for n in per_contact.values() if n > 1),
-        "missing": count - len(per_contact),
+        "missing": len(emails) - len(per_contact),
         "rounds": rounds,
-        "api_calls": calls,
-        "seconds": round(elapsed, 1),
+        "api_calls": sandbox.api_calls() - before,
+        "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def _misbehave(sandbox: Sandbox, round_number: int) -> None:
+    """The faults of each round: errors first, then an expired session, then the limit."""
+    if round_number <= len(FAULTS):
+        sandbox.control("POST", "faults", FAULTS[round_number - 1])
+    if round_number == 4:
+        sandbox.control("POST", "tokens/expire", {})
+    if round_number == 5:  # the daily limit runs out for a while, then is raised again
+        used = sandbox.control("GET", "api-calls")["last24h"]
+        sandbox.control("PUT", "limits", {"dailyApiRequests": used})
+    if round_number == 7:
+        sandbox.control("PUT", "limits", {"dailyApiRequests": 1_000_000})
 
 
 def main(count: int) -> None:

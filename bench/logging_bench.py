@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,18 +26,14 @@ import requests
 import requests.adapters
 from simple_salesforce import Salesforce
 
+from bench.support import bench_runtime
 from salesync.mail.testing import InMemoryMailer
-from salesync.runtime import Runtime
 from salesync.salesforce import oauth
 from salesync.sandbox.app import create_sandbox_app
 from salesync.sandbox.org import Org
 from salesync.sandbox.seed import PASSWORD, username
 from salesync.services import activities
 from salesync.serving import serve_in_thread
-from salesync.settings import Settings
-from salesync.store import migrate
-from salesync.store.crypto import SecretBox
-from salesync.store.db import create_db_engine, session_factory
 from salesync.sync.activity_logging import ActivityLoggingHandler
 from salesync.sync.worker import Worker
 from tests.fixtures_sandbox import Sandbox, add_user, connect
@@ -75,13 +70,10 @@ def run_salesync(count: int, latency_ms: int = 0) -> tuple[int, float]:
     org, emails = _org_with_contacts(count)
     served = _served(org)
     sandbox = next(served)
-    with tempfile.TemporaryDirectory() as folder:
-        engine = create_db_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
-        migrate.upgrade(engine)
-        settings = Settings(data_dir=Path(folder), salesforce_login_url=sandbox.base_url)  # type: ignore[arg-type]
-        clock_runtime = Runtime(
-            settings, engine, session_factory(engine), SecretBox(b"b" * 40), _Clock()
-        )
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        bench_runtime(folder, sandbox.base_url, _Clock()) as clock_runtime,
+    ):
         rep = add_user(clock_runtime, "rep1@salesync.test")
         connect(clock_runtime, sandbox, rep, "rep1")
         mailer = InMemoryMailer()
@@ -104,7 +96,6 @@ def run_salesync(count: int, latency_ms: int = 0) -> tuple[int, float]:
         calls = sandbox.api_calls() - before
         logged = Counter(t["WhoId"] for t in sandbox.tasks())
         assert len(logged) == count and set(logged.values()) == {1}, "not every email logged once"
-        engine.dispose()
     next(served, None)
     return calls, elapsed
 
@@ -170,11 +161,10 @@ def measure_latency(samples: int = 20) -> tuple[float, float]:
     served = _served(org)
     sandbox = next(served)
     delays: list[float] = []
-    with tempfile.TemporaryDirectory() as folder:
-        engine = create_db_engine(f"sqlite:///{Path(folder) / 'latency.db'}")
-        migrate.upgrade(engine)
-        settings = Settings(data_dir=Path(folder), salesforce_login_url=sandbox.base_url)  # type: ignore[arg-type]
-        runtime = Runtime(settings, engine, session_factory(engine), SecretBox(b"l" * 40), _Clock())
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        bench_runtime(folder, sandbox.base_url, _Clock()) as runtime,
+    ):
         rep = add_user(runtime, "rep1@salesync.test")
         connect(runtime, sandbox, rep, "rep1")
         stop = threading.Event()
@@ -200,7 +190,7 @@ def measure_latency(samples: int = 20) -> tuple[float, float]:
             delays.append(time.perf_counter() - sent)
         stop.set()
         thread.join(timeout=10)
-        engine.dispose()
+
     next(served, None)
     delays.sort()
     return statistics.median(delays), delays[max(0, int(len(delays) * 0.95) - 1)]

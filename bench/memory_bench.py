@@ -21,14 +21,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
+from bench.support import bench_runtime
 from salesync.clock import SystemClock
 from salesync.runtime import Runtime
 from salesync.salesforce import oauth
 from salesync.services import task_sync
-from salesync.settings import Settings
-from salesync.store import migrate
-from salesync.store.crypto import SecretBox
-from salesync.store.db import create_db_engine, session_factory, unit_of_work
+from salesync.store.db import unit_of_work
 from salesync.store.tables import (
     ConnectionPurpose,
     ConnectionStatus,
@@ -112,12 +110,11 @@ def run(folder: str, base_url: str, count: int) -> None:
             break
         except httpx.TransportError:
             time.sleep(0.1)
-    engine = create_db_engine(f"sqlite:///{Path(folder) / 'salesync.db'}")
-    migrate.upgrade(engine)
-    settings = Settings(data_dir=Path(folder), salesforce_login_url=base_url)  # type: ignore[arg-type]
-    runtime = Runtime(
-        settings, engine, session_factory(engine), SecretBox(b"m" * 40), SystemClock()
-    )
+    with bench_runtime(folder, base_url, SystemClock()) as runtime:
+        measure(runtime, base_url, count)
+
+
+def measure(runtime: Runtime, base_url: str, count: int) -> None:
     user = add_user(runtime, "rep1@salesync.test")
     with httpx.Client(timeout=60) as http:
         config = oauth.OAuthClientConfig("salesync", "salesync-secret", login_url=base_url)
@@ -183,7 +180,6 @@ def run(folder: str, base_url: str, count: int) -> None:
         f"{imported:>15} {elapsed:>8.1f} {baseline:>14.0f} {peak[0]:>12.0f} "
         f"{peak[0] - baseline:>10.0f}"
     )
-    engine.dispose()
 
 
 if __name__ == "__main__":
