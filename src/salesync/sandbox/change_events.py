@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +265,7 @@ class ChangeEventStream:
         start = self._start_after(after)
         position = bisect.bisect_right(self.events, start, key=lambda e: e.replay_id)
         found: list[ChangeEvent] = []
-        for event in self.events[position:]:
+        for event in islice(self.events, position, None):
             if entity is None or event.entity == entity:
                 if len(found) == limit:
                     return EventPage(found, found[-1].replay_id)
@@ -276,12 +277,12 @@ class ChangeEventStream:
             return self.expired_through
         if after == LATEST:
             return self.last_replay_id
-        if after < self.expired_through:
-            raise ReplayIdExpired(after, self.expired_through)
         if after < 0 or after > self.last_replay_id:
             raise InvalidReplayId(
                 f"replayId {after} was never issued (latest {self.last_replay_id})"
             )
+        if after < self.expired_through:
+            raise ReplayIdExpired(after, self.expired_through)
         return after
 
 

@@ -88,8 +88,9 @@ def test_a_quiet_channel_still_moves_its_replay_id_forward(
 
 def test_a_replay_id_never_issued_is_refused(control: httpx.Client, admin: httpx.Client) -> None:
     create_tasks(admin, "only")
-    future = control.get(TASK_EVENTS, params={"replayId": 7})
-    assert future.status_code == 400 and future.json()["errorCode"] == "INVALID_REPLAY_ID"
+    for never_issued in (7, -5):
+        refused = control.get(TASK_EVENTS, params={"replayId": never_issued})
+        assert refused.status_code == 400 and refused.json()["errorCode"] == "INVALID_REPLAY_ID"
     for bad in ({"replayId": "x"}, {"limit": 0}, {"limit": 2001}):
         assert control.get(TASK_EVENTS, params=bad).status_code == 400
 
