@@ -21,6 +21,8 @@ _APP_KEYS = {
     "scopes": "scopes",
     "runAsUsername": "run_as_username",
     "requireSecret": "require_secret",
+    "jwtPublicKeyPem": "jwt_public_key_pem",
+    "jwtApprovedUsernames": "jwt_approved_usernames",
 }
 
 
@@ -108,7 +110,7 @@ def _app_values(body: Any) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown connected app keys: {sorted(unknown)}")
     values = {_APP_KEYS[k]: v for k, v in body.items() if k in _APP_KEYS}
-    for key in ("callback_urls", "scopes"):
+    for key in ("callback_urls", "scopes", "jwt_approved_usernames"):
         if key in values:
             values[key] = tuple(values[key])
     return values

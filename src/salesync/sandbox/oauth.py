@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from salesync.sandbox import oauth_pages
+from salesync.sandbox import oauth_jwt, oauth_pages
 from salesync.sandbox.errors import OAuthError
 from salesync.sandbox.http import (
     ApiRequest,
@@ -174,6 +174,7 @@ def post_token(call: OAuthCall, _: dict[str, str]) -> ApiResponse:
         "refresh_token": _grant_refresh,
         "password": _grant_password,
         "client_credentials": _grant_client_credentials,
+        oauth_jwt.GRANT_TYPE: _grant_jwt_bearer,
     }
     grant = grants.get(params.get("grant_type", ""))
     try:
@@ -282,6 +283,23 @@ def _grant_client_credentials(call: OAuthCall, params: dict[str, str]) -> ApiRes
     if user is None:
         raise OAuthError("invalid_grant", "no client credentials user enabled")
     _check_user_and_org(call, str(user["Id"]))
+    scope = tuple(s for s in app.scopes if s != "refresh_token")
+    access = call.org.new_access_token(str(user["Id"]), app.client_id, scope, None)
+    return _token_response(call, app, access, None)
+
+
+def _grant_jwt_bearer(call: OAuthCall, params: dict[str, str]) -> ApiResponse:
+    app, username = oauth_jwt.verify_assertion(
+        params.get("assertion", ""),
+        call.org.tokens.apps.get,
+        now=call.org.clock.now(),
+        own_audience=call.request.base_url,
+    )
+    user = call.org.user_by_username(username)
+    if user is None:
+        raise OAuthError("invalid_grant", "user hasn't approved this consumer")
+    _check_user_and_org(call, str(user["Id"]))
+    # API-FACTS §3: the JWT bearer flow issues no refresh token; mint a new assertion instead.
     scope = tuple(s for s in app.scopes if s != "refresh_token")
     access = call.org.new_access_token(str(user["Id"]), app.client_id, scope, None)
     return _token_response(call, app, access, None)

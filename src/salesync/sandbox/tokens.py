@@ -27,6 +27,10 @@ class ConnectedApp:
     run_as_username: str | None = None
     #: Web-server flow: the token request must carry the client secret.
     require_secret: bool = True
+    #: JWT bearer flow: the PEM public key (or certificate) that signs assertions; None: off.
+    jwt_public_key_pem: str | None = None
+    #: Usernames an admin pre-approved for the JWT bearer flow (it has no consent screen).
+    jwt_approved_usernames: tuple[str, ...] = ()
 
     def accepts_callback(self, redirect_uri: str) -> bool:
         if redirect_uri in self.callback_urls:
