@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.domain.settings import LoggingMode, SyncSettings
@@ -391,21 +391,31 @@ def set_call_choices(runtime: Runtime, admin: User, kind: str, labels: Sequence[
 
 def requeue_for_person(session: Session, person_id: int, *, now: datetime) -> int:
     """A person got a Salesforce id: retry their activities that could not be matched."""
-    recipient_ids = session.scalars(
-        select(EmailRecipient.id).where(EmailRecipient.person_id == person_id)
+    recipients = session.execute(
+        select(EmailRecipient.id, EmailRecipient.email_id).where(
+            EmailRecipient.person_id == person_id
+        )
     ).all()
-    call_ids = session.scalars(select(Call.id).where(Call.person_id == person_id)).all()
+    recipient_ids = {recipient_id for recipient_id, _ in recipients}
+    email_ids = {email_id for _, email_id in recipients}
+    call_ids = select(Call.id).where(Call.person_id == person_id)
     waiting = session.scalars(
         select(OutboxItem).where(
             OutboxItem.status == OutboxStatus.FAILED,
-            OutboxItem.kind.in_([LOG_EMAIL, LOG_REPLY, LOG_CALL]),
+            or_(
+                and_(OutboxItem.kind == LOG_CALL, OutboxItem.subject_id.in_(call_ids)),
+                and_(
+                    OutboxItem.kind.in_([LOG_EMAIL, LOG_REPLY]),
+                    OutboxItem.subject_id.in_(sorted(email_ids)),
+                ),
+            ),
         )
     ).all()
+    # One email has an item per recipient: only this person's are theirs to retry.
     ids = [
         item.id
         for item in waiting
-        if (item.kind == LOG_CALL and item.subject_id in call_ids)
-        or (item.kind != LOG_CALL and item.payload.get("recipient_id") in recipient_ids)
+        if item.kind == LOG_CALL or item.payload.get("recipient_id") in recipient_ids
     ]
     return outbox.retry_failed(session, ids, now=now) if ids else 0
 

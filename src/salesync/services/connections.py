@@ -29,7 +29,6 @@ from salesync.store.tables import (
     ConnectionPurpose,
     ConnectionStatus,
     SalesforceConnection,
-    SalesforceLink,
     User,
 )
 
@@ -159,7 +158,7 @@ def _store_connection(
     warnings: list[str] = []
     if row is not None and row.org_id != identity.org_id:
         # A different org: the old Salesforce ids mean nothing there (DESIGN §3).
-        dropped = _drop_links(session, row.org_id, user)
+        dropped = store.drop_user_links(session, user.id, row.org_id)
         warnings.append(f"Connected to a different Salesforce org; {dropped} old links dropped.")
     if row is None:
         row = SalesforceConnection(team_id=user.team_id, purpose=purpose, connected_at=now)
@@ -196,13 +195,6 @@ def _store_connection(
         diagnostics.resolve_code_for_user(session, user.id, "NOT_CONNECTED", now=now)
         diagnostics.resolve_code_for_user(session, user.id, "CONNECTION_BROKEN", now=now)
     return ConnectOutcome(row.id, identity.username, identity.org_id, tuple(warnings), resumed)
-
-
-def _drop_links(session: Session, org_id: str, user: User) -> int:
-    links = session.query(SalesforceLink).filter(SalesforceLink.org_id == org_id).all()
-    for link in links:
-        session.delete(link)
-    return len(links)
 
 
 def mark_broken(runtime: Runtime, connection_id: int, reason: str) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
     ApiCallCount,
+    Call,
     ConnectionPurpose,
     ConnectionStatus,
     OrgApiUsage,
+    ReminderTask,
     SalesforceConnection,
+    SalesforceLink,
+    SentEmail,
 )
 
 
@@ -97,3 +101,28 @@ def calls_in_last_day(session: Session, org_id: str, *, now: datetime) -> int:
         )
     )
     return int(total or 0)
+
+
+def drop_user_links(session: Session, user_id: int, org_id: str) -> int:
+    """Forget the Salesforce ids of one user's emails, calls and tasks in an org they left.
+
+    Other reps of the team may still work in that org, so only this user's links go.
+    """
+    owned = {
+        "email": select(SentEmail.id).where(SentEmail.sender_id == user_id),
+        "call": select(Call.id).where(Call.user_id == user_id),
+        "task": select(ReminderTask.id).where(ReminderTask.assignee_id == user_id),
+    }
+    dropped = 0
+    for local_type, ids in owned.items():
+        result = session.execute(
+            delete(SalesforceLink)
+            .where(
+                SalesforceLink.org_id == org_id,
+                SalesforceLink.local_type == local_type,
+                SalesforceLink.local_id.in_(ids),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        dropped += int(result.rowcount)  # type: ignore[attr-defined]
+    return dropped

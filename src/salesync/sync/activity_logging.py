@@ -274,7 +274,6 @@ class ActivityLoggingHandler:
         rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
         planned, unmatched = self._plan(batch, results, rep, capabilities)
         found = _found_earlier(planned, lookups.existing_tasks)
-        self._save_found(batch, found)
         to_create = [p for p in planned if p.work.target_key(p.target) not in found]
         outcomes = self._create(client, to_create, upsert, batch.config.external_id_field)
         self._settle(batch, planned, found, outcomes, unmatched)
@@ -463,14 +462,6 @@ class ActivityLoggingHandler:
         return outcomes
 
     # --- writing results -------------------------------------------------------------------
-
-    def _save_found(self, batch: _RepBatch, found: Mapping[str, str]) -> None:
-        """Tasks an earlier attempt created although its answer was lost: link, don't redo."""
-        if not found:
-            return
-        log.info(
-            "found earlier creates", extra={"action": "found_lost_creates", "count": len(found)}
-        )
 
     def _settle(
         self,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from salesync.domain import ids, soql
+from salesync.domain.categories import ErrorCategory
 from salesync.domain.dates import parse_salesforce_date, parse_salesforce_datetime
 from salesync.domain.matching import CandidateRecord, OpportunityRole
 from salesync.salesforce.client import SalesforceClient
@@ -115,7 +116,7 @@ def run_lookups(client: SalesforceClient, requests: Sequence[CompositeSubrequest
         sobject = _sobject_of(answer.reference_id)
         error = answer.error()
         if error is not None:
-            if error.category.value in ("intermittent", "authentication"):
+            if error.category in (ErrorCategory.INTERMITTENT, ErrorCategory.AUTHENTICATION):
                 raise error
             refused[sobject] = error
             continue

@@ -112,17 +112,19 @@ def test_pause_and_resume_a_user_keeps_every_item(
         assert len(outbox.claim(session, worker_id="w", now=clock.now(), lease=LEASE, limit=9)) == 4
 
 
-def test_concurrent_claims_on_postgresql_skip_locked_rows(
+def test_two_workers_never_claim_the_same_item(
     engine: Engine, sessions: sessionmaker[Session], user: User, clock: FakeClock
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        # SQLite serialises writers: a second claim waits for the first commit instead.
-        return
+    """PostgreSQL: the second claim skips rows the first still holds (SKIP LOCKED).
+    SQLite serialises writers, so the second claim runs after the first commits."""
     _enqueue(sessions, user, clock, 6)
+    concurrent = engine.dialect.name == "postgresql"
     first = sessions()
     second = sessions()
     try:
         a = outbox.claim(first, worker_id="a", now=clock.now(), lease=LEASE, limit=4)
+        if not concurrent:
+            first.commit()
         b = outbox.claim(second, worker_id="b", now=clock.now(), lease=LEASE, limit=4)
         assert len(a) == 4 and len(b) == 2
         assert not {i.id for i in a} & {i.id for i in b}

@@ -8,14 +8,24 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
 
+from salesync.errors import NotFound
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
 from salesync.services import activities
 from salesync.services.mail_accounts import mailer_for
 from salesync.store import activities as activity_store
 from salesync.store import diagnostics as diagnostic_store
-from salesync.store.tables import Role, User
+from salesync.store.tables import (
+    Call,
+    OutboxItem,
+    OutboxStatus,
+    Role,
+    SalesforceConnection,
+    SentEmail,
+    User,
+)
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep
 
 router = APIRouter(tags=["activities"])
@@ -106,10 +116,6 @@ class CreatedId(BaseModel):
 
 def activity_state(runtime: Runtime, local_type: str, local_id: int) -> ActivityState:
     """logged (with links), pending, failed (with reasons), or not logged at all."""
-    from sqlalchemy import select
-
-    from salesync.store.tables import OutboxItem, OutboxStatus, SalesforceConnection
-
     with runtime.sessions() as session:
         links = activity_store.links_for(session, local_type, local_id)
         items = session.scalars(
@@ -180,10 +186,6 @@ def send_email(
 def list_emails(
     runtime: RuntimeDep, user: CurrentUser, limit: Annotated[int, Field(ge=1, le=200)] = 50
 ) -> list[EmailPublic]:
-    from sqlalchemy import select
-
-    from salesync.store.tables import SentEmail
-
     with runtime.sessions() as session:
         query = select(SentEmail.id).where(SentEmail.team_id == user.team_id)
         if user.role is not Role.ADMIN:
@@ -213,9 +215,6 @@ def log_call(runtime: RuntimeDep, user: CurrentUser, body: CallCreate) -> Create
 
 @router.get("/calls/{call_id}/salesforce", response_model=ActivityState)
 def call_state(runtime: RuntimeDep, user: CurrentUser, call_id: int) -> ActivityState:
-    from salesync.errors import NotFound
-    from salesync.store.tables import Call
-
     with runtime.sessions() as session:
         call = session.get(Call, call_id)
         if (
