@@ -26,12 +26,12 @@ from salesync.mail.message import OutgoingEmail
 from salesync.mail.smtp import Mailer, SentMessage
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
+from salesync.salesforce_access import open_client
 from salesync.services import sync_settings
 from salesync.services.accounts import validate_email
 from salesync.store import connections, diagnostics
 from salesync.store.db import unit_of_work
 from salesync.store.tables import ConnectionStatus, SalesforceConnection, User
-from salesync.sync.clients import open_client
 
 #: The User field salesync reads the address from, where the org has it (docs/bcc.md).
 ADDRESS_FIELD = "Email_to_Salesforce_Address__c"

@@ -10,9 +10,9 @@ import httpx
 
 from salesync.runtime import Runtime
 from salesync.salesforce.discovery import CheckLevel, OrgProfile, discover_org
+from salesync.salesforce_access import open_client
 from salesync.store import connections as store
 from salesync.store.db import unit_of_work
-from salesync.sync.clients import open_client
 
 
 def refresh_org_profile(

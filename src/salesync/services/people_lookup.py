@@ -16,10 +16,10 @@ from salesync.domain import ids, soql
 from salesync.errors import Conflict, InvalidInput
 from salesync.runtime import Runtime
 from salesync.salesforce.composite import CompositeSubrequest
+from salesync.salesforce_access import open_client
 from salesync.services import people
 from salesync.store import connections as connection_store
 from salesync.store.tables import ConnectionStatus, Person, User
-from salesync.sync.clients import open_client
 
 
 @dataclass(frozen=True)

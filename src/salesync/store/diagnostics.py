@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import DiagnosticEntry
@@ -144,3 +145,131 @@ def resolve_items(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One reason one item did not sync, as a batch reports it (see :func:`record_many`)."""
+
+    team_id: int
+    user_id: int | None
+    item_type: str
+    item_id: int | None
+    code: str
+    category: str
+    message: str
+    outbox_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def key(self) -> tuple[int, int | None, str, int | None, str]:
+        return (self.team_id, self.user_id, self.item_type, self.item_id, self.code)
+
+
+def record_many(session: Session, occurrences: Sequence[Occurrence], *, now: datetime) -> None:
+    """:func:`record` for a whole batch: one read, one executemany update, one insert."""
+    if not occurrences:
+        return
+    merged: dict[tuple[int, int | None, str, int | None, str], tuple[Occurrence, int]] = {}
+    for occurrence in occurrences:
+        earlier = merged.get(occurrence.key())
+        if earlier is None:
+            merged[occurrence.key()] = (occurrence, 1)
+        else:
+            detail = {**earlier[0].detail, **occurrence.detail}
+            outbox_id = occurrence.outbox_id or earlier[0].outbox_id
+            latest = Occurrence(**{**occurrence.__dict__, "detail": detail, "outbox_id": outbox_id})
+            merged[occurrence.key()] = (latest, earlier[1] + 1)
+    existing = _open_entries_for(session, [o for o, _ in merged.values()])
+    table = cast(Table, DiagnosticEntry.__table__)
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    for key, (occurrence, count) in merged.items():
+        found = existing.get(key)
+        if found is not None:
+            entry_id, outbox_id, detail = found
+            updates.append(
+                {
+                    "b_id": entry_id,
+                    "b_count": count,
+                    "b_message": occurrence.message,
+                    "b_outbox_id": occurrence.outbox_id or outbox_id,
+                    "b_detail": {**detail, **occurrence.detail},
+                }
+            )
+            continue
+        inserts.append(
+            {
+                "team_id": occurrence.team_id,
+                "user_id": occurrence.user_id,
+                "item_type": occurrence.item_type,
+                "item_id": occurrence.item_id,
+                "outbox_id": occurrence.outbox_id,
+                "code": occurrence.code,
+                "category": occurrence.category,
+                "message": occurrence.message,
+                "detail": occurrence.detail,
+                "occurrences": count,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+        )
+    if updates:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                occurrences=table.c.occurrences + bindparam("b_count"),
+                last_seen_at=now,
+                message=bindparam("b_message"),
+                outbox_id=bindparam("b_outbox_id"),
+                detail=bindparam("b_detail"),
+            ),
+            updates,
+        )
+    if inserts:
+        session.execute(insert(table), inserts)
+
+
+def _open_entries_for(
+    session: Session, occurrences: Sequence[Occurrence]
+) -> dict[tuple[int, int | None, str, int | None, str], tuple[int, int | None, dict[str, Any]]]:
+    """The open entries these occurrences would count on: id, outbox id and detail by key."""
+    item_ids = sorted({o.item_id for o in occurrences if o.item_id is not None})
+    item_match: ColumnElement[bool] | None = (
+        DiagnosticEntry.item_id.in_(item_ids) if item_ids else None
+    )
+    if any(o.item_id is None for o in occurrences):
+        item_match = (
+            DiagnosticEntry.item_id.is_(None)
+            if item_match is None
+            else or_(item_match, DiagnosticEntry.item_id.is_(None))
+        )
+    assert item_match is not None  # occurrences is never empty here
+    rows = session.execute(
+        select(
+            DiagnosticEntry.id,
+            DiagnosticEntry.team_id,
+            DiagnosticEntry.user_id,
+            DiagnosticEntry.item_type,
+            DiagnosticEntry.item_id,
+            DiagnosticEntry.code,
+            DiagnosticEntry.outbox_id,
+            DiagnosticEntry.detail,
+        )
+        .where(
+            DiagnosticEntry.item_type.in_(sorted({o.item_type for o in occurrences})),
+            DiagnosticEntry.team_id.in_(sorted({o.team_id for o in occurrences})),
+            DiagnosticEntry.code.in_(sorted({o.code for o in occurrences})),
+            DiagnosticEntry.resolved_at.is_(None),
+            item_match,
+        )
+        .order_by(DiagnosticEntry.id)
+    )
+    found: dict[
+        tuple[int, int | None, str, int | None, str], tuple[int, int | None, dict[str, Any]]
+    ] = {}
+    for entry_id, team_id, user_id, item_type, item_id, code, outbox_id, detail in rows:
+        found.setdefault(
+            (team_id, user_id, item_type, item_id, code), (entry_id, outbox_id, detail or {})
+        )
+    return found

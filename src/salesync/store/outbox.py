@@ -1,18 +1,25 @@
 """Queries for the outbox: enqueue with the change, claim with a lease, settle the outcome.
 
-Claiming is one statement on both databases: ``UPDATE … WHERE id IN (SELECT … LIMIT n)``.
-On PostgreSQL the inner SELECT adds ``FOR UPDATE SKIP LOCKED`` so that workers on several
-machines never wait for each other; SQLite serialises writers, so the plain statement is atomic.
+Claiming selects candidate ids (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that workers on
+several machines never wait for each other; SQLite serialises writers), then leases them in one
+``UPDATE … WHERE id IN (…)``. An item is not claimable while an earlier item about the same
+subject is in flight elsewhere, so the changes of one task reach Salesforce in order. A claim
+may be capped to a few users, so that several workers share the reps fairly even when fewer
+items are ready than one batch holds.
+
+Settling writes whole batches: one statement marks every done item, one executemany statement
+writes the failed or rescheduled ones (DESIGN §5: no statement per row).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from salesync.store.tables import OutboxItem, OutboxStatus
 
@@ -53,10 +60,22 @@ def _claimable(now: datetime, kinds: Sequence[str] | None) -> Any:
     ready = and_(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.available_at <= now)
     # A worker that died mid-item left its lease behind; once it expires anyone may take it.
     abandoned = and_(OutboxItem.status == OutboxStatus.IN_FLIGHT, OutboxItem.lease_expires_at < now)
-    condition = or_(ready, abandoned)
+    condition = and_(or_(ready, abandoned), ~_earlier_in_flight(now))
     if kinds:
         condition = and_(condition, OutboxItem.kind.in_(list(kinds)))
     return condition
+
+
+def _earlier_in_flight(now: datetime) -> Any:
+    """An earlier item about the same subject is being worked on (its lease still runs)."""
+    earlier = aliased(OutboxItem)
+    return exists().where(
+        earlier.subject_type == OutboxItem.subject_type,
+        earlier.subject_id == OutboxItem.subject_id,
+        earlier.id < OutboxItem.id,
+        earlier.status == OutboxStatus.IN_FLIGHT,
+        earlier.lease_expires_at >= now,
+    )
 
 
 def claim(
@@ -67,16 +86,30 @@ def claim(
     lease: timedelta,
     limit: int,
     kinds: Sequence[str] | None = None,
+    max_users: int | None = None,
 ) -> list[OutboxItem]:
-    """Lease up to ``limit`` ready items to ``worker_id``; returns them in id order."""
+    """Lease up to ``limit`` ready items to ``worker_id``; returns them in id order.
+
+    With ``max_users``, only the items of the first ``max_users`` users among the candidates
+    are leased: the rest stay for the other workers (their row locks end with this
+    transaction).
+    """
     candidates = (
-        select(OutboxItem.id)
+        select(OutboxItem.id, OutboxItem.user_id)
         .where(_claimable(now, kinds))
         .order_by(OutboxItem.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list(session.scalars(candidates))
+    rows = session.execute(candidates).all()
+    users: set[int | None] = set()
+    ids: list[int] = []
+    for item_id, user_id in rows:
+        if user_id not in users:
+            if max_users is not None and len(users) >= max_users:
+                continue
+            users.add(user_id)
+        ids.append(item_id)
     if not ids:
         return []
     session.execute(
@@ -133,6 +166,123 @@ def mark_failed(item: OutboxItem, *, now: datetime, code: str, message: str) -> 
     item.last_error_code = code
     item.last_error_message = message
     item.updated_at = now
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How one item ends an attempt that did not succeed: failed, or back in the queue."""
+
+    item_id: int
+    status: OutboxStatus
+    code: str | None
+    message: str | None
+    #: When a rescheduled item runs again; ``None`` keeps its time (failed items).
+    available_at: datetime | None = None
+    #: ``outcome_unknown`` and the like, merged into the payload when given.
+    payload: dict[str, Any] | None = None
+
+
+def _table() -> Table:
+    return cast(Table, OutboxItem.__table__)
+
+
+def mark_done_many(session: Session, item_ids: Sequence[int], *, now: datetime) -> int:
+    """Settle these items as done, in one statement."""
+    if not item_ids:
+        return 0
+    result = session.execute(
+        update(_table())
+        .where(_table().c.id.in_(sorted(set(item_ids))))
+        .values(
+            status=OutboxStatus.DONE,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error_code=None,
+            last_error_message=None,
+            updated_at=now,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def settle_many(session: Session, outcomes: Sequence[Settled], *, now: datetime) -> None:
+    """Write failed, rescheduled or paused items: one executemany statement per shape.
+
+    Each counts one more attempt, remembers when it first failed, and gives up its lease.
+    """
+    plain = [o for o in outcomes if o.payload is None]
+    with_payload = [o for o in outcomes if o.payload is not None]
+    table = _table()
+    values: dict[str, Any] = {
+        "status": bindparam("b_status"),
+        "attempts": table.c.attempts + 1,
+        "available_at": func.coalesce(
+            bindparam("b_at", type_=table.c.available_at.type), table.c.available_at
+        ),
+        "first_failed_at": func.coalesce(table.c.first_failed_at, now),
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error_code": bindparam("b_code"),
+        "last_error_message": bindparam("b_message"),
+        "updated_at": now,
+    }
+    statement = update(table).where(table.c.id == bindparam("b_id"))
+    if plain:
+        session.execute(statement.values(values), [_params(o) for o in plain])
+    if with_payload:
+        session.execute(
+            statement.values({**values, "payload": bindparam("b_payload")}),
+            [_params(o) for o in with_payload],
+        )
+
+
+def _params(outcome: Settled) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "b_id": outcome.item_id,
+        "b_status": outcome.status,
+        "b_at": outcome.available_at,
+        "b_code": outcome.code,
+        "b_message": outcome.message,
+    }
+    if outcome.payload is not None:
+        params["b_payload"] = outcome.payload
+    return params
+
+
+def release_leftovers(
+    session: Session,
+    item_ids: Sequence[int],
+    *,
+    worker_id: str,
+    now: datetime,
+    at: datetime,
+    code: str,
+    message: str,
+) -> int:
+    """Requeue the items a handler left in flight (it crashed or forgot), in one statement."""
+    if not item_ids:
+        return 0
+    table = _table()
+    result = session.execute(
+        update(table)
+        .where(
+            table.c.id.in_(sorted(set(item_ids))),
+            table.c.status == OutboxStatus.IN_FLIGHT,
+            table.c.lease_owner == worker_id,
+        )
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=table.c.attempts + 1,
+            available_at=at,
+            first_failed_at=func.coalesce(table.c.first_failed_at, now),
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error_code=code,
+            last_error_message=message,
+            updated_at=now,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def pause_user(session: Session, user_id: int, *, now: datetime, reason: str) -> int:

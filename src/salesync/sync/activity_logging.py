@@ -6,19 +6,27 @@ creates every Task through sObject Collections — so 1,000 emails cost 2 or 3 A
 (DESIGN §5). Creates are upserts on the External ID field when the org has it, so a retry
 after a lost answer never makes a second Task; without it, a retry first searches for the
 Task it may have created (DESIGN §3 "Exactly-once").
+
+Salesforce's latency, not salesync's CPU, is what a batch mostly waits for: the reps of one
+claim are logged side by side, a few at a time per org (far under Salesforce's 25 concurrent
+long requests), each over its connection's keep-alive client. Results are written per rep in
+a few set-based statements (links, outbox rows, Diagnostics), never one statement per item.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from salesync.domain import budget, error_catalog, ids
@@ -74,8 +82,8 @@ from salesync.store.tables import (
 )
 from salesync.sync import activity_lookup, budget_gate
 from salesync.sync.activity_work import WorkItem, load_work
-from salesync.sync.clients import open_client
-from salesync.sync.failures import settle_failure
+from salesync.sync.clients import ConnectionClients
+from salesync.sync.failures import Failure, settle_failures
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +92,14 @@ COLLECTIONS_PER_COMPOSITE = 5
 COLLECTION_SIZE = 200
 #: What logging one batch costs at most: lookups, contact roles, creates.
 CALLS_PER_BATCH = 3
+#: Reps of one org logged at once by one worker: several workers together stay far under
+#: Salesforce's 25 concurrent long-running requests per org (API-FACTS §1).
+REPS_AT_ONCE_PER_ORG = 4
+#: Reps one worker logs at once across all orgs.
+REPS_AT_ONCE = 8
+#: Reps one claim takes: enough to keep REPS_AT_ONCE busy, few enough that other workers
+#: find reps of their own when fewer than a batch of items is ready.
+REPS_PER_CLAIM = 8
 
 
 @dataclass
@@ -96,7 +112,8 @@ class _RepBatch:
     config: TaskConfig
     api_budget_share: int
     work: list[WorkItem]
-    skipped_gone: list[int] = field(default_factory=list)
+    #: The claimed outbox rows (detached), by id: what settling needs to know about them.
+    items: dict[int, OutboxItem] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,17 +130,37 @@ class ActivityLoggingHandler:
 
     kinds: tuple[str, ...] = (LOG_EMAIL, LOG_REPLY, LOG_CALL)
     max_batch = 1000
+    max_users = REPS_PER_CLAIM
 
     def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
         self.runtime = runtime
-        self._http = http
+        self._clients = ConnectionClients(runtime, http=http)
+        self._org_slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the kept HTTP clients (the worker is stopping)."""
+        self._clients.close()
 
     def process(self, items: Sequence[OutboxItem]) -> None:
         by_user: dict[int | None, list[OutboxItem]] = defaultdict(list)
         for item in items:
             by_user[item.user_id].append(item)
-        for user_id, group in by_user.items():
-            self._process_rep(user_id, group)
+        if len(by_user) == 1:
+            for user_id, group in by_user.items():
+                self._process_rep(user_id, group)
+            return
+        with ThreadPoolExecutor(min(REPS_AT_ONCE, len(by_user))) as pool:
+            # Each rep settles its own items; a crash leaves them to the worker's release.
+            for future in [pool.submit(self._process_rep, u, g) for u, g in by_user.items()]:
+                future.result()
+
+    def _org_slot(self, org_id: str) -> threading.BoundedSemaphore:
+        with self._slots_lock:
+            slot = self._org_slots.get(org_id)
+            if slot is None:
+                slot = self._org_slots[org_id] = threading.BoundedSemaphore(REPS_AT_ONCE_PER_ORG)
+            return slot
 
     # --- one rep -------------------------------------------------------------------------
 
@@ -135,32 +172,32 @@ class ActivityLoggingHandler:
             return
         usage_refusal = self._budget_refusal(batch)
         if usage_refusal is not None:
-            self._settle_all(batch.work, "API_BUDGET", ErrorCategory.INTERMITTENT, usage_refusal)
+            self._settle_all(batch, "API_BUDGET", ErrorCategory.INTERMITTENT, usage_refusal)
             return
         try:
-            with open_client(self.runtime, batch.connection, http=self._http) as client:
-                self._log(batch, client)
+            with self._org_slot(batch.connection.org_id):
+                self._log(batch, self._clients.get(batch.connection))
         except RefreshTokenRevoked as exc:
             connection_service.mark_broken(self.runtime, batch.connection.id, exc.message)
         except SalesforceError as exc:
-            self._settle_all(
-                batch.work, exc.error_code, exc.category, exc.message, outcome_unknown=True
-            )
+            self._settle_all(batch, exc.error_code, exc.category, exc.message, outcome_unknown=True)
 
     def _load(self, user_id: int | None, items: list[OutboxItem]) -> _RepBatch | None:
         now = self.runtime.clock.now()
+        # The worker's claim read these rows a moment ago and leased them to us alone.
+        claimed = list(items)
         with unit_of_work(self.runtime.sessions) as session:
-            loaded = outbox.items_by_id(session, [item.id for item in items])
-            claimed = [loaded[item.id] for item in items if item.id in loaded]
             user = session.get(User, user_id) if user_id is not None else None
             if user is None:
-                for item in claimed:
-                    outbox.mark_failed(
-                        item,
-                        now=now,
-                        code="USER_GONE",
-                        message="the user of this activity no longer exists",
-                    )
+                message = "the user of this activity no longer exists"
+                outbox.settle_many(
+                    session,
+                    [
+                        outbox.Settled(i.id, OutboxStatus.FAILED, "USER_GONE", message)
+                        for i in claimed
+                    ],
+                    now=now,
+                )
                 return None
             connection = connection_store.for_user(session, user.id)
             if connection is None or connection.status is not ConnectionStatus.CONNECTED:
@@ -168,15 +205,11 @@ class ActivityLoggingHandler:
                 return None
             settings = sync_settings.effective_for(session, user).settings
             work, gone = load_work(session, claimed)
-            for item in claimed:
-                if item.id in gone:
-                    outbox.mark_done(item, now=now)
             still_wanted = [w for w in work if _wanted(settings, w)]
-            wanted_ids = {w.outbox_id for w in still_wanted}
-            for w in work:
-                if w.outbox_id not in wanted_ids:
-                    # The rep switched this logging off since: nothing to log, nothing to show.
-                    outbox.mark_done(_item(claimed, w.outbox_id), now=now)
+            # Gone activities, and those whose logging the rep switched off since: nothing
+            # to log, nothing to show.
+            unwanted = [w.outbox_id for w in work if not _wanted(settings, w)]
+            outbox.mark_done_many(session, [*gone, *unwanted], now=now)
             team = user.team
             config = TaskConfig(
                 template=sync_settings.subject_template_of(team),
@@ -190,7 +223,13 @@ class ActivityLoggingHandler:
             session.expunge(connection)
             session.expunge(user)
             return _RepBatch(
-                user, connection, settings, config, team.api_budget_share, still_wanted
+                user,
+                connection,
+                settings,
+                config,
+                team.api_budget_share,
+                still_wanted,
+                {item.id: item for item in claimed},
             )
 
     def _hold_unconnected(
@@ -207,21 +246,31 @@ class ActivityLoggingHandler:
             if connection is None or connection.status is ConnectionStatus.DISCONNECTED
             else f"Salesforce connection broken ({connection.broken_reason}); reconnect."
         )
-        for item in items:
-            outbox.reschedule(item, now=now, at=now, code="NOT_CONNECTED", message=reason)
-            item.status = OutboxStatus.PAUSED
-            diagnostics.record(
-                session,
-                team_id=user.team_id,
-                user_id=user.id,
-                item_type=item.subject_type,
-                item_id=item.subject_id,
-                outbox_id=item.id,
-                code="NOT_CONNECTED",
-                category="authentication",
-                message=reason,
-                now=now,
-            )
+        outbox.settle_many(
+            session,
+            [
+                outbox.Settled(item.id, OutboxStatus.PAUSED, "NOT_CONNECTED", reason, now)
+                for item in items
+            ],
+            now=now,
+        )
+        diagnostics.record_many(
+            session,
+            [
+                diagnostics.Occurrence(
+                    team_id=user.team_id,
+                    user_id=user.id,
+                    item_type=item.subject_type,
+                    item_id=item.subject_id,
+                    outbox_id=item.id,
+                    code="NOT_CONNECTED",
+                    category="authentication",
+                    message=reason,
+                )
+                for item in items
+            ],
+            now=now,
+        )
 
     def _budget_refusal(self, batch: _RepBatch) -> str | None:
         with self.runtime.sessions() as session:
@@ -241,9 +290,7 @@ class ActivityLoggingHandler:
         profile = self._profile(batch, client)
         if not profile.api_enabled:
             text = profile.checks[0].text if profile.checks else "API access is disabled."
-            self._settle_all(
-                batch.work, "API_CURRENTLY_DISABLED", ErrorCategory.ACCESS_VALIDATION, text
-            )
+            self._settle_all(batch, "API_CURRENTLY_DISABLED", ErrorCategory.ACCESS_VALIDATION, text)
             return
         capabilities = capabilities_of(profile)
         upsert = profile.external_id_ready
@@ -471,31 +518,56 @@ class ActivityLoggingHandler:
         outcomes: list[CollectionItemResult | SalesforceError],
         unmatched: Mapping[int, MatchResult],
     ) -> None:
+        """Write the batch's results in a few statements: links, done, failed, Diagnostics."""
         now = self.runtime.clock.now()
         created = [p for p in planned if p.work.target_key(p.target) not in found]
         failures: dict[int, SalesforceError | CollectionItemResult] = {}
+        links: list[dict[str, Any]] = []
+        for plan, outcome in zip(created, outcomes, strict=True):
+            if isinstance(outcome, CollectionItemResult) and outcome.ok and outcome.id:
+                links.append(_link_row(batch, plan, outcome.id, now))
+            else:
+                failures.setdefault(plan.work.outbox_id, outcome)
+        for plan in planned:
+            key = plan.work.target_key(plan.target)
+            if key in found:
+                links.append(_link_row(batch, plan, found[key], now))
+        done: dict[str, list[int]] = defaultdict(list)
+        done_ids: list[int] = []
+        failed: list[Failure] = []
+        unmatched_settled: list[outbox.Settled] = []
+        unmatched_seen: list[diagnostics.Occurrence] = []
+        for w in batch.work:
+            item = batch.items[w.outbox_id]
+            if w.outbox_id in unmatched:
+                code, text = _unmatched_reason(unmatched[w.outbox_id])
+                # Kept as failed with its reason; a new Salesforce id on the person requeues it.
+                unmatched_settled.append(outbox.Settled(item.id, OutboxStatus.FAILED, code, text))
+                unmatched_seen.append(
+                    diagnostics.Occurrence(
+                        team_id=item.team_id,
+                        user_id=item.user_id,
+                        item_type=item.subject_type,
+                        item_id=item.subject_id,
+                        outbox_id=item.id,
+                        code=code,
+                        category="unmatched",
+                        message=text,
+                    )
+                )
+            elif w.outbox_id in failures:
+                code, category, message = _item_error(failures[w.outbox_id])
+                failed.append(Failure(item, code, category, message))
+            else:
+                done_ids.append(item.id)
+                done[item.subject_type].append(item.subject_id)
         with unit_of_work(self.runtime.sessions) as session:
-            for plan, outcome in zip(created, outcomes, strict=True):
-                if isinstance(outcome, CollectionItemResult) and outcome.ok and outcome.id:
-                    _link(session, batch, plan, outcome.id, now)
-                else:
-                    failures.setdefault(plan.work.outbox_id, outcome)
-            for plan in planned:
-                key = plan.work.target_key(plan.target)
-                if key in found:
-                    _link(session, batch, plan, found[key], now)
-            session.flush()
-            items = outbox.items_by_id(session, [w.outbox_id for w in batch.work])
-            done: dict[str, list[int]] = defaultdict(list)
-            for w in batch.work:
-                item = items[w.outbox_id]
-                if w.outbox_id in unmatched:
-                    self._settle_unmatched(session, batch, item, unmatched[w.outbox_id], now)
-                elif w.outbox_id in failures:
-                    self._settle_item_error(session, item, failures[w.outbox_id], now)
-                else:
-                    outbox.mark_done(item, now=now)
-                    done[item.subject_type].append(item.subject_id)
+            if links:
+                session.execute(insert(cast(Table, SalesforceLink.__table__)), links)
+            outbox.mark_done_many(session, done_ids, now=now)
+            outbox.settle_many(session, unmatched_settled, now=now)
+            diagnostics.record_many(session, unmatched_seen, now=now)
+            settle_failures(session, failed, now=now)
             for item_type, subject_ids in done.items():
                 diagnostics.resolve_items(session, item_type, subject_ids, now=now)
             if any(_field_refused(outcome) for outcome in failures.values()):
@@ -505,52 +577,9 @@ class ActivityLoggingHandler:
                 if row is not None:
                     row.org_profile = None
 
-    def _settle_unmatched(
-        self,
-        session: Session,
-        batch: _RepBatch,
-        item: OutboxItem,
-        result: MatchResult,
-        now: datetime,
-    ) -> None:
-        if isinstance(result, Unmatched):
-            code, text = result.code.value, result.reason_text
-        else:
-            code, text = "LEAD_NOT_CREATED", "The Lead for this address could not be created."
-        # Kept as failed with its reason; a new Salesforce id on the person requeues it.
-        outbox.mark_failed(item, now=now, code=code, message=text)
-        diagnostics.record(
-            session,
-            team_id=item.team_id,
-            user_id=item.user_id,
-            item_type=item.subject_type,
-            item_id=item.subject_id,
-            outbox_id=item.id,
-            code=code,
-            category="unmatched",
-            message=text,
-            now=now,
-        )
-
-    def _settle_item_error(
-        self,
-        session: Session,
-        item: OutboxItem,
-        outcome: SalesforceError | CollectionItemResult,
-        now: datetime,
-    ) -> None:
-        if isinstance(outcome, SalesforceError):
-            code, category, message = outcome.error_code, outcome.category, outcome.message
-        else:
-            detail = outcome.real_error
-            code = detail.code if detail else "UNKNOWN_EXCEPTION"
-            message = detail.message if detail else "Salesforce did not create the Task."
-            category = error_catalog.classify(code, 400)
-        settle_failure(session, item, code=code, category=category, message=message, now=now)
-
     def _settle_all(
         self,
-        work: Sequence[WorkItem],
+        batch: _RepBatch,
         code: str,
         category: ErrorCategory,
         message: str,
@@ -558,16 +587,29 @@ class ActivityLoggingHandler:
         outcome_unknown: bool = False,
     ) -> None:
         now = self.runtime.clock.now()
+        payload: dict[str, object] | None = {"outcome_unknown": True} if outcome_unknown else None
+        failures = [
+            Failure(batch.items[w.outbox_id], code, category, message, payload) for w in batch.work
+        ]
         with unit_of_work(self.runtime.sessions) as session:
-            for w in work:
-                item = session.get(OutboxItem, w.outbox_id)
-                if item is None:
-                    continue
-                if outcome_unknown:
-                    item.payload = {**item.payload, "outcome_unknown": True}
-                settle_failure(
-                    session, item, code=code, category=category, message=message, now=now
-                )
+            settle_failures(session, failures, now=now)
+
+
+def _unmatched_reason(result: MatchResult) -> tuple[str, str]:
+    if isinstance(result, Unmatched):
+        return result.code.value, result.reason_text
+    return "LEAD_NOT_CREATED", "The Lead for this address could not be created."
+
+
+def _item_error(outcome: SalesforceError | CollectionItemResult) -> tuple[str, ErrorCategory, str]:
+    """Code, category and message of one Task Salesforce did not create."""
+    if isinstance(outcome, SalesforceError):
+        return outcome.error_code, outcome.category, outcome.message
+    detail = outcome.real_error
+    code = detail.code if detail else "UNKNOWN_EXCEPTION"
+    message = detail.message if detail else "Salesforce did not create the Task."
+    category = error_catalog.classify(code, 400)
+    return code, category, message
 
 
 class _CandidateIndex:
@@ -615,10 +657,6 @@ def _wanted(settings: SyncSettings, w: WorkItem) -> bool:
     return settings.log_emails
 
 
-def _item(items: Sequence[OutboxItem], outbox_id: int) -> OutboxItem:
-    return next(item for item in items if item.id == outbox_id)
-
-
 def _with_id(w: WorkItem, target: LogTarget) -> LoggedActivity:
     return dataclasses.replace(w.activity, activity_id=w.activity_id(target))
 
@@ -651,19 +689,17 @@ def _same(first: object, second: object) -> bool:
     return ids.same_id(str(first or ""), str(second or ""))
 
 
-def _link(session: Session, batch: _RepBatch, plan: _Planned, sf_id: str, now: datetime) -> None:
-    key = plan.work.target_key(plan.target)
-    session.add(
-        SalesforceLink(
-            local_type=plan.work.local_type,
-            local_id=plan.work.local_id,
-            target_key=key,
-            org_id=batch.connection.org_id,
-            sobject="Task",
-            sf_id=sf_id,
-            synced_at=now,
-        )
-    )
+def _link_row(batch: _RepBatch, plan: _Planned, sf_id: str, now: datetime) -> dict[str, Any]:
+    """One salesforce_links row for a Task created (or found) for a planned item."""
+    return {
+        "local_type": plan.work.local_type,
+        "local_id": plan.work.local_id,
+        "target_key": plan.work.target_key(plan.target),
+        "org_id": batch.connection.org_id,
+        "sobject": "Task",
+        "sf_id": sf_id,
+        "synced_at": now,
+    }
 
 
 def capabilities_of(profile: OrgProfile) -> OrgCapabilities:

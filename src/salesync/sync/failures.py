@@ -6,6 +6,8 @@ Diagnostics entry a rep or admin reads, in the caller's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -59,3 +61,60 @@ def settle_failure(
         detail={"cause": entry.cause, "fix": entry.fix, **(detail or {})},
     )
     return decision
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One item of a batch that did not make it, and why (see :func:`settle_failures`)."""
+
+    item: OutboxItem
+    code: str
+    category: ErrorCategory
+    message: str
+    #: Merged into the item's payload (e.g. ``outcome_unknown``).
+    payload: dict[str, object] | None = None
+
+
+def settle_failures(session: Session, failures: Sequence[Failure], *, now: datetime) -> None:
+    """:func:`settle_failure` for a whole batch, written in a few set-based statements."""
+    settled: list[outbox.Settled] = []
+    occurrences: list[diagnostics.Occurrence] = []
+    for failure in failures:
+        item = failure.item
+        decision = retry_policy.decide_retry(
+            failure.category,
+            item.attempts + 1,
+            item.first_failed_at or now,
+            now,
+            error_code=failure.code,
+            seed=str(item.id),
+        )
+        entry = error_catalog.lookup(failure.code)
+        text = failure.message or entry.message
+        payload = {**item.payload, **failure.payload} if failure.payload else None
+        if isinstance(decision, retry_policy.RetryAt):
+            status, at = OutboxStatus.PENDING, decision.when
+        elif isinstance(decision, retry_policy.WaitForBudget):
+            status, at = OutboxStatus.PENDING, decision.until
+        elif isinstance(decision, retry_policy.PauseUntilReconnect):
+            status, at = OutboxStatus.PAUSED, now
+        else:
+            status, at = OutboxStatus.FAILED, None
+        settled.append(outbox.Settled(item.id, status, failure.code, text, at, payload))
+        if isinstance(decision, retry_policy.RetryAt):
+            continue
+        occurrences.append(
+            diagnostics.Occurrence(
+                team_id=item.team_id,
+                user_id=item.user_id,
+                item_type=item.subject_type,
+                item_id=item.subject_id,
+                outbox_id=item.id,
+                code=failure.code,
+                category=failure.category.value,
+                message=text,
+                detail={"cause": entry.cause, "fix": entry.fix},
+            )
+        )
+    outbox.settle_many(session, settled, now=now)
+    diagnostics.record_many(session, occurrences, now=now)

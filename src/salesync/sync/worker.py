@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select
-
 from salesync.runtime import Runtime
 from salesync.store import outbox
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxItem, OutboxStatus
+from salesync.store.tables import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +35,11 @@ CRASH_RETRY_DELAY = timedelta(seconds=30)
 
 
 class Handler(Protocol):
-    """Processes claimed outbox items of some kinds; settles every item it is given."""
+    """Processes claimed outbox items of some kinds; settles every item it is given.
+
+    A handler may also set ``max_users`` (a claim then takes the items of at most that many
+    users, leaving the others' to other workers) and ``close()`` (called when the worker stops).
+    """
 
     kinds: tuple[str, ...]
     max_batch: int
@@ -98,7 +100,15 @@ class Worker:
                 busy = 0
             if not busy:
                 stop.wait(self.idle_seconds)
+        self.close()
         log.info("worker stopped", extra={"action": "worker_stop", "worker": self.worker_id})
+
+    def close(self) -> None:
+        """Let handlers release what they keep between rounds (HTTP clients)."""
+        for handler in self.handlers:
+            close = getattr(handler, "close", None)
+            if callable(close):
+                close()
 
     def _run_handler(self, handler: Handler) -> int:
         now = self.runtime.clock.now()
@@ -110,6 +120,7 @@ class Worker:
                 lease=self.lease,
                 limit=handler.max_batch,
                 kinds=handler.kinds,
+                max_users=getattr(handler, "max_users", None),
             )
             session.expunge_all()
         if not items:
@@ -128,21 +139,15 @@ class Worker:
         """Requeue items a handler did not settle (it crashed or forgot)."""
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
-            leftovers = session.scalars(
-                select(OutboxItem).where(
-                    OutboxItem.id.in_(item_ids),
-                    OutboxItem.status == OutboxStatus.IN_FLIGHT,
-                    OutboxItem.lease_owner == self.worker_id,
-                )
-            ).all()
-            for item in leftovers:
-                outbox.reschedule(
-                    item,
-                    now=now,
-                    at=now + CRASH_RETRY_DELAY,
-                    code="INTERNAL_ERROR",
-                    message="salesync hit an internal error; it will try again.",
-                )
+            outbox.release_leftovers(
+                session,
+                item_ids,
+                worker_id=self.worker_id,
+                now=now,
+                at=now + CRASH_RETRY_DELAY,
+                code="INTERNAL_ERROR",
+                message="salesync hit an internal error; it will try again.",
+            )
 
     def _run_due_periodic(self) -> None:
         for job in self.periodic:

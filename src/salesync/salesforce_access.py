@@ -1,0 +1,123 @@
+"""Salesforce clients for stored connections: refreshing auth, stored tokens and limits.
+
+Both the services (setup checks, people lookups, BCC) and the sync workers talk to Salesforce
+as a connection's user; this module is what they share, so that services never import the
+workers. :class:`ConnectionClients` keeps one keep-alive HTTP/1.1 client per connection for
+the life of a worker, so consecutive batches reuse the open TCP and TLS sessions; every client
+is built on one TLS context, made once per process (building one loads the CA bundle, which
+costs milliseconds of CPU each time).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+import httpx
+
+from salesync.runtime import Runtime
+from salesync.salesforce.auth import OAuthRefresher, RefreshingAuth
+from salesync.salesforce.client import DEFAULT_TIMEOUT, SalesforceClient
+from salesync.services.connections import (
+    SerializedRefresher,
+    StoredLimits,
+    StoredTokens,
+    oauth_config,
+)
+from salesync.store.tables import SalesforceConnection
+
+#: Idle keep-alive connections kept per host; a worker talks to few hosts at a time.
+KEEPALIVE_PER_CLIENT = 8
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The process's one TLS context (certificate verification on, system CA bundle)."""
+    return httpx.create_ssl_context()
+
+
+def new_http_client() -> httpx.Client:
+    """A keep-alive HTTP/1.1 client on the shared TLS context."""
+    return httpx.Client(
+        timeout=DEFAULT_TIMEOUT,
+        verify=tls_context(),
+        limits=httpx.Limits(
+            max_connections=KEEPALIVE_PER_CLIENT * 4,
+            max_keepalive_connections=KEEPALIVE_PER_CLIENT,
+        ),
+    )
+
+
+def client_for(
+    runtime: Runtime, connection: SalesforceConnection, http: httpx.Client
+) -> SalesforceClient:
+    """A client acting as the connection's Salesforce user over ``http`` (not closed here)."""
+    # Refresh against the host the connection was made with (a My Domain or test host).
+    config = dataclasses.replace(
+        oauth_config(runtime, connection.environment), login_url=connection.login_url
+    )
+    refresher = SerializedRefresher(runtime, connection.id, OAuthRefresher(config, http))
+    auth = RefreshingAuth(StoredTokens(runtime, connection.id), refresher)
+    return SalesforceClient(
+        connection.instance_url,
+        auth,
+        api_version=runtime.settings.salesforce_api_version,
+        http=http,
+        limits_sink=StoredLimits(runtime, connection.org_id),
+    )
+
+
+@contextmanager
+def open_client(
+    runtime: Runtime, connection: SalesforceConnection, *, http: httpx.Client | None = None
+) -> Iterator[SalesforceClient]:
+    """A client acting as the connection's Salesforce user, closed when the block ends.
+
+    ``http`` lets several clients share one connection pool; otherwise one is made here.
+    """
+    owned = http is None
+    pool = http if http is not None else new_http_client()
+    try:
+        yield client_for(runtime, connection, pool)
+    finally:
+        if owned:
+            pool.close()
+
+
+class ConnectionClients:
+    """One keep-alive client per connection, reused across batches until :meth:`close`.
+
+    A client is rebuilt when the connection's hosts change (a reconnect to another org or
+    My Domain). Thread-safe: a worker logs several reps at once.
+    """
+
+    def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
+        self._runtime = runtime
+        #: A caller-supplied pool (tests) is shared by every connection and never closed here.
+        self._shared = http
+        self._lock = threading.Lock()
+        self._clients: dict[int, tuple[tuple[str, str], httpx.Client, SalesforceClient]] = {}
+
+    def get(self, connection: SalesforceConnection) -> SalesforceClient:
+        hosts = (connection.instance_url, connection.login_url)
+        with self._lock:
+            known = self._clients.get(connection.id)
+            if known is not None and known[0] == hosts:
+                return known[2]
+            if known is not None and self._shared is None:
+                known[1].close()
+            http = self._shared if self._shared is not None else new_http_client()
+            client = client_for(self._runtime, connection, http)
+            self._clients[connection.id] = (hosts, http, client)
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        if self._shared is None:
+            for _, http, _ in clients:
+                http.close()

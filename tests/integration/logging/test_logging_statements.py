@@ -1,0 +1,87 @@
+"""Saving a batch's results takes a fixed number of SQL statements, whatever its size.
+
+The statements are counted with an engine event listener (observing, not patching): one
+batch of 5 emails and one of 50, both half matched (links, done) and half unmatched (failed,
+Diagnostics), must cost the same, so no per-row statement can creep back into a loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from salesync.runtime import Runtime
+from salesync.store.tables import DiagnosticEntry, OutboxItem, OutboxStatus, SalesforceLink, User
+from salesync.sync.activity_logging import ActivityLoggingHandler
+from salesync.sync.worker import Worker
+from tests.fixtures_sandbox import Sandbox, add_user, connect
+from tests.integration.logging.test_logging_api import send
+
+
+@pytest.fixture
+def rep(runtime: Runtime, sandbox: Sandbox) -> User:
+    user = add_user(runtime, "rep1@salesync.test")
+    connect(runtime, sandbox, user, "rep1")
+    return user
+
+
+@contextmanager
+def counted(runtime: Runtime) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def listener(*args: Any) -> None:
+        statements.append(str(args[2]).split(None, 1)[0].upper())
+
+    event.listen(runtime.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", listener)
+
+
+def _contact_addresses(sandbox: Sandbox, count: int) -> list[str]:
+    rows = [str(r["Email"]) for r in sandbox.org.records.rows("Contact") if r.get("Email")]
+    unique = [a for a in rows if rows.count(a) == 1]
+    lead_emails = {str(r.get("Email") or "").lower() for r in sandbox.org.records.rows("Lead")}
+    return [a for a in unique if a.lower() not in lead_emails][:count]
+
+
+def _batch_statements(runtime: Runtime, rep: User, matched: list[str], unknown: int) -> list[str]:
+    for address in matched:
+        send(runtime, rep, [address])
+    for number in range(unknown):
+        send(runtime, rep, [f"nobody.{len(matched)}.{number}@unknown.example"])
+    worker = Worker(runtime, [ActivityLoggingHandler(runtime)])
+    with counted(runtime) as statements:
+        assert worker.run_once() == len(matched) + unknown
+    return statements
+
+
+def test_saving_a_batch_costs_the_same_statements_for_5_or_50_emails(
+    runtime: Runtime, sandbox: Sandbox, rep: User
+) -> None:
+    addresses = _contact_addresses(sandbox, 30)
+    # The first batch discovers the org (describe, cached afterwards): not counted.
+    send(runtime, rep, [addresses[0]])
+    Worker(runtime, [ActivityLoggingHandler(runtime)]).drain()
+
+    small = _batch_statements(runtime, rep, addresses[1:4], unknown=2)
+    large = _batch_statements(runtime, rep, addresses[4:30], unknown=24)
+
+    assert sorted(large) == sorted(small)
+    # Claim, load, budget, links, settle, Diagnostics, and a token read and usage write per
+    # API call: a fixed handful, nowhere near one per email.
+    assert len(large) <= 40
+    with runtime.sessions() as session:
+        links = session.scalar(select(func.count()).select_from(SalesforceLink))
+        failed = session.scalar(
+            select(func.count())
+            .select_from(OutboxItem)
+            .where(OutboxItem.status == OutboxStatus.FAILED)
+        )
+        entries = session.scalar(select(func.count()).select_from(DiagnosticEntry))
+    assert (links, failed, entries) == (30, 26, 26)
