@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from salesync.store.tables import (
@@ -105,10 +105,12 @@ def linked_keys(
     """(local_id, target_key) of every Task already created for these activities."""
     if not local_ids:
         return set()
-    rows = session.execute(
-        select(SalesforceLink.local_id, SalesforceLink.target_key).where(
-            SalesforceLink.local_type == local_type,
-            SalesforceLink.local_id.in_(sorted(set(local_ids))),
-        )
-    )
+    rows = session.execute(linked_keys_query(local_type, local_ids))
     return {(local_id, key) for local_id, key in rows}
+
+
+def linked_keys_query(local_type: str, local_ids: Sequence[int]) -> Select[int, str]:
+    return select(SalesforceLink.local_id, SalesforceLink.target_key).where(
+        SalesforceLink.local_type == local_type,
+        SalesforceLink.local_id.in_(sorted(set(local_ids))),
+    )

@@ -134,17 +134,21 @@ def resolve_items(
     """Close every open entry of these items at once (a batch synced)."""
     if not item_ids:
         return 0
-    result = session.execute(
-        update(DiagnosticEntry)
+    result = session.execute(resolve_items_statement(item_type, item_ids, now=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def resolve_items_statement(item_type: str, item_ids: Sequence[int], *, now: datetime) -> Any:
+    table = cast(Table, DiagnosticEntry.__table__)
+    return (
+        update(table)
         .where(
-            DiagnosticEntry.item_type == item_type,
-            DiagnosticEntry.item_id.in_(sorted(set(item_ids))),
-            DiagnosticEntry.resolved_at.is_(None),
+            table.c.item_type == item_type,
+            table.c.item_id.in_(sorted(set(item_ids))),
+            table.c.resolved_at.is_(None),
         )
         .values(resolved_at=now)
-        .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,22 @@ def _open_entries_for(
     session: Session, occurrences: Sequence[Occurrence]
 ) -> dict[tuple[int, int | None, str, int | None, str], tuple[int, int | None, dict[str, Any]]]:
     """The open entries these occurrences would count on: id, outbox id and detail by key."""
+    rows = session.execute(open_entries_query(occurrences))
+    found: dict[
+        tuple[int, int | None, str, int | None, str], tuple[int, int | None, dict[str, Any]]
+    ] = {}
+    for entry_id, team_id, user_id, item_type, item_id, code, outbox_id, detail in rows:
+        found.setdefault(
+            (team_id, user_id, item_type, item_id, code), (entry_id, outbox_id, detail or {})
+        )
+    return found
+
+
+def open_entries_query(occurrences: Sequence[Occurrence]) -> Any:
+    """The open entries of these occurrences' items and codes (what ``record_many`` reads).
+
+    Found by item (its index); team and user are matched by the caller's keys.
+    """
     item_ids = sorted({o.item_id for o in occurrences if o.item_id is not None})
     item_match: ColumnElement[bool] | None = (
         DiagnosticEntry.item_id.in_(item_ids) if item_ids else None
@@ -245,7 +265,7 @@ def _open_entries_for(
             else or_(item_match, DiagnosticEntry.item_id.is_(None))
         )
     assert item_match is not None  # occurrences is never empty here
-    rows = session.execute(
+    return (
         select(
             DiagnosticEntry.id,
             DiagnosticEntry.team_id,
@@ -258,18 +278,9 @@ def _open_entries_for(
         )
         .where(
             DiagnosticEntry.item_type.in_(sorted({o.item_type for o in occurrences})),
-            DiagnosticEntry.team_id.in_(sorted({o.team_id for o in occurrences})),
             DiagnosticEntry.code.in_(sorted({o.code for o in occurrences})),
             DiagnosticEntry.resolved_at.is_(None),
             item_match,
         )
         .order_by(DiagnosticEntry.id)
     )
-    found: dict[
-        tuple[int, int | None, str, int | None, str], tuple[int, int | None, dict[str, Any]]
-    ] = {}
-    for entry_id, team_id, user_id, item_type, item_id, code, outbox_id, detail in rows:
-        found.setdefault(
-            (team_id, user_id, item_type, item_id, code), (entry_id, outbox_id, detail or {})
-        )
-    return found

@@ -56,11 +56,13 @@ def enqueue(
     return item
 
 
-def _claimable(now: datetime, kinds: Sequence[str] | None) -> Any:
+def _claimable(now: datetime, kinds: Sequence[str] | None, *, in_order: bool = True) -> Any:
     ready = and_(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.available_at <= now)
     # A worker that died mid-item left its lease behind; once it expires anyone may take it.
     abandoned = and_(OutboxItem.status == OutboxStatus.IN_FLIGHT, OutboxItem.lease_expires_at < now)
-    condition = and_(or_(ready, abandoned), ~_earlier_in_flight(now))
+    condition = or_(ready, abandoned)
+    if in_order:
+        condition = and_(condition, ~_earlier_in_flight(now))
     if kinds:
         condition = and_(condition, OutboxItem.kind.in_(list(kinds)))
     return condition
@@ -75,6 +77,17 @@ def _earlier_in_flight(now: datetime) -> Any:
         earlier.id < OutboxItem.id,
         earlier.status == OutboxStatus.IN_FLIGHT,
         earlier.lease_expires_at >= now,
+    )
+
+
+def claim_candidates(*, now: datetime, limit: int, kinds: Sequence[str] | None = None) -> Any:
+    """The ids and users of the next ready items, locked (PostgreSQL skips locked rows)."""
+    return (
+        select(OutboxItem.id, OutboxItem.user_id)
+        .where(_claimable(now, kinds))
+        .order_by(OutboxItem.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
 
 
@@ -94,14 +107,7 @@ def claim(
     are leased: the rest stay for the other workers (their row locks end with this
     transaction).
     """
-    candidates = (
-        select(OutboxItem.id, OutboxItem.user_id)
-        .where(_claimable(now, kinds))
-        .order_by(OutboxItem.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = session.execute(candidates).all()
+    rows = session.execute(claim_candidates(now=now, limit=limit, kinds=kinds)).all()
     users: set[int | None] = set()
     ids: list[int] = []
     for item_id, user_id in rows:
@@ -114,7 +120,9 @@ def claim(
         return []
     session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(ids), _claimable(now, kinds))
+        # Re-checked against a claim made meanwhile; not the order rule, which SQLite would
+        # apply row by row and so see this very statement's earlier rows as in flight.
+        .where(OutboxItem.id.in_(ids), _claimable(now, kinds, in_order=False))
         .values(
             status=OutboxStatus.IN_FLIGHT,
             lease_owner=worker_id,
@@ -190,7 +198,12 @@ def mark_done_many(session: Session, item_ids: Sequence[int], *, now: datetime) 
     """Settle these items as done, in one statement."""
     if not item_ids:
         return 0
-    result = session.execute(
+    result = session.execute(mark_done_statement(item_ids, now=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_done_statement(item_ids: Sequence[int], *, now: datetime) -> Any:
+    return (
         update(_table())
         .where(_table().c.id.in_(sorted(set(item_ids))))
         .values(
@@ -202,7 +215,6 @@ def mark_done_many(session: Session, item_ids: Sequence[int], *, now: datetime) 
             updated_at=now,
         )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def settle_many(session: Session, outcomes: Sequence[Settled], *, now: datetime) -> None:

@@ -358,7 +358,11 @@ class OutboxItem(Base):
     """One unit of pending Salesforce work, committed with the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_claim", "status", "available_at"),)
+    __table_args__ = (
+        Index("ix_outbox_claim", "status", "available_at"),
+        # Claims skip items whose subject has an earlier item in flight; state reads by subject.
+        Index("ix_outbox_subject", "subject_type", "subject_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
@@ -411,7 +415,11 @@ class DiagnosticEntry(Base):
     """One reason one item did not sync, in the words of the Diagnostics page."""
 
     __tablename__ = "diagnostics"
-    __table_args__ = (Index("ix_diagnostics_open", "team_id", "resolved_at"),)
+    __table_args__ = (
+        Index("ix_diagnostics_open", "team_id", "resolved_at"),
+        # A batch resolves or counts on the open entries of its items.
+        Index("ix_diagnostics_item", "item_type", "item_id", "resolved_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))

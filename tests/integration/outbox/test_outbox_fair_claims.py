@@ -1,0 +1,128 @@
+"""Claims shared fairly between workers, and the items of one subject kept in order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from salesync.services import accounts
+from salesync.store import outbox
+from salesync.store.db import unit_of_work
+from salesync.store.tables import User
+from salesync.sync.activity_logging import ActivityLoggingHandler
+from tests.support import FakeClock
+
+LEASE = timedelta(seconds=60)
+
+
+def _users(sessions: sessionmaker[Session], clock: FakeClock, count: int) -> list[User]:
+    with unit_of_work(sessions) as session:
+        first = accounts.add_user(
+            session, accounts.NewUser("rep0@example.com", "Rep", "long enough"), now=clock.now()
+        )
+        others = [
+            accounts.add_user(
+                session,
+                accounts.NewUser(f"rep{n}@example.com", "Rep", "long enough"),
+                now=clock.now(),
+            )
+            for n in range(1, count)
+        ]
+        return [first, *others]
+
+
+def _enqueue(
+    sessions: sessionmaker[Session],
+    clock: FakeClock,
+    user: User,
+    subject_id: int,
+    kind: str = "log_email",
+) -> int:
+    with unit_of_work(sessions) as session:
+        item = outbox.enqueue(
+            session,
+            team_id=user.team_id,
+            user_id=user.id,
+            kind=kind,
+            subject_type="email" if kind == "log_email" else "task",
+            subject_id=subject_id,
+            now=clock.now(),
+        )
+        return item.id
+
+
+def _claim(sessions: sessionmaker[Session], clock: FakeClock, worker: str) -> list[int]:
+    handler = ActivityLoggingHandler
+    with unit_of_work(sessions) as session:
+        items = outbox.claim(
+            session,
+            worker_id=worker,
+            now=clock.now(),
+            lease=LEASE,
+            limit=handler.max_batch,
+            kinds=handler.kinds,
+            max_users=handler.max_users,
+        )
+        return [item.id for item in items]
+
+
+def test_two_workers_both_get_work_when_fewer_items_than_a_batch_are_ready(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    users = _users(sessions, clock, 12)
+    owner: dict[int, int] = {}
+    for n in range(10):
+        for user in users:
+            owner[_enqueue(sessions, clock, user, subject_id=1000 * user.id + n)] = user.id
+    assert len(owner) < ActivityLoggingHandler.max_batch
+
+    first = _claim(sessions, clock, "w1")
+    second = _claim(sessions, clock, "w2")
+
+    assert first and second
+    assert not set(first) & set(second)
+    first_reps = {owner[i] for i in first}
+    second_reps = {owner[i] for i in second}
+    assert len(first_reps) == ActivityLoggingHandler.max_users
+    assert not first_reps & second_reps
+    # A rep's ready items go to one worker together, so one batch logs them all.
+    assert len(first) == 10 * len(first_reps)
+    assert len(first) + len(second) == len(owner)
+
+
+def test_a_later_item_of_a_subject_waits_while_an_earlier_one_is_in_flight(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    (user,) = _users(sessions, clock, 1)
+    first = _enqueue(sessions, clock, user, subject_id=7, kind="push_task")
+    second = _enqueue(sessions, clock, user, subject_id=7, kind="push_task")
+    other = _enqueue(sessions, clock, user, subject_id=8, kind="push_task")
+
+    def claim(worker: str, limit: int) -> list[int]:
+        with unit_of_work(sessions) as session:
+            items = outbox.claim(
+                session, worker_id=worker, now=clock.now(), lease=LEASE, limit=limit
+            )
+            return [item.id for item in items]
+
+    assert claim("w1", 1) == [first]
+    assert claim("w2", 10) == [other]  # not the second change of task 7
+    with unit_of_work(sessions) as session:
+        outbox.mark_done_many(session, [first], now=clock.now())
+    assert claim("w3", 10) == [second]
+
+
+def test_an_abandoned_lease_no_longer_holds_back_the_later_items(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    (user,) = _users(sessions, clock, 1)
+    first = _enqueue(sessions, clock, user, subject_id=7, kind="push_task")
+    second = _enqueue(sessions, clock, user, subject_id=7, kind="push_task")
+    with unit_of_work(sessions) as session:
+        outbox.claim(session, worker_id="dead", now=clock.now(), lease=LEASE, limit=1)
+    clock.advance(seconds=61)
+    with unit_of_work(sessions) as session:
+        taken = outbox.claim(session, worker_id="w2", now=clock.now(), lease=LEASE, limit=10)
+        # Both, in order: the worker that takes over sends the older change first.
+        assert [item.id for item in taken] == [first, second]
