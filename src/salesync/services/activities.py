@@ -48,6 +48,9 @@ MAX_BODY_CHARACTERS = 1_000_000
 MAX_RECIPIENTS = 100
 
 
+NOT_CONNECTED_TEXT = "Not logged yet: connect your Salesforce account; it will be logged then."
+
+
 class SendFailed(SalesyncError):
     """The mail server did not take the email; it was not sent and is kept as failed."""
 
@@ -145,32 +148,54 @@ def _enqueue(
     now: datetime,
 ) -> OutboxItem:
     """Queue one Task creation; held (paused, visible) while the rep is not connected."""
+    return _enqueue_many(session, user, kind, subject_type, [(subject_id, payload)], now)[0]
+
+
+def _enqueue_many(
+    session: Session,
+    user: User,
+    kind: str,
+    subject_type: str,
+    subjects: Sequence[tuple[int, dict[str, object]]],
+    now: datetime,
+) -> list[OutboxItem]:
+    """Queue Task creations in one flush; held (paused, visible) while not connected."""
     connected = _connected(session, user)
-    item = outbox.enqueue(
+    items = outbox.enqueue_many(
         session,
-        team_id=user.team_id,
-        user_id=user.id,
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        payload=payload,
+        [
+            outbox.NewItem(
+                team_id=user.team_id,
+                user_id=user.id,
+                kind=kind,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                payload=payload,
+            )
+            for subject_id, payload in subjects
+        ],
         now=now,
         paused=not connected,
     )
     if not connected:
-        diagnostics.record(
+        diagnostics.record_many(
             session,
-            team_id=user.team_id,
-            user_id=user.id,
-            item_type=subject_type,
-            item_id=subject_id,
-            outbox_id=item.id,
-            code="NOT_CONNECTED",
-            category="authentication",
-            message="Not logged yet: connect your Salesforce account; it will be logged then.",
+            [
+                diagnostics.Occurrence(
+                    team_id=user.team_id,
+                    user_id=user.id,
+                    item_type=subject_type,
+                    item_id=item.subject_id,
+                    outbox_id=item.id,
+                    code="NOT_CONNECTED",
+                    category="authentication",
+                    message=NOT_CONNECTED_TEXT,
+                )
+                for item in items
+            ],
             now=now,
         )
-    return item
+    return items
 
 
 def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> int:
@@ -227,6 +252,7 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         session.add(email)
         session.flush()
         email_id = email.id
+        recipient_ids = [recipient.id for recipient in email.recipients]
     # The row exists before SMTP is tried, so a crash in between leaves a visible "sending".
     try:
         sent = mailer.send(outgoing)
@@ -239,24 +265,21 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
             )
         raise SendFailed(f"The email was not sent: {exc.message}") from exc
     with unit_of_work(runtime.sessions) as session:
-        email_row = session.get(SentEmail, email_id)
-        sender = session.get(User, user.id)
-        assert email_row is not None and sender is not None
-        email_row.status = "sent"
-        email_row.sent_at = runtime.clock.now()
-        bcc.record_bcc_outcome(session, sender, email_id, sent, now=now)
+        session.execute(
+            update(SentEmail)
+            .where(SentEmail.id == email_id)
+            .values(status="sent", sent_at=runtime.clock.now())
+        )
+        if effective.logging_mode is LoggingMode.BCC:
+            sender = session.get(User, user.id)
+            assert sender is not None
+            bcc.record_bcc_outcome(session, sender, email_id, sent, now=now, settings=effective)
         # The settings read before sending decide: a mode switch meanwhile must not log twice.
         if _logging_wanted(effective, LOG_EMAIL):
-            for recipient in email_row.recipients:
-                _enqueue(
-                    session,
-                    sender,
-                    LOG_EMAIL,
-                    "email",
-                    email_id,
-                    {"recipient_id": recipient.id},
-                    now,
-                )
+            subjects: list[tuple[int, dict[str, object]]] = [
+                (email_id, {"recipient_id": r}) for r in recipient_ids
+            ]
+            _enqueue_many(session, user, LOG_EMAIL, "email", subjects, now)
     return email_id
 
 

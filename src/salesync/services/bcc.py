@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from salesync.domain import soql
-from salesync.domain.settings import ForceMode, LoggingMode
+from salesync.domain.settings import ForceMode, LoggingMode, SyncSettings
 from salesync.errors import InvalidInput
 from salesync.mail import message as mail_message
 from salesync.mail.errors import InvalidMessage, MailError, MailRecipientsRefused, MailRejected
@@ -264,13 +264,20 @@ def classify_refusal(text: str) -> str:
 
 
 def record_bcc_outcome(
-    session: Session, user: User, email_id: int, sent: SentMessage, *, now: datetime
+    session: Session,
+    user: User,
+    email_id: int,
+    sent: SentMessage,
+    *,
+    now: datetime,
+    settings: SyncSettings | None = None,
 ) -> str | None:
     """After a send: put a BCC failure on Diagnostics; returns its code, or None.
 
-    Called by ``activities.send_email`` inside its last unit of work, for every sent email.
+    Called by ``activities.send_email`` inside its last unit of work, for every sent email,
+    with the settings it read before sending (read again here when not given).
     """
-    settings = sync_settings.effective_for(session, user).settings
+    settings = settings or sync_settings.effective_for(session, user).settings
     if settings.logging_mode is not LoggingMode.BCC:
         return None
     address = settings.bcc_address

@@ -56,6 +56,47 @@ def enqueue(
     return item
 
 
+@dataclass(frozen=True)
+class NewItem:
+    """Work to add with :func:`enqueue_many`."""
+
+    team_id: int
+    user_id: int | None
+    kind: str
+    subject_type: str
+    subject_id: int
+    payload: dict[str, Any]
+
+
+def enqueue_many(
+    session: Session,
+    items: Sequence[NewItem],
+    *,
+    now: datetime,
+    paused: bool = False,
+) -> list[OutboxItem]:
+    """:func:`enqueue` for several items, written in one flush."""
+    rows = [
+        OutboxItem(
+            team_id=item.team_id,
+            user_id=item.user_id,
+            kind=item.kind,
+            subject_type=item.subject_type,
+            subject_id=item.subject_id,
+            payload=item.payload,
+            status=OutboxStatus.PAUSED if paused else OutboxStatus.PENDING,
+            attempts=0,
+            available_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        for item in items
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
 def _claimable(now: datetime, kinds: Sequence[str] | None, *, in_order: bool = True) -> Any:
     ready = and_(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.available_at <= now)
     # A worker that died mid-item left its lease behind; once it expires anyone may take it.

@@ -374,19 +374,23 @@ class ActivityLoggingHandler:
             return
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
-            for sobject, error in refused.items():
-                diagnostics.record(
-                    session,
-                    team_id=batch.user.team_id,
-                    user_id=batch.user.id,
-                    item_type="connection",
-                    item_id=batch.connection.id,
-                    code=error.error_code,
-                    category=error.category.value,
-                    message=f"Salesforce refused the {sobject} lookup: {error.message}",
-                    now=now,
-                    detail={"object": sobject},
-                )
+            diagnostics.record_many(
+                session,
+                [
+                    diagnostics.Occurrence(
+                        team_id=batch.user.team_id,
+                        user_id=batch.user.id,
+                        item_type="connection",
+                        item_id=batch.connection.id,
+                        code=error.error_code,
+                        category=error.category.value,
+                        message=f"Salesforce refused the {sobject} lookup: {error.message}",
+                        detail={"object": sobject},
+                    )
+                    for sobject, error in refused.items()
+                ],
+                now=now,
+            )
 
     def _create_leads(
         self, batch: _RepBatch, client: SalesforceClient, results: Mapping[int, MatchResult]

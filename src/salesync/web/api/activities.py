@@ -128,7 +128,17 @@ def activity_state(runtime: Runtime, local_type: str, local_id: int) -> Activity
             for e in diagnostic_store.entries_for_item(session, local_type, local_id)
             if e.resolved_at is None
         ]
-        instance = {c.org_id: c.instance_url for c in session.scalars(select(SalesforceConnection))}
+        orgs = sorted({link.org_id for link in links})
+        instance = (
+            {
+                c.org_id: c.instance_url
+                for c in session.scalars(
+                    select(SalesforceConnection).where(SalesforceConnection.org_id.in_(orgs))
+                )
+            }
+            if orgs
+            else {}
+        )
     public_links = [
         LinkPublic(
             sobject=link.sobject,
