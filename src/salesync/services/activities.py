@@ -123,7 +123,7 @@ def _resolve(
     return resolved
 
 
-def _logging_wanted(settings: SyncSettings, kind: str) -> bool:
+def logging_wanted(settings: SyncSettings, kind: str) -> bool:
     if settings.logging_mode is not LoggingMode.API:
         return False
     return {
@@ -148,10 +148,10 @@ def _enqueue(
     now: datetime,
 ) -> OutboxItem:
     """Queue one Task creation; held (paused, visible) while the rep is not connected."""
-    return _enqueue_many(session, user, kind, subject_type, [(subject_id, payload)], now)[0]
+    return enqueue_logging(session, user, kind, subject_type, [(subject_id, payload)], now)[0]
 
 
-def _enqueue_many(
+def enqueue_logging(
     session: Session,
     user: User,
     kind: str,
@@ -275,11 +275,11 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
             assert sender is not None
             bcc.record_bcc_outcome(session, sender, email_id, sent, now=now, settings=effective)
         # The settings read before sending decide: a mode switch meanwhile must not log twice.
-        if _logging_wanted(effective, LOG_EMAIL):
+        if logging_wanted(effective, LOG_EMAIL):
             subjects: list[tuple[int, dict[str, object]]] = [
                 (email_id, {"recipient_id": r}) for r in recipient_ids
             ]
-            _enqueue_many(session, user, LOG_EMAIL, "email", subjects, now)
+            enqueue_logging(session, user, LOG_EMAIL, "email", subjects, now)
     return email_id
 
 
@@ -335,7 +335,7 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
         ]
         session.add(row)
         session.flush()
-        if _logging_wanted(sync_settings.effective_for(session, rep).settings, LOG_REPLY):
+        if logging_wanted(sync_settings.effective_for(session, rep).settings, LOG_REPLY):
             _enqueue(
                 session,
                 rep,
@@ -380,7 +380,7 @@ def log_call(runtime: Runtime, user: User, draft: CallDraft) -> int:
         )
         session.add(call)
         session.flush()
-        if _logging_wanted(sync_settings.effective_for(session, rep).settings, LOG_CALL):
+        if logging_wanted(sync_settings.effective_for(session, rep).settings, LOG_CALL):
             _enqueue(session, rep, LOG_CALL, "call", call.id, dict(draft.attributes), now)
         return call.id
 

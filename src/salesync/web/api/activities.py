@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy import select
 
 from salesync.errors import NotFound
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
-from salesync.services import activities
+from salesync.services import activities, activity_bulk
 from salesync.services.mail_accounts import mailer_for
 from salesync.store import activities as activity_store
 from salesync.store import diagnostics as diagnostic_store
@@ -106,6 +106,74 @@ class CallCreate(BaseModel):
     notes: str = ""
 
 
+class SentElsewhereCreate(BaseModel):
+    """An email sent outside salesync (a phone, another mail client), to log to Salesforce."""
+
+    to: list[RecipientIn] = Field(min_length=1)
+    cc: list[RecipientIn] = []
+    subject: str = Field(max_length=998)
+    body_text: str
+    sent_at: datetime
+    #: Its Message-ID: a resend of the same email is then refused instead of logged twice.
+    message_id: str | None = Field(default=None, max_length=255)
+
+
+class BulkBody(BaseModel):
+    """Up to 1,000 items; each is checked and answered on its own."""
+
+    items: list[dict[str, Any]] = Field(max_length=activity_bulk.MAX_BULK_ITEMS)
+
+
+class ItemResultPublic(BaseModel):
+    """One item's outcome: ``id`` when stored, ``error`` (and ``field``) when refused."""
+
+    index: int
+    id: int | None = None
+    error: str | None = None
+    field: str | None = None
+
+
+class BulkResults(BaseModel):
+    results: list[ItemResultPublic]
+    stored: int
+    refused: int
+
+
+_Item = TypeVar("_Item", bound=BaseModel)
+
+
+def _parsed(
+    model: type[_Item], items: list[dict[str, Any]]
+) -> tuple[dict[int, _Item], dict[int, ItemResultPublic]]:
+    """Each item read on its own: a malformed one is refused alone, not the whole request."""
+    good: dict[int, _Item] = {}
+    bad: dict[int, ItemResultPublic] = {}
+    for index, raw in enumerate(items):
+        try:
+            good[index] = model.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            bad[index] = ItemResultPublic(index=index, error=first["msg"], field=where or None)
+    return good, bad
+
+
+def _merged(
+    count: int,
+    order: list[int],
+    stored: list[activity_bulk.ItemResult],
+    bad: dict[int, ItemResultPublic],
+) -> BulkResults:
+    results = dict(bad)
+    for position, outcome in zip(order, stored, strict=True):
+        results[position] = ItemResultPublic(
+            index=position, id=outcome.id, error=outcome.error, field=outcome.field
+        )
+    ordered = [results[index] for index in range(count)]
+    refused = sum(1 for r in ordered if r.error is not None)
+    return BulkResults(results=ordered, stored=count - refused, refused=refused)
+
+
 class CallChoicesBody(BaseModel):
     labels: list[str]
 
@@ -192,6 +260,29 @@ def send_email(
     return _email_public(runtime, user, email_id)
 
 
+@router.post("/emails/logged", response_model=BulkResults)
+def log_emails_sent_elsewhere(
+    runtime: RuntimeDep, user: CurrentUser, body: BulkBody
+) -> BulkResults:
+    """Log up to 1,000 emails sent outside salesync (items: to, cc, subject, body_text,
+    sent_at, message_id); nothing is sent. One result per item, in order."""
+    good, bad = _parsed(SentElsewhereCreate, body.items)
+    order = sorted(good)
+    drafts = [
+        activity_bulk.SentElsewhere(
+            to=[r.ref() for r in good[i].to],
+            cc=[r.ref() for r in good[i].cc],
+            subject=good[i].subject,
+            body_text=good[i].body_text,
+            sent_at=good[i].sent_at,
+            message_id=good[i].message_id,
+        )
+        for i in order
+    ]
+    stored = activity_bulk.record_sent_emails(runtime, user, drafts)
+    return _merged(len(body.items), order, stored, bad)
+
+
 @router.get("/emails", response_model=list[EmailPublic])
 def list_emails(
     runtime: RuntimeDep, user: CurrentUser, limit: Annotated[int, Field(ge=1, le=200)] = 50
@@ -221,6 +312,16 @@ def log_call(runtime: RuntimeDep, user: CurrentUser, body: CallCreate) -> Create
     """Log a call; it reaches Salesforce only for people with a Salesforce id (MATCH-2)."""
     draft = activities.CallDraft(**body.model_dump())
     return CreatedId(id=activities.log_call(runtime, user, draft))
+
+
+@router.post("/calls/bulk", response_model=BulkResults)
+def log_calls(runtime: RuntimeDep, user: CurrentUser, body: BulkBody) -> BulkResults:
+    """Log up to 1,000 calls (items as for ``POST /calls``). One result per item, in order."""
+    good, bad = _parsed(CallCreate, body.items)
+    order = sorted(good)
+    drafts = [activities.CallDraft(**good[i].model_dump()) for i in order]
+    stored = activity_bulk.log_calls(runtime, user, drafts)
+    return _merged(len(body.items), order, stored, bad)
 
 
 @router.get("/calls/{call_id}/salesforce", response_model=ActivityState)
