@@ -2,26 +2,74 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from salesync.clock import Clock
+from sqlalchemy import Engine, make_url, text
+
+from salesync.clock import Clock, SystemClock
 from salesync.runtime import Runtime
 from salesync.settings import Settings
 from salesync.store import migrate
 from salesync.store.crypto import SecretBox
 from salesync.store.db import create_db_engine, session_factory
 
+#: A PostgreSQL database the benchmarks own: created when missing, emptied on every run.
+POSTGRES_VARIABLE = "SALESYNC_BENCH_POSTGRES_URL"
+#: Every bench process encrypts and decrypts tokens with this key (never a real secret).
+BENCH_KEY = b"b" * 40
+
+
+def runtime_at(database_url: str, folder: str | Path, salesforce_url: str, clock: Clock) -> Runtime:
+    """A runtime on an already migrated database (what a bench's worker process builds)."""
+    engine = create_db_engine(database_url)
+    settings = Settings(
+        data_dir=Path(folder),
+        database_url=database_url,
+        salesforce_login_url=salesforce_url,  # type: ignore[arg-type]
+    )
+    return Runtime(settings, engine, session_factory(engine), SecretBox(BENCH_KEY), clock)
+
 
 @contextmanager
 def bench_runtime(folder: str | Path, salesforce_url: str, clock: Clock) -> Iterator[Runtime]:
     """A migrated SQLite salesync in ``folder`` whose Salesforce is ``salesforce_url``."""
-    engine = create_db_engine(f"sqlite:///{Path(folder) / 'salesync.db'}")
+    url = f"sqlite:///{Path(folder) / 'salesync.db'}"
+    engine = create_db_engine(url)
     migrate.upgrade(engine)
-    settings = Settings(data_dir=Path(folder), salesforce_login_url=salesforce_url)  # type: ignore[arg-type]
-    runtime = Runtime(settings, engine, session_factory(engine), SecretBox(b"b" * 40), clock)
+    engine.dispose()
+    runtime = runtime_at(url, folder, salesforce_url, clock)
     try:
         yield runtime
     finally:
-        engine.dispose()
+        runtime.engine.dispose()
+
+
+def bench_postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_VARIABLE) or None
+
+
+def fresh_postgres(url: str) -> None:
+    """Create the bench's database if missing, then empty it and migrate it."""
+    target = make_url(url)
+    admin = create_db_engine(
+        target.set(database="postgres").render_as_string(hide_password=False)
+    ).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    engine: Engine = create_db_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    engine.dispose()
+
+
+__all__ = ["SystemClock", "bench_postgres_url", "bench_runtime", "fresh_postgres", "runtime_at"]

@@ -22,11 +22,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import select
 
 from salesync.clock import Clock, SystemClock
+from salesync.passwords import hash_password
 from salesync.runtime import Runtime
 from salesync.sandbox.app import create_sandbox_app
 from salesync.sandbox.org import Org
@@ -35,6 +37,7 @@ from salesync.sandbox.seed import PASSWORD, username
 from salesync.services import accounts, task_sync, tasks
 from salesync.serving import serve_in_thread
 from salesync.settings import Settings
+from salesync.store import accounts as account_store
 from salesync.store import migrate
 from salesync.store import tasks as task_store
 from salesync.store.crypto import SecretBox
@@ -88,6 +91,11 @@ def setup(rep_count: int, *, clock: Clock | None, poll_interval: float) -> Itera
             engine.dispose()
 
 
+@cache
+def _rep_password_hash() -> str:
+    return hash_password("bench password!")
+
+
 def _connected_rep(runtime: Runtime, org: Org, base_url: str, number: int) -> User:
     local = f"rep{number}"
     sf_user_id = org.add_user(
@@ -99,8 +107,24 @@ def _connected_rep(runtime: Runtime, org: Org, base_url: str, number: int) -> Us
     )
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
-        new = accounts.NewUser(f"{local}@example.com", local, "bench password!", Role.REP)
-        user = accounts.add_user(session, new, now=now)
+        team = account_store.first_team(session)
+        if team is None:
+            new = accounts.NewUser(f"{local}@example.com", local, "bench password!", Role.REP)
+            user = accounts.add_user(session, new, now=now)
+        else:
+            # One password hash for every rep: hashing (Argon2) 1,000 times is not the point.
+            user = User(
+                team_id=team.id,
+                email=f"{local}@example.com",
+                name=local,
+                role=Role.REP,
+                time_zone="UTC",
+                password_hash=_rep_password_hash(),
+                is_active=True,
+                created_at=now,
+            )
+            session.add(user)
+            session.flush()
     _store_connection(runtime, org, base_url, user, local, sf_user_id, team_sync=False)
     return user
 
