@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
@@ -69,12 +71,30 @@ def connected_for_team(session: Session, team_id: int) -> list[SalesforceConnect
     )
 
 
+def _insert(session: Session, table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT, in the session's database's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def record_usage(session: Session, org_id: str, used: int, maximum: int, *, now: datetime) -> None:
-    row = session.get(OrgApiUsage, org_id)
-    if row is None:
-        session.add(OrgApiUsage(org_id=org_id, used=used, max=maximum, observed_at=now))
-    elif row.observed_at <= now:
-        row.used, row.max, row.observed_at = used, maximum, now
+    """Keep the org's latest reported usage; one upsert, safe with many workers at once."""
+    table = cast(Table, OrgApiUsage.__table__)
+    statement = _insert(session, table).values(
+        org_id=org_id, used=used, max=maximum, observed_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.org_id],
+            set_={
+                "used": statement.excluded.used,
+                "max": statement.excluded.max,
+                "observed_at": statement.excluded.observed_at,
+            },
+            where=table.c.observed_at <= statement.excluded.observed_at,
+        )
+    )
 
 
 def usage(session: Session, org_id: str) -> OrgApiUsage | None:
@@ -82,15 +102,20 @@ def usage(session: Session, org_id: str) -> OrgApiUsage | None:
 
 
 def count_calls(session: Session, org_id: str, calls: int, *, now: datetime) -> None:
-    """Add ``calls`` to this hour's count of our own API calls on the org."""
+    """Add ``calls`` to this hour's count of our own API calls on the org.
+
+    One upsert that adds in the database: reps of one org are logged concurrently, and a
+    read-then-write would lose counts or collide on the (org, hour) key.
+    """
     hour = now.replace(minute=0, second=0, microsecond=0)
-    row = session.scalars(
-        select(ApiCallCount).where(ApiCallCount.org_id == org_id, ApiCallCount.hour == hour)
-    ).first()
-    if row is None:
-        session.add(ApiCallCount(org_id=org_id, hour=hour, calls=calls))
-    else:
-        row.calls += calls
+    table = cast(Table, ApiCallCount.__table__)
+    statement = _insert(session, table).values(org_id=org_id, hour=hour, calls=calls)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.org_id, table.c.hour],
+            set_={"calls": table.c.calls + statement.excluded.calls},
+        )
+    )
 
 
 def calls_in_last_day(session: Session, org_id: str, *, now: datetime) -> int:
