@@ -109,10 +109,23 @@ class TaskDraft:
     notes: tuple[str, ...] = ()
     #: (External ID field, value) when the create can be an idempotent upsert.
     upsert_key: tuple[str, str] | None = None
+    #: Names in ``fields`` the rep may also update. An upsert that matches an existing Task
+    #: is an update, and Salesforce refuses the whole record if it carries a field that is
+    #: createable only, such as TaskSubtype (API-FACTS §1).
+    updateable: frozenset[str] = frozenset()
 
     def request_body(self) -> dict[str, object]:
-        """A fresh dict of the fields, ready to send as JSON."""
+        """A fresh dict of the fields, ready to send as JSON to create the Task."""
         return dict(self.fields)
+
+    def update_body(self) -> dict[str, object]:
+        """The fields an update of the same Task may carry: the updateable ones only."""
+        return {name: value for name, value in self.fields.items() if name in self.updateable}
+
+    @property
+    def create_only(self) -> frozenset[str]:
+        """Fields sent on create that an update must leave out."""
+        return frozenset(self.fields) - self.updateable
 
 
 def build_activity_task(
@@ -137,14 +150,19 @@ def build_activity_task(
     else:
         skipped.append(type_refusal)
     fields: dict[str, object] = {}
+    updateable: set[str] = set()
     for name, value in wanted.items():
         info = capabilities.field(name)
         if info is None or not info.createable:
             skipped.append(_not_writable(name, info))
             continue
         fields[info.name] = _fit(info, value, notes)
+        if info.updateable:
+            updateable.add(info.name)
     upsert_key = _upsert_key(activity, config, fields, notes)
-    return TaskDraft(MappingProxyType(fields), tuple(skipped), tuple(notes), upsert_key)
+    return TaskDraft(
+        MappingProxyType(fields), tuple(skipped), tuple(notes), upsert_key, frozenset(updateable)
+    )
 
 
 def _wanted_fields(

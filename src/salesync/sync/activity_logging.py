@@ -435,16 +435,42 @@ class ActivityLoggingHandler:
         upsert: bool,
         ext_field: str,
     ) -> list[CollectionItemResult | SalesforceError]:
-        """Create every planned Task: collections of 200, five per composite call."""
+        """Create every planned Task: collections of 200, five per composite call.
+
+        With the External ID field every create is an upsert. An upsert that matches a Task
+        an earlier attempt made (its answer was lost) is an update, which Salesforce refuses
+        while the body holds create-only fields such as TaskSubtype; those items are sent
+        once more with their updateable fields only, and Salesforce answers with the id.
+        """
+        bodies = [p.draft.request_body() for p in planned]
+        outcomes = self._write(client, bodies, upsert, ext_field)
+        if not upsert:
+            return outcomes
+        matched = [i for i, o in enumerate(outcomes) if _matched_existing(planned[i], o)]
+        if matched:
+            again = self._write(
+                client, [planned[i].draft.update_body() for i in matched], True, ext_field
+            )
+            for index, outcome in zip(matched, again, strict=True):
+                outcomes[index] = outcome
+        return outcomes
+
+    def _write(
+        self,
+        client: SalesforceClient,
+        bodies: list[dict[str, object]],
+        upsert: bool,
+        ext_field: str,
+    ) -> list[CollectionItemResult | SalesforceError]:
         outcomes: list[CollectionItemResult | SalesforceError] = []
         per_call = COLLECTION_SIZE * COLLECTIONS_PER_COMPOSITE
-        for start in range(0, len(planned), per_call):
-            chunk = planned[start : start + per_call]
+        for start in range(0, len(bodies), per_call):
+            chunk = bodies[start : start + per_call]
             requests = []
             for index in range(0, len(chunk), COLLECTION_SIZE):
                 records = [
-                    {"attributes": {"type": "Task"}, **p.draft.request_body()}
-                    for p in chunk[index : index + COLLECTION_SIZE]
+                    {"attributes": {"type": "Task"}, **body}
+                    for body in chunk[index : index + COLLECTION_SIZE]
                 ]
                 body = {"allOrNone": False, "records": records}
                 url = f"composite/sobjects/Task/{ext_field}" if upsert else "composite/sobjects"
@@ -594,6 +620,20 @@ class _CandidateIndex:
         self, w: WorkItem, settings: SyncSettings, roles: Sequence[OpportunityRole]
     ) -> MatchResult:
         return match_activity(w.kind, w.recipient, self.relevant(w.recipient), roles, settings)
+
+
+def _matched_existing(plan: _Planned, outcome: CollectionItemResult | SalesforceError) -> bool:
+    """An upsert refused only for create-only fields: it matched a Task that exists."""
+    if not isinstance(outcome, CollectionItemResult) or outcome.ok:
+        return False
+    detail = outcome.real_error
+    create_only = {name.lower() for name in plan.draft.create_only}
+    return (
+        detail is not None
+        and detail.code == "INVALID_FIELD_FOR_INSERT_UPDATE"
+        and bool(detail.fields)
+        and all(name.lower() in create_only for name in detail.fields)
+    )
 
 
 def _field_refused(outcome: SalesforceError | CollectionItemResult) -> bool:
