@@ -12,7 +12,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class OwnCode:
     code: str
-    #: Diagnostics group: "unmatched", "authentication", "setup" or "intermittent".
+    #: Diagnostics group: "unmatched", "authentication", "setup", "access_validation" or
+    #: "intermittent".
     category: str
     cause: str
     fix: str
@@ -63,6 +64,30 @@ _CODES = (
         "unmatched",
         "Your no-match rule creates a Lead, but Salesforce refused to create it.",
         "Check Lead validation rules and your Lead create permission, then Retry.",
+    ),
+    OwnCode(
+        "LEAD_ACCESS_REFUSED",
+        "access_validation",
+        "Salesforce does not let you read Leads (object permission or sharing), so an address "
+        "could not be looked up among Leads.",
+        "Ask your Salesforce admin to grant Read on Leads, or turn off 'Log to Leads' in Sync "
+        "Settings. Then Retry: the activity is kept and logged then.",
+    ),
+    OwnCode(
+        "CONTACT_ACCESS_REFUSED",
+        "access_validation",
+        "Salesforce does not let you read Contacts (object permission or sharing), so an "
+        "address could not be looked up among Contacts.",
+        "Ask your Salesforce admin to grant Read on Contacts, or turn off 'Log to Contacts' "
+        "in Sync Settings. Then Retry: the activity is kept and logged then.",
+    ),
+    OwnCode(
+        "OPPORTUNITY_ACCESS_REFUSED",
+        "access_validation",
+        "Salesforce does not let you read Opportunities or their contact roles "
+        "(OpportunityContactRole), so a contact's open opportunities could not be found.",
+        "Ask your Salesforce admin to grant Read on Opportunities, or set Opportunities to "
+        "'off' in Sync Settings. Then Retry: the activity is kept and logged then.",
     ),
     OwnCode(
         "NOT_CONNECTED",

@@ -44,6 +44,7 @@ from salesync.domain.matching import (
     lookup_key,
     match_activity,
 )
+from salesync.domain.object_access import AccessRefused, access_refused
 from salesync.domain.org_capabilities import (
     OrgCapabilities,
     PicklistInfo,
@@ -249,7 +250,11 @@ class ActivityLoggingHandler:
         upsert = profile.external_id_ready
         lookups = self._lookups(batch, client, upsert)
         self._report_refused_lookups(batch, lookups.refused)
-        index = _CandidateIndex(lookups.candidates)
+        refused = {
+            sobject: f"{error.error_code}: {error.message}"
+            for sobject, error in lookups.refused.items()
+        }
+        index = _CandidateIndex(lookups.candidates, refused)
         results = {w.outbox_id: index.match(w, batch.settings, []) for w in batch.work}
         contact_ids = [
             t.who_id
@@ -259,8 +264,22 @@ class ActivityLoggingHandler:
             if t.who_id and ids.object_type(t.who_id) == "Contact"
         ]
         if batch.settings.opportunity_mode.value != "off" and contact_ids:
-            roles = activity_lookup.opportunity_roles(client, contact_ids)
-            results = {w.outbox_id: index.match(w, batch.settings, roles) for w in batch.work}
+            try:
+                roles = activity_lookup.opportunity_roles(client, contact_ids)
+            except SalesforceError as exc:
+                if exc.category in (ErrorCategory.INTERMITTENT, ErrorCategory.AUTHENTICATION):
+                    raise
+                # Without the roles, a contact's Task would miss its opportunities: keep those
+                # items as an access problem; items logged to Leads go ahead.
+                refusal = access_refused(
+                    "OpportunityContactRole", f"{exc.error_code}: {exc.message}"
+                )
+                results = {
+                    key: refusal if _logs_to_contact(result) else result
+                    for key, result in results.items()
+                }
+            else:
+                results = {w.outbox_id: index.match(w, batch.settings, roles) for w in batch.work}
         created_leads = self._create_leads(batch, client, results)
         if created_leads:
             for w in batch.work:
@@ -539,6 +558,18 @@ class ActivityLoggingHandler:
         result: MatchResult,
         now: datetime,
     ) -> None:
+        if isinstance(result, AccessRefused):
+            detail: dict[str, object] = {"object": result.sobject, "fix": result.fix}
+            settle_failure(
+                session,
+                item,
+                code=result.code,
+                category=result.category,
+                message=result.reason_text,
+                now=now,
+                detail=detail,
+            )
+            return
         if isinstance(result, Unmatched):
             code, text = result.code.value, result.reason_text
         else:
@@ -599,7 +630,10 @@ class ActivityLoggingHandler:
 class _CandidateIndex:
     """Hands each recipient only the lookup rows about them (a batch holds 1,000s)."""
 
-    def __init__(self, candidates: Sequence[CandidateRecord]) -> None:
+    def __init__(
+        self, candidates: Sequence[CandidateRecord], refused: Mapping[str, str] | None = None
+    ) -> None:
+        self._refused = dict(refused or {})
         self._by_email: dict[str, list[CandidateRecord]] = defaultdict(list)
         self._by_id: dict[str, CandidateRecord] = {}
         for candidate in candidates:
@@ -619,7 +653,9 @@ class _CandidateIndex:
     def match(
         self, w: WorkItem, settings: SyncSettings, roles: Sequence[OpportunityRole]
     ) -> MatchResult:
-        return match_activity(w.kind, w.recipient, self.relevant(w.recipient), roles, settings)
+        return match_activity(
+            w.kind, w.recipient, self.relevant(w.recipient), roles, settings, self._refused
+        )
 
 
 def _matched_existing(plan: _Planned, outcome: CollectionItemResult | SalesforceError) -> bool:
@@ -633,6 +669,12 @@ def _matched_existing(plan: _Planned, outcome: CollectionItemResult | Salesforce
         and detail.code == "INVALID_FIELD_FOR_INSERT_UPDATE"
         and bool(detail.fields)
         and all(name.lower() in create_only for name in detail.fields)
+    )
+
+
+def _logs_to_contact(result: MatchResult) -> bool:
+    return isinstance(result, Matched) and any(
+        t.who_id and ids.object_type(t.who_id) == "Contact" for t in result.targets
     )
 
 
