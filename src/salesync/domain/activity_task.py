@@ -45,6 +45,22 @@ DEFAULT_ATTRIBUTE_FIELDS: Mapping[str, str] = MappingProxyType(
 )
 
 
+#: Task fields every logged email or call may carry besides the configurable ones.
+STANDARD_WRITTEN_FIELDS = (
+    "Subject",
+    "TaskSubtype",
+    "Status",
+    "ActivityDate",
+    "OwnerId",
+    "Description",
+    "WhoId",
+    "WhatId",
+    "Type",
+    "CallType",
+    "CallDurationInSeconds",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class LoggedActivity:
     """An email, reply or call to be logged as one Task per target."""
@@ -126,6 +142,16 @@ class TaskDraft:
     def create_only(self) -> frozenset[str]:
         """Fields sent on create that an update must leave out."""
         return frozenset(self.fields) - self.updateable
+
+
+def written_task_fields(config: TaskConfig) -> tuple[str, ...]:
+    """Every Task field logging may write under ``config``: what the setup check inspects."""
+    names = [
+        *STANDARD_WRITTEN_FIELDS,
+        *config.attribute_fields.values(),
+        config.external_id_field,
+    ]
+    return tuple(dict.fromkeys(names))
 
 
 def build_activity_task(

@@ -55,11 +55,11 @@ from salesync.domain.settings import LoggingMode, SyncSettings
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest
-from salesync.salesforce.discovery import OrgProfile, discover_org
+from salesync.salesforce.discovery import OrgProfile
 from salesync.salesforce.errors import RefreshTokenRevoked, SalesforceError
 from salesync.salesforce.results import CollectionItemResult
 from salesync.services import connections as connection_service
-from salesync.services import sync_settings
+from salesync.services import org_setup, sync_settings
 from salesync.services.activities import LOG_CALL, LOG_EMAIL, LOG_REPLY
 from salesync.store import activities as activity_store
 from salesync.store import connections as connection_store
@@ -85,6 +85,8 @@ COLLECTIONS_PER_COMPOSITE = 5
 COLLECTION_SIZE = 200
 #: What logging one batch costs at most: lookups, contact roles, creates.
 CALLS_PER_BATCH = 3
+#: Payload flag: the item already waited once for the org profile to be read again.
+_RETRIED_AFTER_REFRESH = "retried_after_refresh"
 
 
 @dataclass
@@ -179,15 +181,7 @@ class ActivityLoggingHandler:
                     # The rep switched this logging off since: nothing to log, nothing to show.
                     outbox.mark_done(_item(claimed, w.outbox_id), now=now)
             team = user.team
-            config = TaskConfig(
-                template=sync_settings.subject_template_of(team),
-                external_id_field=team.external_id_field,
-                **(
-                    {"attribute_fields": team.attribute_field_map}
-                    if team.attribute_field_map
-                    else {}
-                ),
-            )
+            config = org_setup.task_config_of(team)
             session.expunge(connection)
             session.expunge(user)
             return _RepBatch(
@@ -298,15 +292,11 @@ class ActivityLoggingHandler:
         self._settle(batch, planned, found, outcomes, unmatched)
 
     def _profile(self, batch: _RepBatch, client: SalesforceClient) -> OrgProfile:
-        cached = batch.connection.org_profile
-        if cached:
-            return OrgProfile.model_validate(cached)
-        profile = discover_org(client, external_id_field=batch.config.external_id_field)
-        with unit_of_work(self.runtime.sessions) as session:
-            row = connection_store.by_id(session, batch.connection.id)
-            if row is not None:
-                row.org_profile = profile.model_dump(mode="json")
-        return profile
+        """The cached profile while under an hour old, else the org read again (one call)."""
+        cached = org_setup.fresh_profile(batch.connection.org_profile, self.runtime.clock.now())
+        if cached is not None:
+            return cached
+        return org_setup.discover_and_store(self.runtime, client, batch.connection.id, batch.config)
 
     def _lookups(
         self, batch: _RepBatch, client: SalesforceClient, upsert: bool
@@ -603,6 +593,12 @@ class ActivityLoggingHandler:
             code = detail.code if detail else "UNKNOWN_EXCEPTION"
             message = detail.message if detail else "Salesforce did not create the Task."
             category = error_catalog.classify(code, 400)
+        if code in org_setup.FIELD_REFUSALS and not item.payload.get(_RETRIED_AFTER_REFRESH):
+            # The cached profile was wrong about a field: the org is read again before the
+            # next batch, which leaves the field out, so this item waits for that once.
+            item.payload = {**item.payload, _RETRIED_AFTER_REFRESH: True}
+            outbox.reschedule(item, now=now, at=now, code=code, message=message)
+            return
         settle_failure(session, item, code=code, category=category, message=message, now=now)
 
     def _settle_all(
@@ -684,7 +680,7 @@ def _field_refused(outcome: SalesforceError | CollectionItemResult) -> bool:
     else:
         detail = outcome.real_error
         code = detail.code if detail else ""
-    return code.startswith("INVALID_FIELD")
+    return code in org_setup.FIELD_REFUSALS
 
 
 def _wanted(settings: SyncSettings, w: WorkItem) -> bool:

@@ -14,6 +14,9 @@ from salesync.domain.matching import LogTarget, Recipient
 from salesync.store import activities as store
 from salesync.store.tables import OutboxItem, Person, RecipientKind
 
+#: Payload keys the logging engine keeps for itself; the rest are activity attributes.
+_ENGINE_FLAGS = frozenset({"outcome_unknown", "retried_after_refresh"})
+
 _KINDS = {
     "log_email": ActivityKind.EMAIL,
     "log_reply": ActivityKind.REPLY,
@@ -82,7 +85,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
             attributes = {
                 "call_outcome": call.outcome,
                 "call_reason": call.reason,
-                **{k: v for k, v in item.payload.items() if k != "outcome_unknown"},
+                **{k: v for k, v in item.payload.items() if k not in _ENGINE_FLAGS},
             }
             activity = LoggedActivity(
                 kind=kind,
