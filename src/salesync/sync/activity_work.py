@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.activity_task import LoggedActivity
 from salesync.domain.matching import LogTarget, Recipient
 from salesync.store import activities as store
-from salesync.store.tables import OutboxItem, Person, RecipientKind
+from salesync.store.tables import OutboxItem, Person, RecipientKind, SentEmail
 
 #: Payload keys the logging engine keeps for itself; the rest are activity attributes.
 _ENGINE_FLAGS = frozenset({"outcome_unknown", "retried_after_refresh"})
@@ -61,6 +61,31 @@ def _recipient(person: Person | None, address: str | None) -> Recipient:
     )
 
 
+def _email_activity(
+    kind: ActivityKind, email: SentEmail, answered: Mapping[tuple[int, str], SentEmail]
+) -> LoggedActivity:
+    """The email as logged. A reply takes the subject of the email it answers (REPLY-4) and
+    reads from the prospect to the rep; its own recipient row names the prospect."""
+    to = tuple(r.address for r in email.recipients if r.kind is RecipientKind.TO)
+    cc = tuple(r.address for r in email.recipients if r.kind is RecipientKind.CC)
+    subject = email.subject
+    if email.is_reply:
+        sent = answered.get((email.team_id, email.in_reply_to or ""))
+        cc = ()
+        to = (sent.from_address,) if sent is not None and sent.from_address else ()
+        if sent is not None:
+            subject = sent.subject
+    return LoggedActivity(
+        kind=kind,
+        subject=subject,
+        sent_at=email.sent_at,
+        body_text=email.body_text,
+        from_address=email.from_address,
+        to=to,
+        cc=cc,
+    )
+
+
 def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkItem], list[int]]:
     """The work items, and the ids of outbox items whose activity no longer exists."""
     email_ids = [i.subject_id for i in items if i.kind != "log_call"]
@@ -71,6 +96,11 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
         r.person_id for e in emails.values() for r in e.recipients if r.person_id
     ]
     people = store.people_by_id(session, [p for p in person_ids if p is not None])
+    answered = store.emails_by_message_ids(
+        session,
+        [e.team_id for e in emails.values() if e.is_reply],
+        [e.in_reply_to for e in emails.values() if e.is_reply and e.in_reply_to],
+    )
     work: list[WorkItem] = []
     gone: list[int] = []
     for item in items:
@@ -116,15 +146,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
             gone.append(item.id)
             continue
         person = people.get(row.person_id) if row.person_id else None
-        activity = LoggedActivity(
-            kind=kind,
-            subject=email.subject,
-            sent_at=email.sent_at,
-            body_text=email.body_text,
-            from_address=email.from_address,
-            to=tuple(r.address for r in email.recipients if r.kind is RecipientKind.TO),
-            cc=tuple(r.address for r in email.recipients if r.kind is RecipientKind.CC),
-        )
+        activity = _email_activity(kind, email, answered)
         work.append(
             WorkItem(
                 item.id,
