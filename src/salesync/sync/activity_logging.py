@@ -51,7 +51,7 @@ from salesync.domain.org_capabilities import (
     TaskFieldInfo,
     TaskStatusValue,
 )
-from salesync.domain.settings import LoggingMode, SyncSettings
+from salesync.domain.settings import SyncSettings, logs_through_api
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest
@@ -60,7 +60,12 @@ from salesync.salesforce.errors import RefreshTokenRevoked, SalesforceError
 from salesync.salesforce.results import CollectionItemResult
 from salesync.services import connections as connection_service
 from salesync.services import org_setup, sync_settings
-from salesync.services.activities import LOG_CALL, LOG_EMAIL, LOG_REPLY
+from salesync.services.activities import (
+    LOG_CALL,
+    LOG_EMAIL,
+    LOG_REPLY,
+    not_connected_reason,
+)
 from salesync.store import activities as activity_store
 from salesync.store import connections as connection_store
 from salesync.store import diagnostics, outbox
@@ -197,13 +202,12 @@ class ActivityLoggingHandler:
         now: datetime,
     ) -> None:
         """No usable connection: hold the items (paused, visible), drop nothing (CONN-3)."""
-        reason = (
-            "Not logged yet: connect your Salesforce account; it will be logged then."
-            if connection is None or connection.status is ConnectionStatus.DISCONNECTED
-            else f"Salesforce connection broken ({connection.broken_reason}); reconnect."
-        )
+        not_connected = connection is None or connection.status is ConnectionStatus.DISCONNECTED
+        broken_reason = connection.broken_reason if connection is not None else ""
+        reason = f"Salesforce connection broken ({broken_reason}); reconnect."
         for item in items:
-            outbox.reschedule(item, now=now, at=now, code="NOT_CONNECTED", message=reason)
+            text = not_connected_reason(item.kind) if not_connected else reason
+            outbox.reschedule(item, now=now, at=now, code="NOT_CONNECTED", message=text)
             item.status = OutboxStatus.PAUSED
             diagnostics.record(
                 session,
@@ -214,7 +218,7 @@ class ActivityLoggingHandler:
                 outbox_id=item.id,
                 code="NOT_CONNECTED",
                 category="authentication",
-                message=reason,
+                message=text,
                 now=now,
             )
 
@@ -684,13 +688,7 @@ def _field_refused(outcome: SalesforceError | CollectionItemResult) -> bool:
 
 
 def _wanted(settings: SyncSettings, w: WorkItem) -> bool:
-    if settings.logging_mode is not LoggingMode.API:
-        return False
-    if w.kind.value == "call":
-        return settings.log_calls
-    if w.kind.value == "reply":
-        return settings.log_emails and settings.log_replies
-    return settings.log_emails
+    return logs_through_api(settings, w.kind.value)
 
 
 def _item(items: Sequence[OutboxItem], outbox_id: int) -> OutboxItem:
