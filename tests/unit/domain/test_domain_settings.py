@@ -17,8 +17,8 @@ from salesync.domain.settings import (
     TaskSyncMode,
     TeamPolicy,
     coerce_setting,
-    logs_through_api,
     effective_settings,
+    logs_through_api,
     validate_change,
 )
 
