@@ -90,6 +90,15 @@ _CODES = (
         "'off' in Sync Settings. Then Retry: the activity is kept and logged then.",
     ),
     OwnCode(
+        "STALE_SALESFORCE_ID",
+        "access_validation",
+        "The Lead or Contact id stored on the person no longer exists in Salesforce: the "
+        "record was deleted, or merged into another one. Calls are logged by id only "
+        "(MATCH-2); emails fall back to the email address by themselves (MATCH-1).",
+        "Find the surviving record in Salesforce (after a merge, the one kept) and put its id "
+        "on the person in People (or by CSV import), or clear the id. Then Retry.",
+    ),
+    OwnCode(
         "NOT_CONNECTED",
         "authentication",
         "Your Salesforce account is not connected, so nothing can be logged (CONN-3).",

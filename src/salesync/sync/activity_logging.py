@@ -29,6 +29,7 @@ from salesync.domain.activity_task import (
     TaskDraft,
     build_activity_task,
 )
+from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.categories import ErrorCategory
 from salesync.domain.matching import (
     CandidateRecord,
@@ -79,7 +80,7 @@ from salesync.store.tables import (
     User,
 )
 from salesync.sync import activity_lookup, budget_gate
-from salesync.sync.activity_work import WorkItem, load_work
+from salesync.sync.activity_work import STALE_IDS, WorkItem, load_work
 from salesync.sync.clients import open_client
 from salesync.sync.failures import settle_failure
 
@@ -90,6 +91,8 @@ COLLECTIONS_PER_COMPOSITE = 5
 COLLECTION_SIZE = 200
 #: What logging one batch costs at most: lookups, contact roles, creates.
 CALLS_PER_BATCH = 3
+#: Salesforce's answers for a WhoId whose record was deleted or merged away.
+_GONE_REFERENCE = frozenset({"INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED"})
 #: Payload flag: the item already waited once for the org profile to be read again.
 _RETRIED_AFTER_REFRESH = "retried_after_refresh"
 
@@ -513,12 +516,14 @@ class ActivityLoggingHandler:
         now = self.runtime.clock.now()
         created = [p for p in planned if p.work.target_key(p.target) not in found]
         failures: dict[int, SalesforceError | CollectionItemResult] = {}
+        failed_plans: dict[int, _Planned] = {}
         with unit_of_work(self.runtime.sessions) as session:
             for plan, outcome in zip(created, outcomes, strict=True):
                 if isinstance(outcome, CollectionItemResult) and outcome.ok and outcome.id:
                     _link(session, batch, plan, outcome.id, now)
                 else:
                     failures.setdefault(plan.work.outbox_id, outcome)
+                    failed_plans.setdefault(plan.work.outbox_id, plan)
             for plan in planned:
                 key = plan.work.target_key(plan.target)
                 if key in found:
@@ -531,7 +536,11 @@ class ActivityLoggingHandler:
                 if w.outbox_id in unmatched:
                     self._settle_unmatched(session, batch, item, unmatched[w.outbox_id], now)
                 elif w.outbox_id in failures:
-                    self._settle_item_error(session, item, failures[w.outbox_id], now)
+                    stale = _stale_stored_id(failed_plans[w.outbox_id], failures[w.outbox_id])
+                    if stale is not None:
+                        self._settle_stale_id(session, w, item, stale, now)
+                    else:
+                        self._settle_item_error(session, item, failures[w.outbox_id], now)
                 else:
                     outbox.mark_done(item, now=now)
                     done[item.subject_type].append(item.subject_id)
@@ -581,6 +590,34 @@ class ActivityLoggingHandler:
             category="unmatched",
             message=text,
             now=now,
+        )
+
+    def _settle_stale_id(
+        self, session: Session, w: WorkItem, item: OutboxItem, stale_id: str, now: datetime
+    ) -> None:
+        """The stored Lead/Contact id names a deleted or merged record (MATCH-1/2).
+
+        An email or reply is looked up by its address instead, at once; a call is logged by
+        id only, so it waits on Diagnostics until the person has the surviving record's id.
+        """
+        if w.kind is not ActivityKind.CALL:
+            stale = [*item.payload.get(STALE_IDS, []), stale_id]
+            item.payload = {**item.payload, STALE_IDS: stale}
+            outbox.reschedule(item, now=now, at=now, code="STALE_SALESFORCE_ID", message="")
+            return
+        sobject = ids.object_type(stale_id) or "record"
+        message = (
+            f"The {sobject} {stale_id} stored on this person no longer exists in Salesforce: "
+            "it was deleted, or merged into another record."
+        )
+        settle_failure(
+            session,
+            item,
+            code="STALE_SALESFORCE_ID",
+            category=ErrorCategory.ACCESS_VALIDATION,
+            message=message,
+            now=now,
+            detail={"record_id": stale_id, "object": sobject},
         )
 
     def _settle_item_error(
@@ -676,6 +713,25 @@ def _logs_to_contact(result: MatchResult) -> bool:
     return isinstance(result, Matched) and any(
         t.who_id and ids.object_type(t.who_id) == "Contact" for t in result.targets
     )
+
+
+def _stale_stored_id(plan: _Planned, outcome: SalesforceError | CollectionItemResult) -> str | None:
+    """The person's stored id, when Salesforce refused the WhoId it gave as gone."""
+    if not isinstance(outcome, CollectionItemResult):
+        return None
+    detail = outcome.real_error
+    who = plan.target.who_id
+    if detail is None or who is None or detail.code not in _GONE_REFERENCE:
+        return None
+    if detail.fields and "WhoId" not in detail.fields:
+        return None
+    recipient = plan.work.recipient
+    stored = {
+        ids.normalize(i or "")
+        for i in (recipient.contact_id, recipient.lead_id)
+        if ids.is_valid_id(i)
+    }
+    return who if ids.normalize(who) in stored else None
 
 
 def _field_refused(outcome: SalesforceError | CollectionItemResult) -> bool:

@@ -8,14 +8,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from salesync.domain import ids
 from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.activity_task import LoggedActivity
 from salesync.domain.matching import LogTarget, Recipient
 from salesync.store import activities as store
 from salesync.store.tables import OutboxItem, Person, RecipientKind, SentEmail
 
+#: Payload key: stored Salesforce ids Salesforce said are gone (deleted or merged).
+STALE_IDS = "stale_ids"
 #: Payload keys the logging engine keeps for itself; the rest are activity attributes.
-_ENGINE_FLAGS = frozenset({"outcome_unknown", "retried_after_refresh"})
+_ENGINE_FLAGS = frozenset({"outcome_unknown", "retried_after_refresh", STALE_IDS})
 
 _KINDS = {
     "log_email": ActivityKind.EMAIL,
@@ -49,13 +52,21 @@ class WorkItem:
         return f"salesync:{self.local_type}:{self.local_id}:{digest}"
 
 
-def _recipient(person: Person | None, address: str | None) -> Recipient:
+def _recipient(
+    person: Person | None, address: str | None, stale: frozenset[str] = frozenset()
+) -> Recipient:
+    """Who the activity is about; a stored id known to be gone is left out (MATCH-1)."""
     if person is None:
         return Recipient(email=address)
+
+    def live(stored: str | None) -> str | None:
+        gone = stored and ids.is_valid_id(stored) and ids.normalize(stored) in stale
+        return None if gone else stored
+
     return Recipient(
         email=person.email or address,
-        contact_id=person.sf_contact_id,
-        lead_id=person.sf_lead_id,
+        contact_id=live(person.sf_contact_id),
+        lead_id=live(person.sf_lead_id),
         account_id=person.sf_account_id,
         opportunity_id=person.sf_opportunity_id,
     )
@@ -84,6 +95,10 @@ def _email_activity(
         to=to,
         cc=cc,
     )
+
+
+def _stale(item: OutboxItem) -> frozenset[str]:
+    return frozenset(ids.normalize(str(i)) for i in item.payload.get(STALE_IDS, []))
 
 
 def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkItem], list[int]]:
@@ -154,7 +169,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
                 "email",
                 email.id,
                 row.id,
-                _recipient(person, row.address),
+                _recipient(person, row.address, _stale(item)),
                 person,
                 activity,
                 unknown,

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from salesync.domain import error_catalog, retry_policy
+from salesync.domain.own_codes import own_code
 from salesync.domain.categories import ErrorCategory
 from salesync.store import diagnostics, outbox
 from salesync.store.tables import OutboxItem, OutboxStatus
@@ -35,6 +36,8 @@ def settle_failure(
     )
     entry = error_catalog.lookup(code)
     text = message or entry.message
+    own = own_code(code)  # salesync's own reasons carry their own cause and fix
+    cause, fix = (own.cause, own.fix) if own is not None else (entry.cause, entry.fix)
     if isinstance(decision, retry_policy.RetryAt):
         outbox.reschedule(item, now=now, at=decision.when, code=code, message=text)
         return decision
@@ -56,6 +59,6 @@ def settle_failure(
         category=category.value,
         message=text,
         now=now,
-        detail={"cause": entry.cause, "fix": entry.fix, **(detail or {})},
+        detail={"cause": cause, "fix": fix, **(detail or {})},
     )
     return decision
