@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from salesync.domain import budget, error_catalog, ids
+from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.activity_task import (
     LoggedActivity,
     RepContext,
@@ -29,7 +30,6 @@ from salesync.domain.activity_task import (
     TaskDraft,
     build_activity_task,
 )
-from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.categories import ErrorCategory
 from salesync.domain.matching import (
     CandidateRecord,

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from salesync.domain import error_catalog, retry_policy
-from salesync.domain.own_codes import own_code
 from salesync.domain.categories import ErrorCategory
+from salesync.domain.own_codes import own_code
 from salesync.store import diagnostics, outbox
 from salesync.store.tables import OutboxItem, OutboxStatus
 
