@@ -44,7 +44,7 @@ def test_an_email_to_a_deleted_contact_id_falls_back_to_the_address(
 def test_a_call_to_a_deleted_contact_id_waits_on_diagnostics_with_the_fix(
     runtime: Runtime, sandbox: Sandbox, rep: User
 ) -> None:
-    loser, kept = _merged(sandbox)
+    loser, _kept = _merged(sandbox)
     person = add_person(runtime, rep, "sam@merge.example", sf_contact_id=loser)
     activities.log_call(
         runtime, rep, activities.CallDraft(person, runtime.clock.now(), 60, notes="Left a message")
