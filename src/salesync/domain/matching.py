@@ -108,11 +108,21 @@ class Unmatched:
 
 
 @dataclasses.dataclass(frozen=True)
+class SalesforceRefusal:
+    """Salesforce's own reason for refusing a write, kept as it was sent."""
+
+    code: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
 class CreateLead:
     """No record matched and the no-match rule says: create a Lead, then log to it."""
 
     email: str
     reason: str
+    #: Salesforce's code and message when it refused to create the Lead.
+    refusal: SalesforceRefusal | None = None
 
 
 MatchResult = Matched | Unmatched | CreateLead | AccessRefused

@@ -61,9 +61,12 @@ _CODES = (
     ),
     OwnCode(
         "LEAD_NOT_CREATED",
-        "unmatched",
-        "Your no-match rule creates a Lead, but Salesforce refused to create it.",
-        "Check Lead validation rules and your Lead create permission, then Retry.",
+        "access_validation",
+        "Your no-match rule creates a Lead, and Salesforce refused it: a required field, a "
+        "validation rule, a duplicate rule or your Lead create permission. Salesforce's code "
+        "and message are shown with the activity.",
+        "Fix what Salesforce names (your admin knows the rule or field), or create the Lead in "
+        "Salesforce and put its id on the person. Then Retry.",
     ),
     OwnCode(
         "LEAD_ACCESS_REFUSED",

@@ -39,6 +39,7 @@ from salesync.domain.matching import (
     MatchResult,
     OpportunityRole,
     Recipient,
+    SalesforceRefusal,
     Unmatched,
     emails_to_look_up,
     lead_ids_to_look_up,
@@ -282,15 +283,15 @@ class ActivityLoggingHandler:
             else:
                 results = {w.outbox_id: index.match(w, batch.settings, roles) for w in batch.work}
         created_leads = self._create_leads(batch, client, results)
-        if created_leads:
-            for w in batch.work:
-                if isinstance(results[w.outbox_id], CreateLead):
-                    lead_id = created_leads.get(w.outbox_id)
-                    results[w.outbox_id] = (
-                        Matched((LogTarget(lead_id, None, "created lead"),))
-                        if lead_id
-                        else results[w.outbox_id]
-                    )
+        for w in batch.work:
+            wanted = results[w.outbox_id]
+            if isinstance(wanted, CreateLead) and w.outbox_id in created_leads:
+                outcome = created_leads[w.outbox_id]
+                results[w.outbox_id] = (
+                    Matched((LogTarget(outcome, None, "created lead"),))
+                    if isinstance(outcome, str)
+                    else dataclasses.replace(wanted, refusal=outcome)
+                )
         rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
         planned, unmatched = self._plan(batch, results, rep, capabilities)
         found = _found_earlier(planned, lookups.existing_tasks)
@@ -359,8 +360,12 @@ class ActivityLoggingHandler:
 
     def _create_leads(
         self, batch: _RepBatch, client: SalesforceClient, results: Mapping[int, MatchResult]
-    ) -> dict[int, str]:
-        """The no-match rule "create lead": one Lead per address, then log to it."""
+    ) -> dict[int, str | SalesforceRefusal]:
+        """The no-match rule "create lead": one Lead per address, then log to it.
+
+        Per item: the new Lead's id, or Salesforce's reason for refusing it (a required
+        field, a validation or duplicate rule), kept for Diagnostics.
+        """
         wanted = [w for w in batch.work if isinstance(results[w.outbox_id], CreateLead)]
         if not wanted:
             return {}
@@ -381,11 +386,19 @@ class ActivityLoggingHandler:
                 }
             )
         answers = client.create_many("Lead", records)
-        created: dict[int, str] = {}
+        created: dict[int, str | SalesforceRefusal] = {}
         for (_, items), answer in zip(by_email.items(), answers, strict=True):
-            if answer.ok and answer.id:
-                for w in items:
-                    created[w.outbox_id] = answer.id
+            detail = answer.real_error
+            outcome: str | SalesforceRefusal = (
+                answer.id
+                if answer.ok and answer.id
+                else SalesforceRefusal(
+                    detail.code if detail else "UNKNOWN_EXCEPTION",
+                    detail.message if detail else "Salesforce did not create the Lead.",
+                )
+            )
+            for w in items:
+                created[w.outbox_id] = outcome
         return created
 
     def _plan(
@@ -571,6 +584,24 @@ class ActivityLoggingHandler:
                 message=result.reason_text,
                 now=now,
                 detail=detail,
+            )
+            return
+        if isinstance(result, CreateLead) and result.refusal is not None:
+            text = (
+                f"Salesforce refused to create a Lead for {result.email}: "
+                f"{result.refusal.code}: {result.refusal.message}"
+            )
+            settle_failure(
+                session,
+                item,
+                code="LEAD_NOT_CREATED",
+                category=ErrorCategory.ACCESS_VALIDATION,
+                message=text,
+                now=now,
+                detail={
+                    "salesforce_code": result.refusal.code,
+                    "salesforce_message": result.refusal.message,
+                },
             )
             return
         if isinstance(result, Unmatched):
