@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,20 +10,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from salesync.domain.addresses import address_problem
 from salesync.errors import Conflict, InvalidInput
 from salesync.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from salesync.store import accounts
 from salesync.store.tables import ApiToken, Role, Team, User
 
-#: Deliberately simple: one @, no spaces or line breaks, a dot in the domain.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_TEAM_NAME = "Everyone"
 
 
 def validate_email(address: str, *, field: str = "email") -> str:
+    """``address`` without surrounding blanks, if salesync can send to it (one rule for
+    people, users and recipients); InvalidInput naming ``field`` otherwise."""
     address = address.strip()
-    if not EMAIL_PATTERN.fullmatch(address) or len(address) > 320:
-        raise InvalidInput(f"{address!r} is not a valid email address", field=field)
+    problem = address_problem(address)
+    if problem is not None:
+        raise InvalidInput(f"{address!r} {problem}", field=field)
     return address
 
 
