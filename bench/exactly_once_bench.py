@@ -4,7 +4,9 @@ Faults injected over real HTTP through the sandbox's control plane: 503s, row lo
 responses lost after the write committed, expired sessions, the daily API limit running out,
 and a worker that claims a batch and dies without a word. Afterwards the org must hold exactly
 one Task per email — checked with and without the External ID field (without it, salesync
-searches before retrying a create whose answer was lost).
+searches before retrying a create whose answer was lost) — and salesync must hold every email
+as logged, linked to the id of its Task in the org: none left failed or pending while its
+Task exists. Both sides are printed next to each other.
 
 Usage: python -m bench.exactly_once_bench [N]   (default 10000)
 """
@@ -26,7 +28,7 @@ from salesync.services import activities
 from salesync.serving import serve_in_thread
 from salesync.store import outbox
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxItem, OutboxStatus
+from salesync.store.tables import OutboxItem, OutboxStatus, SalesforceLink
 from salesync.sync.factory import build_worker
 from tests.fixtures_sandbox import Sandbox, add_user, connect
 from tests.support import FakeClock
@@ -114,15 +116,36 @@ def _log_under_faults(
         if left == 0:
             break
         clock.advance(minutes=10)
-    per_contact = Counter(t.get("WhoId") for t in sandbox.tasks())
+    org_tasks = sandbox.tasks()
+    per_contact = Counter(t.get("WhoId") for t in org_tasks)
     return {
         "tasks": sum(per_contact.values()),
         "duplicates": sum(n - 1 for n in per_contact.values() if n > 1),
         "missing": len(emails) - len(per_contact),
+        **_local_outcomes(runtime, {str(t["Id"]) for t in org_tasks}),
         "rounds": rounds,
         "api_calls": sandbox.api_calls() - before,
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def _local_outcomes(runtime: Runtime, org_task_ids: set[str]) -> dict[str, int]:
+    """salesync's side: items logged with the id of a Task the org holds, failed, pending."""
+    with runtime.sessions() as session:
+        linked = {
+            link.local_id
+            for link in session.query(SalesforceLink).filter(SalesforceLink.local_type == "email")
+            if link.sf_id in org_task_ids
+        }
+        counts: Counter[str] = Counter()
+        for item in session.query(OutboxItem):
+            if item.status is OutboxStatus.DONE and item.subject_id in linked:
+                counts["logged"] += 1
+            elif item.status is OutboxStatus.FAILED:
+                counts["failed"] += 1
+            else:
+                counts["pending"] += 1  # done without a Task id counts here too: not logged
+    return {"logged": counts["logged"], "failed": counts["failed"], "pending": counts["pending"]}
 
 
 def _misbehave(sandbox: Sandbox, round_number: int) -> None:
@@ -139,15 +162,17 @@ def _misbehave(sandbox: Sandbox, round_number: int) -> None:
 
 
 def main(count: int) -> None:
+    print(f"{'':>20}{'--- org ---':^24}{'--- salesync ---':^25}")
     print(
         f"{'mode':>12} {'emails':>7} {'tasks':>7} {'dupes':>6} {'missing':>8} "
-        f"{'rounds':>7} {'calls':>6} {'time s':>7}"
+        f"{'logged':>7} {'failed':>7} {'pending':>8} {'rounds':>7} {'calls':>6} {'time s':>7}"
     )
     for external_id in (True, False):
         r = run(count, external_id)
         print(
             f"{r['mode']:>12} {r['emails']:>7} {r['tasks']:>7} {r['duplicates']:>6} "
-            f"{r['missing']:>8} {r['rounds']:>7} {r['api_calls']:>6} {r['seconds']:>7}",
+            f"{r['missing']:>8} {r['logged']:>7} {r['failed']:>7} {r['pending']:>8} "
+            f"{r['rounds']:>7} {r['api_calls']:>6} {r['seconds']:>7}",
             flush=True,
         )
 

@@ -45,6 +45,22 @@ DEFAULT_ATTRIBUTE_FIELDS: Mapping[str, str] = MappingProxyType(
 )
 
 
+#: Task fields every logged email or call may carry besides the configurable ones.
+STANDARD_WRITTEN_FIELDS = (
+    "Subject",
+    "TaskSubtype",
+    "Status",
+    "ActivityDate",
+    "OwnerId",
+    "Description",
+    "WhoId",
+    "WhatId",
+    "Type",
+    "CallType",
+    "CallDurationInSeconds",
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class LoggedActivity:
     """An email, reply or call to be logged as one Task per target."""
@@ -109,10 +125,33 @@ class TaskDraft:
     notes: tuple[str, ...] = ()
     #: (External ID field, value) when the create can be an idempotent upsert.
     upsert_key: tuple[str, str] | None = None
+    #: Names in ``fields`` the rep may also update. An upsert that matches an existing Task
+    #: is an update, and Salesforce refuses the whole record if it carries a field that is
+    #: createable only, such as TaskSubtype (API-FACTS §1).
+    updateable: frozenset[str] = frozenset()
 
     def request_body(self) -> dict[str, object]:
-        """A fresh dict of the fields, ready to send as JSON."""
+        """A fresh dict of the fields, ready to send as JSON to create the Task."""
         return dict(self.fields)
+
+    def update_body(self) -> dict[str, object]:
+        """The fields an update of the same Task may carry: the updateable ones only."""
+        return {name: value for name, value in self.fields.items() if name in self.updateable}
+
+    @property
+    def create_only(self) -> frozenset[str]:
+        """Fields sent on create that an update must leave out."""
+        return frozenset(self.fields) - self.updateable
+
+
+def written_task_fields(config: TaskConfig) -> tuple[str, ...]:
+    """Every Task field logging may write under ``config``: what the setup check inspects."""
+    names = [
+        *STANDARD_WRITTEN_FIELDS,
+        *config.attribute_fields.values(),
+        config.external_id_field,
+    ]
+    return tuple(dict.fromkeys(names))
 
 
 def build_activity_task(
@@ -137,14 +176,19 @@ def build_activity_task(
     else:
         skipped.append(type_refusal)
     fields: dict[str, object] = {}
+    updateable: set[str] = set()
     for name, value in wanted.items():
         info = capabilities.field(name)
         if info is None or not info.createable:
             skipped.append(_not_writable(name, info))
             continue
         fields[info.name] = _fit(info, value, notes)
+        if info.updateable:
+            updateable.add(info.name)
     upsert_key = _upsert_key(activity, config, fields, notes)
-    return TaskDraft(MappingProxyType(fields), tuple(skipped), tuple(notes), upsert_key)
+    return TaskDraft(
+        MappingProxyType(fields), tuple(skipped), tuple(notes), upsert_key, frozenset(updateable)
+    )
 
 
 def _wanted_fields(

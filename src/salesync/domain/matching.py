@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from salesync.domain import ids
 from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.dates import require_aware
+from salesync.domain.object_access import AccessRefused, access_refused
 from salesync.domain.settings import (
     DuplicateRule,
     LoggingMode,
@@ -107,14 +108,24 @@ class Unmatched:
 
 
 @dataclasses.dataclass(frozen=True)
+class SalesforceRefusal:
+    """Salesforce's own reason for refusing a write, kept as it was sent."""
+
+    code: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
 class CreateLead:
     """No record matched and the no-match rule says: create a Lead, then log to it."""
 
     email: str
     reason: str
+    #: Salesforce's code and message when it refused to create the Lead.
+    refusal: SalesforceRefusal | None = None
 
 
-MatchResult = Matched | Unmatched | CreateLead
+MatchResult = Matched | Unmatched | CreateLead | AccessRefused
 _UNKNOWN_DATE = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
@@ -168,8 +179,13 @@ def match_activity(
     candidates: Sequence[CandidateRecord],
     roles: Sequence[OpportunityRole],
     settings: SyncSettings,
+    refused: Mapping[str, str] | None = None,
 ) -> MatchResult:
     """Decide where an email, reply or call is logged.
+
+    ``refused`` names the objects whose lookup Salesforce refused (object permission or
+    sharing), with Salesforce's reason. An address match that may have missed a record
+    there is not guessed at: it is an access problem naming the object (AccessRefused).
 
     ``candidates`` may hold the lookup results for a whole batch; only those with the
     recipient's address (or the stored lead id) are used. Emails and replies: stored
@@ -182,6 +198,9 @@ def match_activity(
     found = _stored_people(recipient, candidates)
     if not found and kind is not ActivityKind.CALL:
         found = _email_people(recipient, candidates)
+        blind = _blind_spot(found, refused or {}, settings)
+        if blind is not None:
+            return blind
     if not found:
         return _no_record(kind, recipient, settings)
     allowed = [person for person in found if person is not None and _allowed(person, settings)]
@@ -189,6 +208,22 @@ def match_activity(
         return _filtered_out(found)
     chosen = _choose(allowed, settings.duplicate_rule)
     return Matched(_targets(chosen, roles, settings.opportunity_mode)[:MAX_TARGETS])
+
+
+def _blind_spot(
+    found: list[_Person | None], refused: Mapping[str, str], settings: SyncSettings
+) -> AccessRefused | None:
+    """The refused object that could change this address match, if any.
+
+    A Contact wins over a Lead, so an unreadable Contact object always could; an unreadable
+    Lead object only when no Contact was found.
+    """
+    if "Contact" in refused and settings.log_to_contacts:
+        return access_refused("Contact", refused["Contact"])
+    has_contact = any(person is not None and person.sobject == "Contact" for person in found)
+    if "Lead" in refused and settings.log_to_leads and not has_contact:
+        return access_refused("Lead", refused["Lead"])
+    return None
 
 
 def _logging_gate(kind: ActivityKind, settings: SyncSettings) -> Unmatched | None:

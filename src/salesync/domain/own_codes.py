@@ -12,7 +12,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class OwnCode:
     code: str
-    #: Diagnostics group: "unmatched", "authentication", "setup" or "intermittent".
+    #: Diagnostics group: "unmatched", "authentication", "setup", "access_validation" or
+    #: "intermittent".
     category: str
     cause: str
     fix: str
@@ -60,9 +61,45 @@ _CODES = (
     ),
     OwnCode(
         "LEAD_NOT_CREATED",
-        "unmatched",
-        "Your no-match rule creates a Lead, but Salesforce refused to create it.",
-        "Check Lead validation rules and your Lead create permission, then Retry.",
+        "access_validation",
+        "Your no-match rule creates a Lead, and Salesforce refused it: a required field, a "
+        "validation rule, a duplicate rule or your Lead create permission. Salesforce's code "
+        "and message are shown with the activity.",
+        "Fix what Salesforce names (your admin knows the rule or field), or create the Lead in "
+        "Salesforce and put its id on the person. Then Retry.",
+    ),
+    OwnCode(
+        "LEAD_ACCESS_REFUSED",
+        "access_validation",
+        "Salesforce does not let you read Leads (object permission or sharing), so an address "
+        "could not be looked up among Leads.",
+        "Ask your Salesforce admin to grant Read on Leads, or turn off 'Log to Leads' in Sync "
+        "Settings. Then Retry: the activity is kept and logged then.",
+    ),
+    OwnCode(
+        "CONTACT_ACCESS_REFUSED",
+        "access_validation",
+        "Salesforce does not let you read Contacts (object permission or sharing), so an "
+        "address could not be looked up among Contacts.",
+        "Ask your Salesforce admin to grant Read on Contacts, or turn off 'Log to Contacts' "
+        "in Sync Settings. Then Retry: the activity is kept and logged then.",
+    ),
+    OwnCode(
+        "OPPORTUNITY_ACCESS_REFUSED",
+        "access_validation",
+        "Salesforce does not let you read Opportunities or their contact roles "
+        "(OpportunityContactRole), so a contact's open opportunities could not be found.",
+        "Ask your Salesforce admin to grant Read on Opportunities, or set Opportunities to "
+        "'off' in Sync Settings. Then Retry: the activity is kept and logged then.",
+    ),
+    OwnCode(
+        "STALE_SALESFORCE_ID",
+        "access_validation",
+        "The Lead or Contact id stored on the person no longer exists in Salesforce: the "
+        "record was deleted, or merged into another one. Calls are logged by id only "
+        "(MATCH-2); emails fall back to the email address by themselves (MATCH-1).",
+        "Find the surviving record in Salesforce (after a merge, the one kept) and put its id "
+        "on the person in People (or by CSV import), or clear the id. Then Retry.",
     ),
     OwnCode(
         "NOT_CONNECTED",

@@ -52,6 +52,15 @@ SALESFORCE_FIELD = MappingProxyType(
 )
 
 
+class ReminderType(enum.StrEnum):
+    """What a reminder task is for (TASK-10); the template's ``{{activity_type}}``."""
+
+    EMAIL = "Email"
+    CALL = "Call"
+    INMAIL = "InMail"
+    CUSTOM = "Custom"
+
+
 @dataclasses.dataclass(frozen=True)
 class LocalReminder:
     """A reminder task as salesync keeps it (TASK-10)."""

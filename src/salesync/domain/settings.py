@@ -264,3 +264,20 @@ def _refuse_incomplete_bcc(
         reason = "BCC logging needs your Email to Salesforce address (My Settings > Email)."
         return (ChangeRefusal("bcc_address", reason),)
     return ()
+
+
+def logs_through_api(settings: SyncSettings, kind: str) -> bool:
+    """Whether an activity of ``kind`` ("email", "reply", "call") is logged through the API.
+
+    Emails and replies only in API mode. A call has no email to BCC, so in BCC mode it is
+    logged through the API too, as long as Log calls is on; only "off" stops it.
+    """
+    if settings.logging_mode is LoggingMode.OFF:
+        return False
+    if kind == "call":
+        return settings.log_calls
+    if settings.logging_mode is not LoggingMode.API:
+        return False
+    if kind == "reply":
+        return settings.log_emails and settings.log_replies
+    return settings.log_emails

@@ -60,9 +60,35 @@ def render_subject(template: str, values: Mapping[str, str | None]) -> str:
     return fit_subject(_FIELD.sub(substitute, template))
 
 
+#: Reply markers mail programs put before a subject, by language: Re (most), Aw (German),
+#: Sv (Nordic), Vs (Finnish), Antw (Dutch), Odp (Polish), Rif (Italian), Réf (French),
+#: Ynt (Turkish), ΑΠ/ΣΧΕΤ (Greek), Отв (Russian), 回复/回覆/答复 (Chinese), 返信 (Japanese),
+#: 답장 (Korean).
+#: A counter such as "Re[2]" or "Re(3)" and a full-width colon are accepted too.
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:re|aw|sv|vs|antw|odp|rif|réf|ynt|απ|σχετ|отв|回复|回覆|答复|返信|답장)"
+    r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
+    re.IGNORECASE,
+)
+
+
+def strip_reply_prefixes(subject: str) -> str:
+    """``subject`` without the reply markers in front of it ("Re: AW: Intro" -> "Intro")."""
+    text = subject
+    while True:
+        shorter = _REPLY_PREFIX.sub("", text, count=1)
+        if shorter == text:
+            return text.strip()
+        text = shorter
+
+
 def reply_subject(email_subject: str | None) -> str:
-    """Subject of a logged reply: ``Reply: <email subject>``, template ignored (API-7)."""
-    return fit_subject(f"Reply: {email_subject or ''}")
+    """Subject of a logged reply: ``Reply: <subject>``, template ignored (API-7, REPLY-4).
+
+    Give it the subject of the email the rep sent; whatever reply markers it carries are
+    removed first, so a reply to "Intro" never logs as "Reply: Re: Intro".
+    """
+    return fit_subject(f"Reply: {strip_reply_prefixes(email_subject or '')}")
 
 
 def fit_subject(text: str) -> str:

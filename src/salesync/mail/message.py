@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import NamedTuple
 
+from salesync.domain.addresses import DOMAIN, address_problem
 from salesync.mail.errors import (
     HeaderInjection,
     InvalidAddress,
@@ -29,16 +30,8 @@ from salesync.mail.errors import (
 #: Any of them in a header value could start a forged header.
 FORBIDDEN_HEADER_CHARACTERS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
-# RFC 5322 §3.2.3 dot-atom local part and RFC 1035 host names; ASCII only (no SMTPUTF8).
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DOMAIN = rf"{_LABEL}(?:\.{_LABEL})+"
-_ADDRESS_RE = re.compile(rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>{_DOMAIN})")
-_DOMAIN_RE = re.compile(_DOMAIN)
+_DOMAIN_RE = re.compile(DOMAIN)
 _MESSAGE_ID_RE = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
-#: RFC 5321 §4.5.3.1: local part at most 64 octets, a path at most 256 (254 without the <>).
-_MAX_LOCAL_PART = 64
-_MAX_ADDRESS = 254
 #: RFC 5322 §2.1.1 recommends lines of at most 78 characters.
 _MAX_LINE = 78
 
@@ -162,11 +155,9 @@ def _check_addresses(field_name: str, addresses: Iterable[str]) -> None:
 
 def _check_address(field_name: str, address: str) -> None:
     _check_header_value(field_name, address)
-    match = _ADDRESS_RE.fullmatch(address)
-    if match is None:
-        raise InvalidAddress(field_name, address)
-    if len(match["local"]) > _MAX_LOCAL_PART or len(address) > _MAX_ADDRESS:
-        raise InvalidAddress(field_name, address, "is too long")
+    problem = address_problem(address)  # the same rule people are saved with
+    if problem is not None:
+        raise InvalidAddress(field_name, address, problem)
 
 
 def _check_message_id(field_name: str, value: str) -> None:

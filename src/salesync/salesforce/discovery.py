@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -113,6 +114,8 @@ class OrgProfile(_Frozen):
     task_statuses: tuple[TaskStatusInfo, ...] = ()
     objects: dict[str, ObjectAccess] = {}
     checks: tuple[SetupCheck, ...] = ()
+    #: When this profile was read from Salesforce; None for profiles cached before it existed.
+    discovered_at: datetime | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -140,9 +143,16 @@ class OrgProfile(_Frozen):
 
 
 def discover_org(
-    client: SalesforceClient, *, external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD
+    client: SalesforceClient,
+    *,
+    external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD,
+    written_fields: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> OrgProfile:
     """Discover the org as the client's user sees it, in one API call.
+
+    ``written_fields`` are the Task fields logging writes (attribute fields included): the
+    setup check names each one this user cannot edit, so nothing is skipped unannounced.
 
     Raises
     ------
@@ -159,7 +169,9 @@ def discover_org(
         client.remember_describe(task)
     statuses = _statuses(by_ref["taskStatuses"])
     objects = {name: _object_access(name, by_ref[f"describe{name}"]) for name in RELATED_OBJECTS}
-    return _profile(task, statuses, objects, external_id_field)
+    written = tuple(dict.fromkeys((*CREATE_FIELDS, *written_fields)))
+    profile = _profile(task, statuses, objects, external_id_field, written)
+    return profile.model_copy(update={"discovered_at": now})
 
 
 def _subrequests() -> list[CompositeSubrequest]:
@@ -241,6 +253,7 @@ def _profile(
     statuses: tuple[TaskStatusInfo, ...] | None,
     objects: dict[str, ObjectAccess],
     external_id_field: str,
+    written: Sequence[str] = CREATE_FIELDS,
 ) -> OrgProfile:
     fields = _field_access(task)
     type_field = task.field("Type") if task else None
@@ -248,7 +261,7 @@ def _profile(
     external = fields.get(external_id_field)
     external_ready = bool(external and external.external_id and external.createable)
     checks = [SetupCheck(key="api_access", level=CheckLevel.OK, text="API access works.")]
-    checks += _task_checks(task, fields)
+    checks += _task_checks(task, fields, written)
     checks.append(_type_check(type_field))
     checks.append(_external_id_check(external_id_field, external))
     checks.append(_status_check(statuses))
@@ -285,27 +298,54 @@ def _field_access(task: SObjectDescribe | None) -> dict[str, FieldAccess]:
 
 
 def _task_checks(
-    task: SObjectDescribe | None, fields: Mapping[str, FieldAccess]
+    task: SObjectDescribe | None, fields: Mapping[str, FieldAccess], written: Sequence[str]
 ) -> list[SetupCheck]:
     if task is None or not task.createable:
         text = "This user can't create Tasks: ask your admin for Create and Edit on Tasks."
         return [SetupCheck(key="task_access", level=CheckLevel.ERROR, text=text)]
     checks = [SetupCheck(key="task_access", level=CheckLevel.OK, text="Tasks can be created.")]
-    not_createable = _missing(fields, CREATE_FIELDS, lambda f: f.createable)
+    checks.append(_written_fields_check(fields, written))
     not_updateable = _missing(fields, UPDATE_FIELDS, lambda f: f.updateable)
-    if not_createable:
-        text = f"These Task fields can't be set by this user: {', '.join(not_createable)}."
-        checks.append(SetupCheck(key="task_fields", level=CheckLevel.ERROR, text=text))
-    elif not_updateable:
+    if not_updateable:
         text = (
             "Two-way task sync can't change these Task fields for this user: "
             f"{', '.join(not_updateable)}."
         )
-        checks.append(SetupCheck(key="task_fields", level=CheckLevel.WARNING, text=text))
-    else:
-        text = "All Task fields salesync writes are editable."
-        checks.append(SetupCheck(key="task_fields", level=CheckLevel.OK, text=text))
+        checks.append(SetupCheck(key="task_sync_fields", level=CheckLevel.WARNING, text=text))
     return checks
+
+
+def _written_fields_check(fields: Mapping[str, FieldAccess], written: Sequence[str]) -> SetupCheck:
+    """Every Task field salesync writes that this user can't edit, by API name.
+
+    A standard field is always in the org, so one missing from describe is hidden by
+    field-level security; a custom field missing may not exist at all (FIELDS-1/2).
+    """
+    by_lower = {name.lower(): access for name, access in fields.items()}
+    read_only = [n for n in written if n.lower() in by_lower and not by_lower[n.lower()].createable]
+    absent = [n for n in written if n.lower() not in by_lower]
+    hidden = [n for n in absent if not n.endswith("__c")]
+    missing_custom = [n for n in absent if n.endswith("__c")]
+    problems = []
+    if read_only:
+        problems.append(f"read-only for this user: {', '.join(read_only)}")
+    if hidden:
+        problems.append(f"hidden by field-level security: {', '.join(hidden)}")
+    if missing_custom:
+        problems.append(
+            f"missing from the org or hidden from this user: {', '.join(missing_custom)}"
+        )
+    if not problems:
+        text = "All Task fields salesync writes are editable."
+        return SetupCheck(key="task_fields", level=CheckLevel.OK, text=text)
+    level = CheckLevel.ERROR if read_only or hidden else CheckLevel.WARNING
+    text = (
+        "Task fields salesync writes that this user can't edit, left out of every logged "
+        f"Task: {'; '.join(problems)}. Fix: in Salesforce Setup > Object Manager > Activity > "
+        "Fields & Relationships, create the missing fields and, under Set Field-Level "
+        "Security, make each one Visible and not Read-Only for this user's profile."
+    )
+    return SetupCheck(key="task_fields", level=level, text=text)
 
 
 def _missing(

@@ -182,7 +182,18 @@ def org_flags(call: ControlCall, _: dict[str, str]) -> ApiResponse:
         body = call.body()
         settings.api_enabled = bool(body.get("apiEnabled", settings.api_enabled))
         settings.active = bool(body.get("active", settings.active))
-    return json_response(200, {"apiEnabled": settings.api_enabled, "active": settings.active})
+        answer = str(body.get("wrongIdAnswer", settings.wrong_id_answer))
+        if answer not in ("NOT_FOUND", "MALFORMED_ID"):
+            raise ValueError("wrongIdAnswer is NOT_FOUND or MALFORMED_ID")
+        settings.wrong_id_answer = answer
+    return json_response(
+        200,
+        {
+            "apiEnabled": settings.api_enabled,
+            "active": settings.active,
+            "wrongIdAnswer": settings.wrong_id_answer,
+        },
+    )
 
 
 def api_calls(call: ControlCall, _: dict[str, str]) -> ApiResponse:

@@ -28,6 +28,11 @@ WriteMode = Literal["api", "ui", "system"]
 SYSTEM_STAMPS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById")
 
 
+def _id_characters(value: str) -> bool:
+    """15 or 18 letters and digits: the shape of an id, whatever its checksum."""
+    return len(value) in (15, 18) and value.isascii() and value.isalnum()
+
+
 @dataclass(frozen=True)
 class ValidationRule:
     """A stand-in for an org validation rule: refuse writes whose field matches a pattern."""
@@ -161,8 +166,12 @@ class Dml:
     def load(self, obj: SObjectDef, record_id: str) -> Record:
         """The live record ``record_id`` of type ``obj``, or the error Salesforce gives."""
         normalized = normalize_id(record_id)
-        if normalized is None or prefix_of(normalized) != obj.key_prefix:
+        if not _id_characters(record_id):
             raise errors.malformed_id(f"{obj.label} ID", record_id)
+        if normalized is None or prefix_of(normalized) != obj.key_prefix:
+            # Id-shaped, but its suffix doesn't fit or it belongs to another object.
+            answer = self.org.settings.wrong_id_answer
+            raise errors.wrong_id(answer, f"{obj.label} ID", record_id)
         record = self.org.records.get(normalized)
         if record is None or self.org.records.sobject_of(normalized) != obj.name:
             raise errors.not_found()

@@ -112,6 +112,11 @@ def insufficient_access() -> ApiError:
     )
 
 
+def wrong_id(answer: str, label: str, value: str) -> ApiError:
+    """A well-formed id that names no record of this object (see OrgSettings.wrong_id_answer)."""
+    return malformed_id(label, value) if answer == "MALFORMED_ID" else not_found()
+
+
 def malformed_id(label: str, value: str, field: str | None = None) -> ApiError:
     return ApiError(
         400,

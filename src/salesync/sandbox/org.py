@@ -68,6 +68,10 @@ class OrgSettings:
     active: bool = True
     #: Recycle-bin retention (API-FACTS §6).
     recycle_bin_days: int = 15
+    #: The answer to an id-shaped URL segment that names no record of the object: an 18-char
+    #: id whose suffix does not fit, or another object's key prefix. API-FACTS §2.13 leaves
+    #: it open (404 NOT_FOUND or 400 MALFORMED_ID); NOT_FOUND by default, like a missing id.
+    wrong_id_answer: str = "NOT_FOUND"
 
 
 @dataclass(frozen=True)

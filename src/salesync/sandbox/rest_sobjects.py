@@ -9,7 +9,6 @@ from salesync.sandbox.call import Call
 from salesync.sandbox.dml import MultipleMatches
 from salesync.sandbox.errors import ApiError
 from salesync.sandbox.http import ApiResponse, Router, json_response, no_content
-from salesync.sandbox.ids import normalize_id, prefix_of
 from salesync.sandbox.records import Record
 from salesync.sandbox.schema import FieldDef, SObjectDef
 
@@ -153,10 +152,7 @@ def _check_id_shape(raw_id: str) -> None:
 
 def _load(call: Call, obj: SObjectDef, raw_id: str) -> Record:
     _check_id_shape(raw_id)
-    normalized = normalize_id(raw_id)
-    if normalized is None or prefix_of(normalized) != obj.key_prefix:
-        raise errors.malformed_id(f"{obj.label} ID", raw_id)
-    return call.dml().load(obj, normalized)
+    return call.dml().load(obj, raw_id)
 
 
 def _selected_fields(call: Call, obj: SObjectDef) -> list[FieldDef]:

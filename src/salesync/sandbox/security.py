@@ -9,6 +9,9 @@ from salesync.sandbox.schema import FieldDef, SObjectDef
 
 FieldAccess = Literal["hidden", "read", "edit"]
 FIELD_ACCESS_LEVELS: tuple[FieldAccess, ...] = ("hidden", "read", "edit")
+#: Detail objects with no permissions of their own: access follows the parent's. A user who
+#: cannot read Opportunities cannot read their contact roles either.
+CONTROLLED_BY_PARENT = {"OpportunityContactRole": "Opportunity"}
 
 
 @dataclass
@@ -34,7 +37,17 @@ class UserAccess:
     fields: dict[str, FieldAccess] = field(default_factory=dict)
 
     def object_access(self, sobject: str) -> ObjectAccess:
-        return self.objects.get(sobject, ObjectAccess())
+        own = self.objects.get(sobject, ObjectAccess())
+        parent = CONTROLLED_BY_PARENT.get(sobject)
+        if parent is None:
+            return own
+        theirs = self.objects.get(parent, ObjectAccess())
+        return ObjectAccess(
+            read=own.read and theirs.read,
+            create=own.create and theirs.edit,
+            edit=own.edit and theirs.edit,
+            delete=own.delete and theirs.edit,
+        )
 
     def can_read(self, sobject: SObjectDef) -> bool:
         return self.object_access(sobject.name).read

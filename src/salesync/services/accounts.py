@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from sqlalchemy.orm import Session
 
+from salesync.domain.addresses import address_problem
 from salesync.errors import Conflict, InvalidInput
 from salesync.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from salesync.store import accounts
 from salesync.store.tables import ApiToken, Role, Team, User
 
-#: Deliberately simple: one @, no spaces or line breaks, a dot in the domain.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_TEAM_NAME = "Everyone"
 
 
 def validate_email(address: str, *, field: str = "email") -> str:
+    """``address`` without surrounding blanks, if salesync can send to it (one rule for
+    people, users and recipients); InvalidInput naming ``field`` otherwise."""
     address = address.strip()
-    if not EMAIL_PATTERN.fullmatch(address) or len(address) > 320:
-        raise InvalidInput(f"{address!r} is not a valid email address", field=field)
+    problem = address_problem(address)
+    if problem is not None:
+        raise InvalidInput(f"{address!r} {problem}", field=field)
     return address
 
 
@@ -34,6 +38,58 @@ def validate_time_zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInput(f"{name!r} is not an IANA time zone", field="time_zone") from exc
     return name
+
+
+#: Longest name a user may have (the column's size).
+NAME_MAX_LENGTH = 200
+
+
+def validate_language(tag: str) -> str:
+    """A language salesync knows (a BCP 47 tag such as ``en``, ``de`` or ``pt-BR``)."""
+    cleaned = tag.strip()
+    try:
+        Locale.parse(cleaned.replace("-", "_"))
+    except (ValueError, UnknownLocaleError) as exc:
+        raise InvalidInput(
+            f"{tag!r} is not a language tag such as en or de", field="language"
+        ) from exc
+    return cleaned
+
+
+def validate_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInput("a name is needed", field="name")
+    if len(cleaned) > NAME_MAX_LENGTH:
+        raise InvalidInput(f"is longer than {NAME_MAX_LENGTH} characters", field="name")
+    if any(unicodedata.category(c) == "Cc" for c in cleaned):
+        raise InvalidInput("contains control characters", field="name")
+    return cleaned
+
+
+def update_profile(session: Session, user_id: int, changes: Mapping[str, str]) -> User:
+    """Change the user's own name, time zone or language; the others stay.
+
+    Takes effect at once: Command Center days and the ActivityDate of Tasks logged from now
+    on are computed in the user's time zone when they are needed, never copied.
+    """
+    cleaners = {
+        "name": validate_name,
+        "time_zone": validate_time_zone,
+        "language": validate_language,
+    }
+    cleaned = {}
+    for field, value in changes.items():
+        if field not in cleaners:
+            raise InvalidInput("is not a field of the profile", field=field)
+        cleaned[field] = cleaners[field](value)
+    user = session.get(User, user_id)
+    if user is None:
+        raise InvalidInput(f"user {user_id} does not exist", field="id")
+    for field, value in cleaned.items():
+        setattr(user, field, value)
+    session.flush()
+    return user
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from salesync.domain.settings import LoggingMode, SyncSettings
+from salesync.domain.settings import LoggingMode, SyncSettings, logs_through_api
 from salesync.errors import InvalidInput, NotFound, PermissionDenied, SalesyncError
 from salesync.mail import message as mail_message
 from salesync.mail.errors import MailError
@@ -46,9 +46,6 @@ MAX_CALL_CHOICES = 15
 MAX_BODY_CHARACTERS = 1_000_000
 #: Recipients of one email (To + Cc), well above a real sales email.
 MAX_RECIPIENTS = 100
-
-
-NOT_CONNECTED_TEXT = "Not logged yet: connect your Salesforce account; it will be logged then."
 
 
 class SendFailed(SalesyncError):
@@ -124,13 +121,7 @@ def _resolve(
 
 
 def logging_wanted(settings: SyncSettings, kind: str) -> bool:
-    if settings.logging_mode is not LoggingMode.API:
-        return False
-    return {
-        LOG_EMAIL: settings.log_emails,
-        LOG_REPLY: settings.log_emails and settings.log_replies,
-        LOG_CALL: settings.log_calls,
-    }[kind]
+    return logs_through_api(settings, {LOG_EMAIL: "email", LOG_REPLY: "reply"}.get(kind, "call"))
 
 
 def _connected(session: Session, user: User) -> bool:
@@ -189,13 +180,22 @@ def enqueue_logging(
                     outbox_id=item.id,
                     code="NOT_CONNECTED",
                     category="authentication",
-                    message=NOT_CONNECTED_TEXT,
+                    message=not_connected_reason(kind),
                 )
                 for item in items
             ],
             now=now,
         )
     return items
+
+
+def not_connected_reason(kind: str) -> str:
+    """Why a queued item waits while the rep has no connection; calls say why in BCC mode."""
+    reason = "Not logged yet: connect your Salesforce account; it will be logged then."
+    if kind == LOG_CALL:
+        # A call has no email to BCC: in BCC mode too it can only go through the API.
+        return "Calls are logged through the Salesforce API, also in BCC mode. " + reason
+    return reason
 
 
 def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
-from salesync.domain.reminder_mapping import SYNCED_FIELDS
+from salesync.domain.reminder_mapping import SYNCED_FIELDS, ReminderType
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.services import task_sync
@@ -46,6 +46,7 @@ EDITABLE_FIELDS = (
     "priority",
     "details",
     "status",
+    "task_type",
 )
 
 
@@ -77,6 +78,14 @@ def clean_status(value: object) -> TaskStatus:
         if isinstance(value, str) and value.strip().lower() == status.value.lower():
             return status
     raise InvalidInput(f"must be Open or Complete, not {value!r}", field="status")
+
+
+def clean_task_type(value: object) -> str:
+    """Email, Call, InMail or Custom (TASK-10); any spelling case is accepted."""
+    for task_type in ReminderType:
+        if isinstance(value, str) and value.strip().lower() == task_type.value.lower():
+            return task_type.value
+    raise InvalidInput(f"must be Email, Call, InMail or Custom, not {value!r}", field="task_type")
 
 
 def clean_due_date(value: object) -> dt.date | None:
@@ -121,6 +130,7 @@ _CLEANERS = {
     "status": clean_status,
     "due_date": clean_due_date,
     "details": clean_details,
+    "task_type": clean_task_type,
 }
 
 
@@ -196,6 +206,7 @@ def create_task(runtime: Runtime, actor: User, values: Mapping[str, object]) -> 
             priority=cleaned.get("priority", TaskPriority.NORMAL),
             due_date=cleaned.get("due_date"),
             details=cleaned.get("details", ""),
+            task_type=cleaned.get("task_type", ReminderType.CUSTOM.value),
             field_edited_at={},
             created_at=now,
             updated_at=now,

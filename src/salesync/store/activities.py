@@ -42,6 +42,21 @@ def email_by_message_id(session: Session, team_id: int, message_id: str) -> Sent
     ).first()
 
 
+def emails_by_message_ids(
+    session: Session, team_ids: Sequence[int], message_ids: Sequence[str]
+) -> dict[tuple[int, str], SentEmail]:
+    """Emails by (team id, Message-ID), in one query: the emails replies answer."""
+    if not message_ids:
+        return {}
+    rows = session.scalars(
+        select(SentEmail).where(
+            SentEmail.team_id.in_(sorted(set(team_ids))),
+            SentEmail.message_id.in_(sorted(set(message_ids))),
+        )
+    )
+    return {(row.team_id, row.message_id): row for row in rows if row.message_id}
+
+
 def emails_with_recipients(session: Session, email_ids: Sequence[int]) -> dict[int, SentEmail]:
     rows = session.scalars(
         select(SentEmail)

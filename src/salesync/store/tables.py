@@ -143,6 +143,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    #: The language the rep reads salesync in (a BCP 47 tag such as "en" or "de").
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     team: Mapped[Team] = relationship(back_populates="users")
 
@@ -235,6 +237,8 @@ class ReminderTask(Base):
     completed_at: Mapped[datetime | None]
     #: Tombstone: a deleted task stays, so its deletion reaches Salesforce and never resurrects.
     deleted_at: Mapped[datetime | None]
+    #: Email, Call, InMail or Custom (TASK-10); the subject template's {{activity_type}}.
+    task_type: Mapped[str] = mapped_column(String(16), default="Custom", server_default="Custom")
 
 
 class SentEmail(Base):

@@ -30,6 +30,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from salesync.domain import budget, error_catalog, ids
+from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.activity_task import (
     LoggedActivity,
     RepContext,
@@ -46,28 +47,35 @@ from salesync.domain.matching import (
     MatchResult,
     OpportunityRole,
     Recipient,
+    SalesforceRefusal,
     Unmatched,
     emails_to_look_up,
     lead_ids_to_look_up,
     lookup_key,
     match_activity,
 )
+from salesync.domain.object_access import AccessRefused, access_refused
 from salesync.domain.org_capabilities import (
     OrgCapabilities,
     PicklistInfo,
     TaskFieldInfo,
     TaskStatusValue,
 )
-from salesync.domain.settings import LoggingMode, SyncSettings
+from salesync.domain.settings import SyncSettings, logs_through_api
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest
-from salesync.salesforce.discovery import OrgProfile, discover_org
+from salesync.salesforce.discovery import OrgProfile
 from salesync.salesforce.errors import RefreshTokenRevoked, SalesforceError
 from salesync.salesforce.results import CollectionItemResult
 from salesync.services import connections as connection_service
-from salesync.services import sync_settings
-from salesync.services.activities import LOG_CALL, LOG_EMAIL, LOG_REPLY
+from salesync.services import org_setup, sync_settings
+from salesync.services.activities import (
+    LOG_CALL,
+    LOG_EMAIL,
+    LOG_REPLY,
+    not_connected_reason,
+)
 from salesync.store import activities as activity_store
 from salesync.store import connections as connection_store
 from salesync.store import diagnostics, outbox
@@ -81,7 +89,7 @@ from salesync.store.tables import (
     User,
 )
 from salesync.sync import activity_lookup, budget_gate
-from salesync.sync.activity_work import WorkItem, load_work
+from salesync.sync.activity_work import STALE_IDS, WorkItem, load_work
 from salesync.sync.clients import ConnectionClients
 from salesync.sync.failures import Failure, settle_failures
 
@@ -100,6 +108,10 @@ REPS_AT_ONCE = 8
 #: Reps one claim takes: enough to keep REPS_AT_ONCE busy, few enough that other workers
 #: find reps of their own when fewer than a batch of items is ready.
 REPS_PER_CLAIM = 8
+#: Salesforce's answers for a WhoId whose record was deleted or merged away.
+_GONE_REFERENCE = frozenset({"INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED"})
+#: Payload flag: the item already waited once for the org profile to be read again.
+_RETRIED_AFTER_REFRESH = "retried_after_refresh"
 
 
 @dataclass
@@ -211,15 +223,7 @@ class ActivityLoggingHandler:
             unwanted = [w.outbox_id for w in work if not _wanted(settings, w)]
             outbox.mark_done_many(session, [*gone, *unwanted], now=now)
             team = user.team
-            config = TaskConfig(
-                template=sync_settings.subject_template_of(team),
-                external_id_field=team.external_id_field,
-                **(
-                    {"attribute_fields": team.attribute_field_map}
-                    if team.attribute_field_map
-                    else {}
-                ),
-            )
+            config = org_setup.task_config_of(team)
             session.expunge(connection)
             session.expunge(user)
             return _RepBatch(
@@ -241,15 +245,16 @@ class ActivityLoggingHandler:
         now: datetime,
     ) -> None:
         """No usable connection: hold the items (paused, visible), drop nothing (CONN-3)."""
-        reason = (
-            "Not logged yet: connect your Salesforce account; it will be logged then."
-            if connection is None or connection.status is ConnectionStatus.DISCONNECTED
-            else f"Salesforce connection broken ({connection.broken_reason}); reconnect."
-        )
+        not_connected = connection is None or connection.status is ConnectionStatus.DISCONNECTED
+        broken_reason = connection.broken_reason if connection is not None else ""
+        broken = f"Salesforce connection broken ({broken_reason}); reconnect."
+        texts = {
+            item.id: not_connected_reason(item.kind) if not_connected else broken for item in items
+        }
         outbox.settle_many(
             session,
             [
-                outbox.Settled(item.id, OutboxStatus.PAUSED, "NOT_CONNECTED", reason, now)
+                outbox.Settled(item.id, OutboxStatus.PAUSED, "NOT_CONNECTED", texts[item.id], now)
                 for item in items
             ],
             now=now,
@@ -265,7 +270,7 @@ class ActivityLoggingHandler:
                     outbox_id=item.id,
                     code="NOT_CONNECTED",
                     category="authentication",
-                    message=reason,
+                    message=texts[item.id],
                 )
                 for item in items
             ],
@@ -296,7 +301,11 @@ class ActivityLoggingHandler:
         upsert = profile.external_id_ready
         lookups = self._lookups(batch, client, upsert)
         self._report_refused_lookups(batch, lookups.refused)
-        index = _CandidateIndex(lookups.candidates)
+        refused = {
+            sobject: f"{error.error_code}: {error.message}"
+            for sobject, error in lookups.refused.items()
+        }
+        index = _CandidateIndex(lookups.candidates, refused)
         results = {w.outbox_id: index.match(w, batch.settings, []) for w in batch.work}
         contact_ids = [
             t.who_id
@@ -306,18 +315,32 @@ class ActivityLoggingHandler:
             if t.who_id and ids.object_type(t.who_id) == "Contact"
         ]
         if batch.settings.opportunity_mode.value != "off" and contact_ids:
-            roles = activity_lookup.opportunity_roles(client, contact_ids)
-            results = {w.outbox_id: index.match(w, batch.settings, roles) for w in batch.work}
+            try:
+                roles = activity_lookup.opportunity_roles(client, contact_ids)
+            except SalesforceError as exc:
+                if exc.category in (ErrorCategory.INTERMITTENT, ErrorCategory.AUTHENTICATION):
+                    raise
+                # Without the roles, a contact's Task would miss its opportunities: keep those
+                # items as an access problem; items logged to Leads go ahead.
+                refusal = access_refused(
+                    "OpportunityContactRole", f"{exc.error_code}: {exc.message}"
+                )
+                results = {
+                    key: refusal if _logs_to_contact(result) else result
+                    for key, result in results.items()
+                }
+            else:
+                results = {w.outbox_id: index.match(w, batch.settings, roles) for w in batch.work}
         created_leads = self._create_leads(batch, client, results)
-        if created_leads:
-            for w in batch.work:
-                if isinstance(results[w.outbox_id], CreateLead):
-                    lead_id = created_leads.get(w.outbox_id)
-                    results[w.outbox_id] = (
-                        Matched((LogTarget(lead_id, None, "created lead"),))
-                        if lead_id
-                        else results[w.outbox_id]
-                    )
+        for w in batch.work:
+            wanted = results[w.outbox_id]
+            if isinstance(wanted, CreateLead) and w.outbox_id in created_leads:
+                outcome = created_leads[w.outbox_id]
+                results[w.outbox_id] = (
+                    Matched((LogTarget(outcome, None, "created lead"),))
+                    if isinstance(outcome, str)
+                    else dataclasses.replace(wanted, refusal=outcome)
+                )
         rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
         planned, unmatched = self._plan(batch, results, rep, capabilities)
         found = _found_earlier(planned, lookups.existing_tasks)
@@ -326,15 +349,11 @@ class ActivityLoggingHandler:
         self._settle(batch, planned, found, outcomes, unmatched)
 
     def _profile(self, batch: _RepBatch, client: SalesforceClient) -> OrgProfile:
-        cached = batch.connection.org_profile
-        if cached:
-            return OrgProfile.model_validate(cached)
-        profile = discover_org(client, external_id_field=batch.config.external_id_field)
-        with unit_of_work(self.runtime.sessions) as session:
-            row = connection_store.by_id(session, batch.connection.id)
-            if row is not None:
-                row.org_profile = profile.model_dump(mode="json")
-        return profile
+        """The cached profile while under an hour old, else the org read again (one call)."""
+        cached = org_setup.fresh_profile(batch.connection.org_profile, self.runtime.clock.now())
+        if cached is not None:
+            return cached
+        return org_setup.discover_and_store(self.runtime, client, batch.connection.id, batch.config)
 
     def _lookups(
         self, batch: _RepBatch, client: SalesforceClient, upsert: bool
@@ -394,8 +413,12 @@ class ActivityLoggingHandler:
 
     def _create_leads(
         self, batch: _RepBatch, client: SalesforceClient, results: Mapping[int, MatchResult]
-    ) -> dict[int, str]:
-        """The no-match rule "create lead": one Lead per address, then log to it."""
+    ) -> dict[int, str | SalesforceRefusal]:
+        """The no-match rule "create lead": one Lead per address, then log to it.
+
+        Per item: the new Lead's id, or Salesforce's reason for refusing it (a required
+        field, a validation or duplicate rule), kept for Diagnostics.
+        """
         wanted = [w for w in batch.work if isinstance(results[w.outbox_id], CreateLead)]
         if not wanted:
             return {}
@@ -416,11 +439,19 @@ class ActivityLoggingHandler:
                 }
             )
         answers = client.create_many("Lead", records)
-        created: dict[int, str] = {}
+        created: dict[int, str | SalesforceRefusal] = {}
         for (_, items), answer in zip(by_email.items(), answers, strict=True):
-            if answer.ok and answer.id:
-                for w in items:
-                    created[w.outbox_id] = answer.id
+            detail = answer.real_error
+            outcome: str | SalesforceRefusal = (
+                answer.id
+                if answer.ok and answer.id
+                else SalesforceRefusal(
+                    detail.code if detail else "UNKNOWN_EXCEPTION",
+                    detail.message if detail else "Salesforce did not create the Lead.",
+                )
+            )
+            for w in items:
+                created[w.outbox_id] = outcome
         return created
 
     def _plan(
@@ -486,16 +517,42 @@ class ActivityLoggingHandler:
         upsert: bool,
         ext_field: str,
     ) -> list[CollectionItemResult | SalesforceError]:
-        """Create every planned Task: collections of 200, five per composite call."""
+        """Create every planned Task: collections of 200, five per composite call.
+
+        With the External ID field every create is an upsert. An upsert that matches a Task
+        an earlier attempt made (its answer was lost) is an update, which Salesforce refuses
+        while the body holds create-only fields such as TaskSubtype; those items are sent
+        once more with their updateable fields only, and Salesforce answers with the id.
+        """
+        bodies = [p.draft.request_body() for p in planned]
+        outcomes = self._write(client, bodies, upsert, ext_field)
+        if not upsert:
+            return outcomes
+        matched = [i for i, o in enumerate(outcomes) if _matched_existing(planned[i], o)]
+        if matched:
+            again = self._write(
+                client, [planned[i].draft.update_body() for i in matched], True, ext_field
+            )
+            for index, outcome in zip(matched, again, strict=True):
+                outcomes[index] = outcome
+        return outcomes
+
+    def _write(
+        self,
+        client: SalesforceClient,
+        bodies: list[dict[str, object]],
+        upsert: bool,
+        ext_field: str,
+    ) -> list[CollectionItemResult | SalesforceError]:
         outcomes: list[CollectionItemResult | SalesforceError] = []
         per_call = COLLECTION_SIZE * COLLECTIONS_PER_COMPOSITE
-        for start in range(0, len(planned), per_call):
-            chunk = planned[start : start + per_call]
+        for start in range(0, len(bodies), per_call):
+            chunk = bodies[start : start + per_call]
             requests = []
             for index in range(0, len(chunk), COLLECTION_SIZE):
                 records = [
-                    {"attributes": {"type": "Task"}, **p.draft.request_body()}
-                    for p in chunk[index : index + COLLECTION_SIZE]
+                    {"attributes": {"type": "Task"}, **body}
+                    for body in chunk[index : index + COLLECTION_SIZE]
                 ]
                 body = {"allOrNone": False, "records": records}
                 url = f"composite/sobjects/Task/{ext_field}" if upsert else "composite/sobjects"
@@ -527,11 +584,13 @@ class ActivityLoggingHandler:
         created = [p for p in planned if p.work.target_key(p.target) not in found]
         failures: dict[int, SalesforceError | CollectionItemResult] = {}
         links: list[dict[str, Any]] = []
+        failed_plans: dict[int, _Planned] = {}
         for plan, outcome in zip(created, outcomes, strict=True):
             if isinstance(outcome, CollectionItemResult) and outcome.ok and outcome.id:
                 links.append(_link_row(batch, plan, outcome.id, now))
             else:
                 failures.setdefault(plan.work.outbox_id, outcome)
+                failed_plans.setdefault(plan.work.outbox_id, plan)
         for plan in planned:
             key = plan.work.target_key(plan.target)
             if key in found:
@@ -539,11 +598,16 @@ class ActivityLoggingHandler:
         done: dict[str, list[int]] = defaultdict(list)
         done_ids: list[int] = []
         failed: list[Failure] = []
+        requeued: list[outbox.Settled] = []
         unmatched_settled: list[outbox.Settled] = []
         unmatched_seen: list[diagnostics.Occurrence] = []
         for w in batch.work:
             item = batch.items[w.outbox_id]
             if w.outbox_id in unmatched:
+                refusal = _unmatched_refusal(item, unmatched[w.outbox_id])
+                if refusal is not None:
+                    failed.append(refusal)
+                    continue
                 code, text = _unmatched_reason(unmatched[w.outbox_id])
                 # Kept as failed with its reason; a new Salesforce id on the person requeues it.
                 unmatched_settled.append(outbox.Settled(item.id, OutboxStatus.FAILED, code, text))
@@ -560,8 +624,17 @@ class ActivityLoggingHandler:
                     )
                 )
             elif w.outbox_id in failures:
-                code, category, message = _item_error(failures[w.outbox_id])
-                failed.append(Failure(item, code, category, message))
+                outcome = failures[w.outbox_id]
+                stale = _stale_stored_id(failed_plans[w.outbox_id], outcome)
+                settled = (
+                    _stale_id_outcome(w, item, stale, now)
+                    if stale is not None
+                    else _item_error_outcome(item, outcome, now)
+                )
+                if isinstance(settled, Failure):
+                    failed.append(settled)
+                else:
+                    requeued.append(settled)
             else:
                 done_ids.append(item.id)
                 done[item.subject_type].append(item.subject_id)
@@ -569,7 +642,7 @@ class ActivityLoggingHandler:
             if links:
                 session.execute(insert(cast(Table, SalesforceLink.__table__)), links)
             outbox.mark_done_many(session, done_ids, now=now)
-            outbox.settle_many(session, unmatched_settled, now=now)
+            outbox.settle_many(session, [*unmatched_settled, *requeued], now=now)
             diagnostics.record_many(session, unmatched_seen, now=now)
             settle_failures(session, failed, now=now)
             for item_type, subject_ids in done.items():
@@ -599,6 +672,74 @@ class ActivityLoggingHandler:
             settle_failures(session, failures, now=now)
 
 
+def _unmatched_refusal(item: OutboxItem, result: MatchResult) -> Failure | None:
+    """Salesforce refused a lookup or a Lead create: an access or validation problem."""
+    if isinstance(result, AccessRefused):
+        return Failure(
+            item,
+            result.code,
+            result.category,
+            result.reason_text,
+            detail={"object": result.sobject, "fix": result.fix},
+        )
+    if isinstance(result, CreateLead) and result.refusal is not None:
+        text = (
+            f"Salesforce refused to create a Lead for {result.email}: "
+            f"{result.refusal.code}: {result.refusal.message}"
+        )
+        return Failure(
+            item,
+            "LEAD_NOT_CREATED",
+            ErrorCategory.ACCESS_VALIDATION,
+            text,
+            detail={
+                "salesforce_code": result.refusal.code,
+                "salesforce_message": result.refusal.message,
+            },
+        )
+    return None
+
+
+def _stale_id_outcome(
+    w: WorkItem, item: OutboxItem, stale_id: str, now: datetime
+) -> Failure | outbox.Settled:
+    """The stored Lead/Contact id names a deleted or merged record (MATCH-1/2).
+
+    An email or reply is looked up by its address instead, at once; a call is logged by
+    id only, so it waits on Diagnostics until the person has the surviving record's id.
+    """
+    if w.kind is not ActivityKind.CALL:
+        stale = [*item.payload.get(STALE_IDS, []), stale_id]
+        return outbox.Settled(
+            item.id, OutboxStatus.PENDING, "STALE_SALESFORCE_ID", "", now, {STALE_IDS: stale}
+        )
+    sobject = ids.object_type(stale_id) or "record"
+    message = (
+        f"The {sobject} {stale_id} stored on this person no longer exists in Salesforce: "
+        "it was deleted, or merged into another record."
+    )
+    return Failure(
+        item,
+        "STALE_SALESFORCE_ID",
+        ErrorCategory.ACCESS_VALIDATION,
+        message,
+        detail={"record_id": stale_id, "object": sobject},
+    )
+
+
+def _item_error_outcome(
+    item: OutboxItem, outcome: SalesforceError | CollectionItemResult, now: datetime
+) -> Failure | outbox.Settled:
+    code, category, message = _item_error(outcome)
+    if code in org_setup.FIELD_REFUSALS and not item.payload.get(_RETRIED_AFTER_REFRESH):
+        # The cached profile was wrong about a field: the org is read again before the
+        # next batch, which leaves the field out, so this item waits for that once.
+        return outbox.Settled(
+            item.id, OutboxStatus.PENDING, code, message, now, {_RETRIED_AFTER_REFRESH: True}
+        )
+    return Failure(item, code, category, message)
+
+
 def _unmatched_reason(result: MatchResult) -> tuple[str, str]:
     if isinstance(result, Unmatched):
         return result.code.value, result.reason_text
@@ -619,7 +760,10 @@ def _item_error(outcome: SalesforceError | CollectionItemResult) -> tuple[str, E
 class _CandidateIndex:
     """Hands each recipient only the lookup rows about them (a batch holds 1,000s)."""
 
-    def __init__(self, candidates: Sequence[CandidateRecord]) -> None:
+    def __init__(
+        self, candidates: Sequence[CandidateRecord], refused: Mapping[str, str] | None = None
+    ) -> None:
+        self._refused = dict(refused or {})
         self._by_email: dict[str, list[CandidateRecord]] = defaultdict(list)
         self._by_id: dict[str, CandidateRecord] = {}
         for candidate in candidates:
@@ -639,7 +783,48 @@ class _CandidateIndex:
     def match(
         self, w: WorkItem, settings: SyncSettings, roles: Sequence[OpportunityRole]
     ) -> MatchResult:
-        return match_activity(w.kind, w.recipient, self.relevant(w.recipient), roles, settings)
+        return match_activity(
+            w.kind, w.recipient, self.relevant(w.recipient), roles, settings, self._refused
+        )
+
+
+def _matched_existing(plan: _Planned, outcome: CollectionItemResult | SalesforceError) -> bool:
+    """An upsert refused only for create-only fields: it matched a Task that exists."""
+    if not isinstance(outcome, CollectionItemResult) or outcome.ok:
+        return False
+    detail = outcome.real_error
+    create_only = {name.lower() for name in plan.draft.create_only}
+    return (
+        detail is not None
+        and detail.code == "INVALID_FIELD_FOR_INSERT_UPDATE"
+        and bool(detail.fields)
+        and all(name.lower() in create_only for name in detail.fields)
+    )
+
+
+def _logs_to_contact(result: MatchResult) -> bool:
+    return isinstance(result, Matched) and any(
+        t.who_id and ids.object_type(t.who_id) == "Contact" for t in result.targets
+    )
+
+
+def _stale_stored_id(plan: _Planned, outcome: SalesforceError | CollectionItemResult) -> str | None:
+    """The person's stored id, when Salesforce refused the WhoId it gave as gone."""
+    if not isinstance(outcome, CollectionItemResult):
+        return None
+    detail = outcome.real_error
+    who = plan.target.who_id
+    if detail is None or who is None or detail.code not in _GONE_REFERENCE:
+        return None
+    if detail.fields and "WhoId" not in detail.fields:
+        return None
+    recipient = plan.work.recipient
+    stored = {
+        ids.normalize(i or "")
+        for i in (recipient.contact_id, recipient.lead_id)
+        if ids.is_valid_id(i)
+    }
+    return who if ids.normalize(who) in stored else None
 
 
 def _field_refused(outcome: SalesforceError | CollectionItemResult) -> bool:
@@ -648,17 +833,11 @@ def _field_refused(outcome: SalesforceError | CollectionItemResult) -> bool:
     else:
         detail = outcome.real_error
         code = detail.code if detail else ""
-    return code.startswith("INVALID_FIELD")
+    return code in org_setup.FIELD_REFUSALS
 
 
 def _wanted(settings: SyncSettings, w: WorkItem) -> bool:
-    if settings.logging_mode is not LoggingMode.API:
-        return False
-    if w.kind.value == "call":
-        return settings.log_calls
-    if w.kind.value == "reply":
-        return settings.log_emails and settings.log_replies
-    return settings.log_emails
+    return logs_through_api(settings, w.kind.value)
 
 
 def _with_id(w: WorkItem, target: LogTarget) -> LoggedActivity:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from salesync.domain import ids
 from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.activity_task import LoggedActivity
 from salesync.domain.matching import LogTarget, Recipient
 from salesync.store import activities as store
-from salesync.store.tables import OutboxItem, Person, RecipientKind
+from salesync.store.tables import OutboxItem, Person, RecipientKind, SentEmail
+
+#: Payload key: stored Salesforce ids Salesforce said are gone (deleted or merged).
+STALE_IDS = "stale_ids"
+#: Payload keys the logging engine keeps for itself; the rest are activity attributes.
+_ENGINE_FLAGS = frozenset({"outcome_unknown", "retried_after_refresh", STALE_IDS})
 
 _KINDS = {
     "log_email": ActivityKind.EMAIL,
@@ -46,16 +52,53 @@ class WorkItem:
         return f"salesync:{self.local_type}:{self.local_id}:{digest}"
 
 
-def _recipient(person: Person | None, address: str | None) -> Recipient:
+def _recipient(
+    person: Person | None, address: str | None, stale: frozenset[str] = frozenset()
+) -> Recipient:
+    """Who the activity is about; a stored id known to be gone is left out (MATCH-1)."""
     if person is None:
         return Recipient(email=address)
+
+    def live(stored: str | None) -> str | None:
+        gone = stored and ids.is_valid_id(stored) and ids.normalize(stored) in stale
+        return None if gone else stored
+
     return Recipient(
         email=person.email or address,
-        contact_id=person.sf_contact_id,
-        lead_id=person.sf_lead_id,
+        contact_id=live(person.sf_contact_id),
+        lead_id=live(person.sf_lead_id),
         account_id=person.sf_account_id,
         opportunity_id=person.sf_opportunity_id,
     )
+
+
+def _email_activity(
+    kind: ActivityKind, email: SentEmail, answered: Mapping[tuple[int, str], SentEmail]
+) -> LoggedActivity:
+    """The email as logged. A reply takes the subject of the email it answers (REPLY-4) and
+    reads from the prospect to the rep; its own recipient row names the prospect."""
+    to = tuple(r.address for r in email.recipients if r.kind is RecipientKind.TO)
+    cc = tuple(r.address for r in email.recipients if r.kind is RecipientKind.CC)
+    subject = email.subject
+    if email.is_reply:
+        sent = answered.get((email.team_id, email.in_reply_to or ""))
+        cc = ()
+        to = (sent.from_address,) if sent is not None and sent.from_address else ()
+        if sent is not None:
+            subject = sent.subject
+    return LoggedActivity(
+        kind=kind,
+        subject=subject,
+        sent_at=email.sent_at,
+        body_text=email.body_text,
+        from_address=email.from_address,
+        to=to,
+        cc=cc,
+    )
+
+
+def _stale(item: OutboxItem) -> frozenset[str]:
+    return frozenset(ids.normalize(str(i)) for i in item.payload.get(STALE_IDS, []))
 
 
 def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkItem], list[int]]:
@@ -68,6 +111,11 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
         r.person_id for e in emails.values() for r in e.recipients if r.person_id
     ]
     people = store.people_by_id(session, [p for p in person_ids if p is not None])
+    answered = store.emails_by_message_ids(
+        session,
+        [e.team_id for e in emails.values() if e.is_reply],
+        [e.in_reply_to for e in emails.values() if e.is_reply and e.in_reply_to],
+    )
     work: list[WorkItem] = []
     gone: list[int] = []
     for item in items:
@@ -82,7 +130,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
             attributes = {
                 "call_outcome": call.outcome,
                 "call_reason": call.reason,
-                **{k: v for k, v in item.payload.items() if k != "outcome_unknown"},
+                **{k: v for k, v in item.payload.items() if k not in _ENGINE_FLAGS},
             }
             activity = LoggedActivity(
                 kind=kind,
@@ -113,15 +161,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
             gone.append(item.id)
             continue
         person = people.get(row.person_id) if row.person_id else None
-        activity = LoggedActivity(
-            kind=kind,
-            subject=email.subject,
-            sent_at=email.sent_at,
-            body_text=email.body_text,
-            from_address=email.from_address,
-            to=tuple(r.address for r in email.recipients if r.kind is RecipientKind.TO),
-            cc=tuple(r.address for r in email.recipients if r.kind is RecipientKind.CC),
-        )
+        activity = _email_activity(kind, email, answered)
         work.append(
             WorkItem(
                 item.id,
@@ -129,7 +169,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
                 "email",
                 email.id,
                 row.id,
-                _recipient(person, row.address),
+                _recipient(person, row.address, _stale(item)),
                 person,
                 activity,
                 unknown,

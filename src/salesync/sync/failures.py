@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import error_catalog, retry_policy
 from salesync.domain.categories import ErrorCategory
+from salesync.domain.own_codes import own_code
 from salesync.store import diagnostics, outbox
 from salesync.store.tables import OutboxItem, OutboxStatus
 
@@ -37,6 +38,8 @@ def settle_failure(
     )
     entry = error_catalog.lookup(code)
     text = message or entry.message
+    own = own_code(code)  # salesync's own reasons carry their own cause and fix
+    cause, fix = (own.cause, own.fix) if own is not None else (entry.cause, entry.fix)
     if isinstance(decision, retry_policy.RetryAt):
         outbox.reschedule(item, now=now, at=decision.when, code=code, message=text)
         return decision
@@ -58,7 +61,7 @@ def settle_failure(
         category=category.value,
         message=text,
         now=now,
-        detail={"cause": entry.cause, "fix": entry.fix, **(detail or {})},
+        detail={"cause": cause, "fix": fix, **(detail or {})},
     )
     return decision
 
@@ -73,6 +76,8 @@ class Failure:
     message: str
     #: Merged into the item's payload (e.g. ``outcome_unknown``).
     payload: dict[str, object] | None = None
+    #: Merged into the Diagnostics entry's detail (the object refused, the record gone…).
+    detail: dict[str, object] | None = None
 
 
 def settle_failures(session: Session, failures: Sequence[Failure], *, now: datetime) -> None:
@@ -91,6 +96,8 @@ def settle_failures(session: Session, failures: Sequence[Failure], *, now: datet
         )
         entry = error_catalog.lookup(failure.code)
         text = failure.message or entry.message
+        own = own_code(failure.code)  # salesync's own reasons carry their own cause and fix
+        cause, fix = (own.cause, own.fix) if own is not None else (entry.cause, entry.fix)
         payload = {**item.payload, **failure.payload} if failure.payload else None
         if isinstance(decision, retry_policy.RetryAt):
             status, at = OutboxStatus.PENDING, decision.when
@@ -113,7 +120,7 @@ def settle_failures(session: Session, failures: Sequence[Failure], *, now: datet
                 code=failure.code,
                 category=failure.category.value,
                 message=text,
-                detail={"cause": entry.cause, "fix": entry.fix},
+                detail={"cause": cause, "fix": fix, **(failure.detail or {})},
             )
         )
     outbox.settle_many(session, settled, now=now)

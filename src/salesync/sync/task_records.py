@@ -70,6 +70,7 @@ def to_local(task: ReminderTask) -> LocalReminder:
         priority=_PRIORITY_TO_LOCAL[TaskPriority(task.priority)],
         due_date=task.due_date,
         details=task.details or None,
+        task_type=task.task_type or "Custom",
     )
 
 

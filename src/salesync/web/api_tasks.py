@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["tasks"], dependencies=[Depends(check
 
 Priority = Literal["Normal", "High"]
 Status = Literal["Open", "Complete"]
+TaskType = Literal["Email", "Call", "InMail", "Custom"]
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -52,6 +53,8 @@ class TaskCreate(_Input):
     priority: Priority = "Normal"
     details: str = ""
     status: Status = "Open"
+    #: What the reminder is for (TASK-10); the subject template's {{activity_type}}.
+    task_type: TaskType = "Custom"
 
 
 class TaskUpdate(_Input):
@@ -64,6 +67,7 @@ class TaskUpdate(_Input):
     priority: Priority | None = None
     details: str | None = None
     status: Status | None = None
+    task_type: TaskType | None = None
 
 
 class TaskPublic(_Public):
@@ -73,6 +77,7 @@ class TaskPublic(_Public):
     priority: Priority
     due_date: dt.date | None
     details: str
+    task_type: TaskType
     person_id: int | None
     assignee_id: int
     created_by_id: int | None

@@ -41,8 +41,20 @@ class UserPublic(_Public):
     name: str
     role: Role
     time_zone: str
+    #: The language the user reads salesync in (BCP 47 tag).
+    language: str
     is_active: bool
     created_at: datetime
+
+
+class ProfileUpdate(_Input):
+    """PATCH /api/v1/me: only the fields sent change."""
+
+    name: str | None = Field(default=None, max_length=200)
+    #: IANA time zone name, e.g. ``Europe/Paris``.
+    time_zone: str | None = Field(default=None, max_length=64)
+    #: BCP 47 language tag, e.g. ``en`` or ``de``.
+    language: str | None = Field(default=None, max_length=16)
 
 
 class UserCreate(_Input):

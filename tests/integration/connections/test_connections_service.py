@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select, text
 from salesync.errors import InvalidInput
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
+from salesync.salesforce_access import open_client
 from salesync.services import activities, connections, org_setup
 from salesync.store.tables import (
     ConnectionStatus,
@@ -19,7 +20,6 @@ from salesync.store.tables import (
     SalesforceConnection,
     User,
 )
-from salesync.sync.clients import open_client
 from salesync.sync.factory import build_worker
 from tests.fixtures_sandbox import Sandbox, add_user
 

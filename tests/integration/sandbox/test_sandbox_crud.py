@@ -79,12 +79,26 @@ def test_delete_then_read_and_delete_again_say_entity_is_deleted(admin: httpx.Cl
 
 
 def test_unknown_and_malformed_ids(admin: httpx.Client) -> None:
-    assert_error(admin.get(f"{TASK}/00T5g000000ZZZZZZZ"), 400, "MALFORMED_ID")
     missing = "00T5g0000009999"
-    assert_error(admin.get(f"{TASK}/{missing}"), 404, "NOT_FOUND")
+    for well_formed in (missing, "00T5g0000009999EAA", "00T000000000000EAA"):
+        entry = assert_error(admin.get(f"{TASK}/{well_formed}"), 404, "NOT_FOUND")
+        assert entry["message"] == "The requested resource does not exist"
     assert_error(admin.patch(f"{TASK}/{missing}", json={"Subject": "x"}), 404, "NOT_FOUND")
+    assert_error(admin.delete(f"{TASK}/{missing}"), 404, "NOT_FOUND")
+    # Id-shaped but not a Task id: a suffix that doesn't fit, another object's prefix.
+    assert_error(admin.get(f"{TASK}/00T000000000000AAA"), 404, "NOT_FOUND")
+    assert_error(admin.get(f"{TASK}/00T5g000000ZZZZZZZ"), 404, "NOT_FOUND")
     account_id = admin.post(f"{API}/sobjects/Account", json={"Name": "Acme"}).json()["id"]
-    assert_error(admin.get(f"{TASK}/{account_id}"), 400, "MALFORMED_ID")
+    assert_error(admin.get(f"{TASK}/{account_id}"), 404, "NOT_FOUND")
+    # Not letters and digits at all: malformed.
+    assert_error(admin.get(f"{TASK}/00TZZZZZZZZZZZZ!!!"), 400, "MALFORMED_ID")
+
+
+def test_the_answer_to_a_wrong_id_is_configurable(sandbox: Sandbox, admin: httpx.Client) -> None:
+    """API-FACTS §2.13 leaves wrong checksums and prefixes open: both answers can be had."""
+    sandbox.control().put("/__sandbox__/org", json={"wrongIdAnswer": "MALFORMED_ID"})
+    assert_error(admin.get(f"{TASK}/00T000000000000AAA"), 400, "MALFORMED_ID")
+    assert_error(admin.get(f"{TASK}/00T5g0000009999"), 404, "NOT_FOUND")  # still just missing
 
 
 @pytest.mark.parametrize(

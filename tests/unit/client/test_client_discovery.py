@@ -207,8 +207,28 @@ def test_update_only_restrictions_are_a_warning() -> None:
     org = DiscoveryOrg()
     org.fields["Priority"] = field("Priority", update=False)
     profile = discover_org(org.client())
+    assert levels(profile)["task_sync_fields"] is CheckLevel.WARNING
+    assert "Priority" in text_of(profile, "task_sync_fields")
+    assert levels(profile)["task_fields"] is CheckLevel.OK
+
+
+def test_every_written_field_the_user_cannot_edit_is_named_by_api_name() -> None:
+    org = DiscoveryOrg()
+    org.fields["CallType"] = field("CallType", create=False, update=False)
+    del org.fields["Type"]
+    written = ("CallType", "Type", "Subject", "MSE_Nowhere__c")
+    profile = discover_org(org.client(), written_fields=written)
+    assert levels(profile)["task_fields"] is CheckLevel.ERROR
+    text = text_of(profile, "task_fields")
+    assert "read-only for this user: CallType" in text
+    assert "hidden by field-level security: Type" in text
+    assert "missing from the org or hidden from this user: MSE_Nowhere__c" in text
+    assert "Set Field-Level Security" in text
+
+
+def test_only_missing_custom_fields_are_a_warning() -> None:
+    profile = discover_org(DiscoveryOrg().client(), written_fields=("MSE_Nowhere__c",))
     assert levels(profile)["task_fields"] is CheckLevel.WARNING
-    assert "Priority" in text_of(profile, "task_fields")
 
 
 def test_tasks_not_createable_is_an_error() -> None:

@@ -311,3 +311,37 @@ def test_draft_fields_are_read_only_but_request_body_is_a_fresh_dict() -> None:
     body = draft.request_body()
     body["Subject"] = "changed"
     assert draft.fields["Subject"] == "Email: Pricing for Q3"
+
+
+def test_update_body_holds_only_the_fields_the_rep_may_update() -> None:
+    """An upsert that matches an existing Task is an update: create-only fields stay out."""
+    fields = tuple(
+        TaskFieldInfo(
+            name,
+            updateable=name not in ("TaskSubtype", "CallType"),
+            length=32000 if name == "Description" else None,
+        )
+        for name in (*STANDARD, "Description")
+    )
+    call = email(ActivityKind.CALL, call_duration_seconds=30)
+    draft = build_activity_task(
+        call, LogTarget(CONTACT, None, "r"), REP, capabilities(fields=fields)
+    )
+    assert draft.create_only == {"TaskSubtype", "CallType"}
+    assert draft.request_body()["TaskSubtype"] == "Call"
+    update = draft.update_body()
+    assert "TaskSubtype" not in update and "CallType" not in update
+    assert set(update) == set(draft.fields) - {"TaskSubtype", "CallType"}
+    assert update["Salesync_Activity_Id__c"] == "act-123"
+
+
+def test_a_field_that_is_updateable_but_not_createable_is_in_neither_body() -> None:
+    fields = tuple(
+        TaskFieldInfo(name, createable=name != "WhatId") for name in (*STANDARD, "Description")
+    )
+    draft = build_activity_task(
+        email(), LogTarget(CONTACT, OPP, "r"), REP, capabilities(fields=fields)
+    )
+    assert "WhatId" not in draft.request_body()
+    assert "WhatId" not in draft.update_body()
+    assert draft.create_only == frozenset()

@@ -24,6 +24,7 @@ from salesync.domain.matching import (
     lead_ids_to_look_up,
     match_activity,
 )
+from salesync.domain.object_access import AccessRefused, access_refused
 from salesync.domain.settings import (
     DuplicateRule,
     LoggingMode,
@@ -409,3 +410,67 @@ def test_converted_lead_found_by_id_resolves_even_with_another_address() -> None
     recipient = Recipient(email="old@example.com", lead_id=sfid("00Q", 7))
     candidates = [converted(7, 8, email="new@example.com")]
     assert who_ids(match_activity(EMAIL, recipient, candidates, [], DEFAULTS)) == [sfid("003", 8)]
+
+
+# --- lookups Salesforce refused (object permissions) ---------------------------------------
+
+PAT = Recipient(email="pat@example.com")
+LEADS_REFUSED = {"Lead": "INVALID_TYPE: sObject type 'Lead' is not supported."}
+CONTACTS_REFUSED = {"Contact": "INVALID_TYPE: sObject type 'Contact' is not supported."}
+
+
+def test_unreadable_leads_and_no_contact_is_an_access_problem_not_no_match() -> None:
+    result = match_activity(EMAIL, PAT, [], [], DEFAULTS, LEADS_REFUSED)
+    assert isinstance(result, AccessRefused)
+    assert (result.sobject, result.code) == ("Lead", "LEAD_ACCESS_REFUSED")
+    assert "INVALID_TYPE" in result.reason_text
+    assert "grant Read on Leads" in result.fix and "Log to Leads" in result.fix
+
+
+def test_unreadable_leads_never_create_a_lead() -> None:
+    settings = SyncSettings(no_match_rule=NoMatchRule.CREATE_LEAD)
+    assert isinstance(match_activity(EMAIL, PAT, [], [], settings, LEADS_REFUSED), AccessRefused)
+
+
+def test_a_contact_found_wins_even_when_leads_are_unreadable() -> None:
+    result = match_activity(EMAIL, PAT, [contact(1)], [], DEFAULTS, LEADS_REFUSED)
+    assert who_ids(result) == [sfid("003", 1)]
+
+
+def test_unreadable_contacts_refuse_even_when_a_lead_matches() -> None:
+    result = match_activity(EMAIL, PAT, [lead(1)], [], DEFAULTS, CONTACTS_REFUSED)
+    assert isinstance(result, AccessRefused)
+    assert result.code == "CONTACT_ACCESS_REFUSED"
+
+
+def test_refused_objects_the_rep_does_not_log_to_do_not_matter() -> None:
+    settings = SyncSettings(log_to_leads=False)
+    result = match_activity(EMAIL, PAT, [], [], settings, LEADS_REFUSED)
+    assert isinstance(result, Unmatched) and result.code is UnmatchedCode.NO_MATCHING_RECORD
+    settings = SyncSettings(log_to_contacts=False)
+    result = match_activity(EMAIL, PAT, [lead(1)], [], settings, CONTACTS_REFUSED)
+    assert who_ids(result) == [sfid("00Q", 1)]
+
+
+def test_a_stored_contact_id_needs_no_lookup_so_refusals_do_not_matter() -> None:
+    recipient = Recipient(email="pat@example.com", contact_id=sfid("003", 9))
+    refused = {**LEADS_REFUSED, **CONTACTS_REFUSED}
+    assert who_ids(match_activity(EMAIL, recipient, [], [], DEFAULTS, refused)) == [sfid("003", 9)]
+
+
+@pytest.mark.parametrize(
+    ("sobject", "code", "words"),
+    [
+        ("Lead", "LEAD_ACCESS_REFUSED", "Log to Leads"),
+        ("Contact", "CONTACT_ACCESS_REFUSED", "Log to Contacts"),
+        ("Opportunity", "OPPORTUNITY_ACCESS_REFUSED", "Opportunities to 'off'"),
+        ("OpportunityContactRole", "OPPORTUNITY_ACCESS_REFUSED", "Read on Opportunities"),
+    ],
+)
+def test_every_access_refusal_names_the_object_and_the_fix(
+    sobject: str, code: str, words: str
+) -> None:
+    refusal = access_refused(sobject, "X: y")
+    assert refusal.code == code
+    assert words in refusal.fix
+    assert refusal.reason_text.endswith("Salesforce said: X: y")

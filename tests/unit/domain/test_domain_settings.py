@@ -18,6 +18,7 @@ from salesync.domain.settings import (
     TeamPolicy,
     coerce_setting,
     effective_settings,
+    logs_through_api,
     validate_change,
 )
 
@@ -186,3 +187,27 @@ def test_values_are_immutable() -> None:
     settings = SyncSettings()
     with pytest.raises(AttributeError):
         settings.log_calls = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("mode", "changes", "kind", "expected"),
+    [
+        (LoggingMode.API, {}, "email", True),
+        (LoggingMode.API, {}, "reply", True),
+        (LoggingMode.API, {}, "call", True),
+        (LoggingMode.API, {"log_replies": False}, "reply", False),
+        (LoggingMode.API, {"log_emails": False}, "reply", False),
+        (LoggingMode.API, {"log_calls": False}, "call", False),
+        (LoggingMode.BCC, {}, "email", False),
+        (LoggingMode.BCC, {}, "reply", False),
+        (LoggingMode.BCC, {}, "call", True),  # a call has no email to BCC
+        (LoggingMode.BCC, {"log_calls": False}, "call", False),
+        (LoggingMode.OFF, {}, "call", False),
+        (LoggingMode.OFF, {}, "email", False),
+    ],
+)
+def test_logs_through_api(
+    mode: LoggingMode, changes: dict[str, bool], kind: str, expected: bool
+) -> None:
+    settings = SyncSettings(logging_mode=mode, **changes)
+    assert logs_through_api(settings, kind) is expected

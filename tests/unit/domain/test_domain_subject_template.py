@@ -11,6 +11,7 @@ from salesync.domain.subject_template import (
     SUBJECT_MAX_LENGTH,
     render_subject,
     reply_subject,
+    strip_reply_prefixes,
     uses_activity_subject,
     validate_template,
 )
@@ -116,3 +117,44 @@ def test_rendered_subjects_are_one_line_and_fit(template: str, values: dict[str,
     rendered = render_subject(template, values)
     assert len(rendered) <= SUBJECT_MAX_LENGTH
     assert "\n" not in rendered and "\r" not in rendered
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Re: Intro", "Intro"),
+        ("RE: Intro", "Intro"),
+        ("re:Intro", "Intro"),
+        ("AW: Intro", "Intro"),
+        ("SV: Intro", "Intro"),
+        ("Vs: Intro", "Intro"),
+        ("Antw: Intro", "Intro"),
+        ("回复: Intro", "Intro"),
+        ("回复：Intro", "Intro"),
+        ("返信: Intro", "Intro"),
+        ("Re[2]: Intro", "Intro"),
+        ("Re (3): Intro", "Intro"),
+        ("Re: AW: RE: Intro", "Intro"),
+        ("  Re:   Intro  ", "Intro"),
+        ("Intro", "Intro"),
+        ("Regarding: pricing", "Regarding: pricing"),
+        ("Fwd: Intro", "Fwd: Intro"),
+        ("Recap: Intro", "Recap: Intro"),
+        ("Intro Re: later", "Intro Re: later"),
+        ("Re:", ""),
+        ("", ""),
+    ],
+)
+def test_strip_reply_prefixes(subject: str, expected: str) -> None:
+    assert strip_reply_prefixes(subject) == expected
+
+
+@pytest.mark.parametrize("marker", ["Re:", "RE:", "AW:", "SV:", "回复:", "返信:"])
+def test_reply_subject_never_repeats_a_reply_marker(marker: str) -> None:
+    assert reply_subject(f"{marker} Intro") == "Reply: Intro"
+
+
+@given(st.text(max_size=60))
+def test_stripping_is_idempotent(subject: str) -> None:
+    once = strip_reply_prefixes(subject)
+    assert strip_reply_prefixes(once) == once

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
-from salesync.services import people, people_lookup
+from salesync.services import people, people_lookup, task_sync
 from salesync.store import diagnostics as diagnostic_store
 from salesync.store import tasks as task_store
 from salesync.store.tables import (
@@ -189,6 +189,7 @@ def task_states(session: Session, team_id: int, task_ids: list[int]) -> dict[int
     links = task_store.links_for_tasks(session, task_ids)
     statuses = _waiting_task_statuses(session, task_ids)
     instances = _instance_urls(session, team_id)
+    before_sync = _created_before_sync(session, task_ids)
     states = {}
     for task_id in task_ids:
         link = links.get(task_id)
@@ -196,12 +197,29 @@ def task_states(session: Session, team_id: int, task_ids: list[int]) -> dict[int
         if link is not None and link.deleted_at is None:
             url = f"{instances.get(link.org_id, '')}/{link.sf_id}"
             public.append(LinkPublic(sobject=link.sobject, sf_id=link.sf_id, url=url))
+        state = _task_state(statuses.get(task_id, set()), bool(public))
+        if state == "local" and task_id in before_sync:
+            state = "before_sync"
         states[task_id] = ActivityState(
-            state=_task_state(statuses.get(task_id, set()), bool(public)),
+            state=state,
             links=public,
             reasons=_open_reasons(session, task_store.SUBJECT_TYPE, task_id),
         )
     return states
+
+
+def _created_before_sync(session: Session, task_ids: list[int]) -> set[int]:
+    """Tasks made before their assignee turned two-way sync on: they never go to Salesforce
+    (DESIGN §3), which their badge must say rather than "sync is off"."""
+    tasks = list(session.scalars(select(ReminderTask).where(ReminderTask.id.in_(task_ids))))
+    states = task_sync.states_of(session, sorted({t.assignee_id for t in tasks}))
+    found = set()
+    for task in tasks:
+        state = states.get(task.assignee_id)
+        if state is not None and state.on and state.enabled_at is not None:
+            if task.created_at < state.enabled_at:
+                found.add(task.id)
+    return found
 
 
 def _task_state(statuses: set[OutboxStatus], linked: bool) -> str:

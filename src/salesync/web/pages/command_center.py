@@ -177,7 +177,7 @@ def _back(due_filter: DueFilter | str, anchor: str = "") -> RedirectResponse:
 
 # -- tasks ------------------------------------------------------------------------------------
 
-_TASK_FIELDS = ("name", "person_id", "due_date", "priority", "details")
+_TASK_FIELDS = ("name", "person_id", "due_date", "priority", "details", "task_type")
 
 
 def _task_values(form: dict[str, str]) -> dict[str, object]:
@@ -185,6 +185,7 @@ def _task_values(form: dict[str, str]) -> dict[str, object]:
     values: dict[str, object] = {
         "name": form.get("name", ""),
         "priority": form.get("priority") or "Normal",
+        "task_type": form.get("task_type") or "Custom",
         "details": form.get("details", ""),
         "due_date": form.get("due_date") or None,
     }

@@ -35,6 +35,7 @@ CHECK_LABELS = {
     "api_access": "API access",
     "task_access": "Tasks",
     "task_fields": "Task fields",
+    "task_sync_fields": "Task fields for task sync",
     "task_type": "Type picklist",
     "external_id": "External ID field",
     "task_status": "TaskStatus",

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from salesync.errors import InvalidInput
+from salesync.services import accounts
+from salesync.store.db import unit_of_work
 from salesync.web import team_accounts
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep
 from salesync.web.templating import render
@@ -27,7 +29,30 @@ def admin_settings(request: Request, admin: AdminUser) -> Response:
 
 @router.get("/account")
 def my_account(request: Request, user: CurrentUser) -> Response:
-    return render(request, "settings_account.html", {"section": "settings"})
+    context = {"section": "settings", "error": "", "error_field": ""}
+    return render(request, "settings_account.html", context)
+
+
+@router.post("/account/profile")
+def save_profile(
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    browser: SessionDep,
+    name: Annotated[str, Form()] = "",
+    time_zone: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "",
+) -> Response:
+    """My Account: the rep's name, time zone and language, as PATCH /api/v1/me changes them."""
+    changes = {"name": name, "time_zone": time_zone, "language": language}
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            accounts.update_profile(session, user.id, changes)
+    except InvalidInput as exc:
+        context = {"section": "settings", "error": exc.message, "error_field": exc.field}
+        return render(request, "settings_account.html", context, status_code=422)
+    browser.flash("Your profile was saved.")
+    return RedirectResponse("/settings/account", status_code=303)
 
 
 def _tokens_page(
