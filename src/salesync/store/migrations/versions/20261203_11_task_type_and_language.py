@@ -1,7 +1,7 @@
 """Reminder task types (TASK-10) and the rep's language.
 
 Revision ID: 6a11c0ffee11
-Revises: 29b2d177e49b
+Revises: 16a0c1d2e3f4
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "6a11c0ffee11"
-down_revision = "29b2d177e49b"
+down_revision = "16a0c1d2e3f4"
 branch_labels = None
 depends_on = None
 
