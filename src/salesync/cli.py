@@ -90,6 +90,30 @@ def user_add(
     console.print(f"created {role} [bold]{user.email}[/bold]")
 
 
+@user_app.command("reset-password")
+def user_reset_password(
+    email: Annotated[str, typer.Argument(help="Sign-in email of the user.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="New password",
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="SALESYNC_NEW_USER_PASSWORD",
+            help="New password (prompted when not given).",
+        ),
+    ] = "",
+) -> None:
+    """Set a user's password (e.g. a locked-out admin); every session of theirs ends."""
+    from salesync.services import sign_in
+
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    user = sign_in.reset_password(runtime, None, email, password)
+    console.print(f"new password set for [bold]{user.email}[/bold]; their sessions are ended")
+
+
 @app.command("demo")
 def demo(
     port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,

@@ -13,7 +13,6 @@ from salesync.web.errors import install_error_handlers
 from salesync.web.pages import create_pages_router
 from salesync.web.security import (
     SESSION_COOKIE,
-    SESSION_MAX_AGE_SECONDS,
     SecurityHeadersMiddleware,
     session_signing_key,
 )
@@ -36,7 +35,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         SessionMiddleware,
         secret_key=session_signing_key(secret_key),
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE_SECONDS,
+        # The cookie lives as long as the longest session; the table decides the real end.
+        max_age=runtime.settings.session_max_hours * 3600,
         same_site="lax",
         # Browsers drop Secure cookies over plain http, so follow the public address's scheme.
         https_only=runtime.settings.base_url.scheme == "https",

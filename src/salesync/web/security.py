@@ -12,13 +12,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "salesync_session"
-#: A sign-in lasts a week at most: the signed cookie carries its time and is refused when older.
-SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_USER_KEY = "uid"
+#: The server-side session's token; the database holds only its hash and who it is.
+_SESSION_KEY = "sid"
 _CSRF_KEY = "csrf"
 _FLASH_KEY = "flash"
 
@@ -40,18 +39,19 @@ def session_signing_key(secret_key: bytes) -> str:
 
 
 class BrowserSession:
-    """One browser's signed-cookie session: who signed in, its CSRF token, one-time notes.
+    """One browser's signed cookie: its server-side session token, CSRF token, one-time notes.
 
-    The cookie is signed, not encrypted: never put a secret in it.
+    Who is signed in is known only from the ``web_sessions`` table: a copied or replayed cookie
+    is worthless once its session row is gone. The cookie is signed, not encrypted.
     """
 
     def __init__(self, data: MutableMapping[str, Any]) -> None:
         self._data = data
 
     @property
-    def user_id(self) -> int | None:
-        value = self._data.get(_USER_KEY)
-        return value if isinstance(value, int) else None
+    def session_token(self) -> str | None:
+        value = self._data.get(_SESSION_KEY)
+        return value if isinstance(value, str) else None
 
     def csrf_token(self) -> str:
         """The session's CSRF token, created on first use."""
@@ -67,10 +67,10 @@ class BrowserSession:
             return False
         return hmac.compare_digest(expected.encode(), candidate.encode())
 
-    def sign_in(self, user_id: int) -> None:
-        """Start a fresh session for the user (a new CSRF token defeats session fixation)."""
+    def sign_in(self, session_token: str) -> None:
+        """Hold a new session (a new token and CSRF token defeat session fixation)."""
         self._data.clear()
-        self._data[_USER_KEY] = user_id
+        self._data[_SESSION_KEY] = session_token
         self._data[_CSRF_KEY] = secrets.token_urlsafe(32)
 
     def sign_out(self) -> None:
