@@ -13,6 +13,7 @@ from salesync.web.errors import install_error_handlers
 from salesync.web.pages import create_pages_router
 from salesync.web.security import (
     SESSION_COOKIE,
+    BodyLimitMiddleware,
     SecurityHeadersMiddleware,
     session_signing_key,
 )
@@ -42,6 +43,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=runtime.settings.base_url.scheme == "https",
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: an oversized body is refused before any other work.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_request_bytes)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(create_api_router())

@@ -54,6 +54,8 @@ def _multi_line(value: str) -> str:
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 #: A database id in a path: ``/people/{person_id}``.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: An optional database id in a query: ``?user_id=``.
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 #: A paging offset in a query.
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 #: One line of text (a name, a subject, a host): no control characters.

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from salesync.runtime import Runtime, load_settings
 from salesync.services import accounts
+from salesync.serving import ServerThread, serve_in_thread
 from salesync.store.db import unit_of_work
 from salesync.store.tables import Role, User
+from salesync.web.app import create_app
+from tests.integration.web.web_support import anonymous_client, csrf_from
 from tests.support import FakeClock
 
 PASSWORD = "correct horse battery"
@@ -59,3 +66,51 @@ def add_counted_user(
         return accounts.add_user(
             session, new, now=runtime.clock.now(), hasher=runtime.password_hasher
         )
+
+
+# Fixtures: import them into a test module (and list them in its __all__) to use them there.
+
+
+@pytest.fixture
+def hasher() -> CountingHasher:
+    return CountingHasher()
+
+
+@pytest.fixture
+def runtime(
+    engine: Engine, tmp_path: Path, clock: FakeClock, hasher: CountingHasher
+) -> Iterator[Runtime]:
+    yield from counted_runtime(engine, tmp_path, clock, hasher)
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime)
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[ServerThread]:
+    with serve_in_thread(app) as running:
+        yield running
+
+
+@pytest.fixture
+def admin(runtime: Runtime) -> User:
+    return add_counted_user(runtime, "ada@example.com", Role.ADMIN)
+
+
+@pytest.fixture
+def rep(runtime: Runtime, admin: User) -> User:
+    return add_counted_user(runtime, "rex@example.com")
+
+
+@contextmanager
+def signed_in_client(server: ServerThread, user: User) -> Iterator[httpx.Client]:
+    """A browser signed in as ``user`` whose API writes carry the CSRF header."""
+    with anonymous_client(server) as client:
+        token = csrf_from(client.get("/login").text)
+        form = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+        answer = client.post("/login", data=form)
+        assert answer.status_code == 303, answer.text
+        client.headers["X-CSRF-Token"] = csrf_from(client.get("/").text)
+        yield client

@@ -2,59 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from salesync.runtime import Runtime
-from salesync.serving import ServerThread, serve_in_thread
-from salesync.store.tables import Role, User, WebSession
-from salesync.web.app import create_app
+from salesync.serving import ServerThread
+from salesync.store.tables import User, WebSession
 from tests.integration.web.security_support import (
     PASSWORD,
     CountingHasher,
-    add_counted_user,
-    counted_runtime,
+    admin,
+    app,
+    hasher,
+    rep,
+    runtime,
+    server,
 )
 from tests.integration.web.web_support import anonymous_client, csrf_from
 from tests.support import FakeClock
-
-
-@pytest.fixture
-def hasher() -> CountingHasher:
-    return CountingHasher()
-
-
-@pytest.fixture
-def runtime(
-    engine: Engine, tmp_path: Path, clock: FakeClock, hasher: CountingHasher
-) -> Iterator[Runtime]:
-    yield from counted_runtime(engine, tmp_path, clock, hasher)
-
-
-@pytest.fixture
-def app(runtime: Runtime) -> FastAPI:
-    return create_app(runtime)
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[ServerThread]:
-    with serve_in_thread(app) as running:
-        yield running
-
-
-@pytest.fixture
-def admin(runtime: Runtime) -> User:
-    return add_counted_user(runtime, "ada@example.com", Role.ADMIN)
-
-
-@pytest.fixture
-def rep(runtime: Runtime, admin: User) -> User:
-    return add_counted_user(runtime, "rex@example.com")
 
 
 def _post_login(client: httpx.Client, email: str, password: str) -> httpx.Response:
@@ -66,6 +32,9 @@ def _signed_in(client: httpx.Client, email: str, password: str = PASSWORD) -> st
     answer = _post_login(client, email, password)
     assert answer.status_code == 303, answer.text
     return csrf_from(client.get("/").text)
+
+
+__all__ = ["admin", "app", "hasher", "rep", "runtime", "server"]
 
 
 def _session_rows(runtime: Runtime, user: User) -> int:

@@ -8,7 +8,7 @@ from salesync.services.accounts import NewUser
 from salesync.store.tables import User
 from salesync.web import team_accounts
 from salesync.web.deps import AdminUser, RuntimeDep
-from salesync.web.schemas import UserCreate, UserPublic
+from salesync.web.schemas import IdPath, UserCreate, UserPublic
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -25,5 +25,5 @@ def add_user(runtime: RuntimeDep, admin: AdminUser, body: UserCreate) -> User:
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic)
-def deactivate_user(runtime: RuntimeDep, admin: AdminUser, user_id: int) -> User:
+def deactivate_user(runtime: RuntimeDep, admin: AdminUser, user_id: IdPath) -> User:
     return team_accounts.deactivate_user(runtime, admin, user_id)

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from salesync.errors import InvalidInput
 from salesync.web import team_accounts
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep
+from salesync.web.schemas import IdPath
 from salesync.web.templating import render
 
 router = APIRouter(prefix="/settings")
@@ -67,7 +68,7 @@ def create_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, token_id: int
+    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, token_id: IdPath
 ) -> Response:
     team_accounts.revoke_token(runtime, user, token_id)
     browser.flash("The token was revoked.")
