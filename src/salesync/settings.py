@@ -87,6 +87,18 @@ class Settings(BaseSettings):
             raise ValueError("is a placeholder; set the real value")
         return value
 
+    @field_validator("allowed_outbound_hosts")
+    @classmethod
+    def _valid_allow_list(cls, value: str) -> str:
+        from salesync.domain.outbound_hosts import parse_allow_list
+        from salesync.errors import InvalidInput
+
+        try:
+            parse_allow_list(value)
+        except InvalidInput as exc:
+            raise ValueError(f"an entry is not a host name: {exc.message}") from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
