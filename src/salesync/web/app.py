@@ -8,6 +8,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from salesync.runtime import Runtime
 from salesync.settings import load_secret_key
+from salesync.web import api_docs
 from salesync.web.api import API_PREFIX, create_api_router
 from salesync.web.errors import install_error_handlers
 from salesync.web.pages import create_pages_router
@@ -26,7 +27,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="salesync",
         summary="Logs sales emails and calls to Salesforce and syncs reminder tasks.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # Our own reference page (web/api_docs.py): Swagger UI would load scripts from a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -49,4 +51,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(create_api_router())
     app.include_router(create_pages_router())
+    app.include_router(api_docs.router)
     return app
