@@ -6,9 +6,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from salesync.metrics import app_registry
 from salesync.runtime import Runtime
 from salesync.settings import load_secret_key
-from salesync.web import api_docs
+from salesync.web import api_docs, operations
 from salesync.web.api import API_PREFIX, create_api_router
 from salesync.web.errors import install_error_handlers
 from salesync.web.pages import create_pages_router
@@ -33,6 +34,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.templates = create_templates()
+    app.state.metrics_registry = app_registry(runtime)
     secret_key = load_secret_key(runtime.settings.effective_secret_key_file)
     app.add_middleware(
         SessionMiddleware,
@@ -45,11 +47,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=runtime.settings.base_url.scheme == "https",
     )
     app.add_middleware(SecurityHeadersMiddleware)
-    # Outermost: an oversized body is refused before any other work.
+    # An oversized body is refused before any other work (inside the request id only).
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_request_bytes)
+    app.add_middleware(operations.RequestIdMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(create_api_router())
     app.include_router(create_pages_router())
     app.include_router(api_docs.router)
+    app.include_router(operations.router)
     return app
