@@ -32,7 +32,7 @@ def text_problem(value: str, *, multiline: bool) -> str | None:
         if 0xD800 <= code <= 0xDFFF:
             return "contains an unpaired surrogate (not valid Unicode text)"
         if (code < 0x20 or 0x7F <= code < 0xA0) and not (multiline and char in _LINE_BREAKS):
-            return f"contains the control character U+{code:04X}"
+            return f"contains control characters (U+{code:04X})"
     return None
 
 

@@ -149,7 +149,7 @@ def test_an_unpaired_surrogate_in_free_text_is_422(as_rep: httpx.Client) -> None
 def test_a_control_character_in_a_single_line_field_is_422(as_rep: httpx.Client) -> None:
     answer = as_rep.post("/api/v1/people", json={"first_name": "Ada\u0000", "email": "a@b.example"})
     assert _fields(answer) == ["first_name"]
-    assert "U+0000" in answer.json()["detail"][0]["message"]
+    assert answer.json()["detail"][0]["message"] == "contains control characters (U+0000)"
 
 
 def test_a_host_with_control_characters_is_refused_and_not_stored(as_rep: httpx.Client) -> None:
