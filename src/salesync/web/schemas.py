@@ -145,6 +145,10 @@ class UserCreate(_Input):
     password: Password
 
 
+class PasswordReset(_Input):
+    password: Password
+
+
 class TokenCreate(_Input):
     name: Annotated[Line, Field(max_length=100)] = Field(
         description="What the token is for, e.g. 'CRM import script'."

@@ -30,7 +30,7 @@ from tests.integration.web.security_support import (
 )
 from tests.support import FakeClock
 
-FUZZ_EXAMPLES = int(os.environ.get("SALESYNC_FUZZ_EXAMPLES", "6"))
+FUZZ_EXAMPLES = int(os.environ.get("SALESYNC_FUZZ_EXAMPLES", "10"))
 
 
 @pytest.fixture

@@ -250,3 +250,20 @@ def test_refused_and_throttled_sign_ins_are_audited_without_the_password(
     assert actions.count("sign_in_throttled") == 1
     assert all("hunter2" not in record.getMessage() for record in caplog.records)
     assert all("hunter2" not in str(record.__dict__) for record in caplog.records)
+
+
+def test_an_admin_resets_a_password_through_the_api(
+    server: ServerThread, runtime: Runtime, admin: User, rep: User
+) -> None:
+    with anonymous_client(server) as rex, anonymous_client(server) as ada:
+        _signed_in(rex, rep.email)
+        ada.headers["X-CSRF-Token"] = _signed_in(ada, admin.email)
+        answer = ada.post(f"/api/v1/users/{rep.id}/password", json={"password": "via the api 1"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["email"] == rep.email
+        assert rex.get("/api/v1/me").status_code == 401
+        short = ada.post(f"/api/v1/users/{rep.id}/password", json={"password": "short"})
+        assert short.status_code == 422
+        assert short.json()["detail"][0]["field"] == "password"
+    with anonymous_client(server) as client:
+        assert _post_login(client, rep.email, "via the api 1").status_code == 303
