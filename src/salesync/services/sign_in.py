@@ -145,7 +145,12 @@ def start_session(runtime: Runtime, user_id: int, client_address: str) -> str:
     """A new session for the user; returns its token (the browser's copy is the only one)."""
     token = secrets.token_urlsafe(32)
     now = runtime.clock.now()
+    limits = lifetime(runtime.settings)
     with unit_of_work(runtime.sessions) as session:
+        # Sessions nobody came back to would stay forever: sweep them at each sign-in.
+        web_sessions.delete_expired(
+            session, idle_before=now - limits.idle, started_before=now - limits.absolute
+        )
         session.add(
             WebSession(
                 user_id=user_id,

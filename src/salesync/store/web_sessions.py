@@ -29,6 +29,15 @@ def delete_user_sessions(session: Session, user_id: int, *, keep_sha256: str | N
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def delete_expired(session: Session, *, idle_before: datetime, started_before: datetime) -> None:
+    """Drop sessions idle since ``idle_before`` or started by ``started_before`` (ended ones)."""
+    session.execute(
+        delete(WebSession).where(
+            (WebSession.last_seen_at <= idle_before) | (WebSession.created_at <= started_before)
+        )
+    )
+
+
 def failures_since(
     session: Session, *, account: str, client_address: str, since: datetime
 ) -> tuple[list[datetime], list[datetime]]:

@@ -267,3 +267,15 @@ def test_an_admin_resets_a_password_through_the_api(
         assert short.json()["detail"][0]["field"] == "password"
     with anonymous_client(server) as client:
         assert _post_login(client, rep.email, "via the api 1").status_code == 303
+
+
+def test_sessions_nobody_came_back_to_are_swept_at_the_next_sign_in(
+    server: ServerThread, runtime: Runtime, clock: FakeClock, admin: User, rep: User
+) -> None:
+    with anonymous_client(server) as client:
+        _signed_in(client, rep.email)
+    clock.advance(minutes=runtime.settings.session_idle_minutes)
+    with anonymous_client(server) as client:
+        _signed_in(client, admin.email)
+    assert _session_rows(runtime, rep) == 0
+    assert _session_rows(runtime, admin) == 1
