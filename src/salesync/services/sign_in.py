@@ -79,13 +79,17 @@ def _stand_in_hash() -> str:
     return Argon2Hasher().hash("no user has this password")
 
 
-def _throttle_wait(runtime: Runtime, account: str, address: str) -> int:
+def _throttle_wait(runtime: Runtime, account: str, address: str, attempt_id: int) -> int:
     now = runtime.clock.now()
     by_account, by_address = throttle_rules(runtime.settings)
     longest = max(by_account.window, by_address.window)
     with unit_of_work(runtime.sessions) as session:
         account_failures, address_failures = web_sessions.failures_since(
-            session, account=account, client_address=address, since=now - longest
+            session,
+            account=account,
+            client_address=address,
+            since=now - longest,
+            other_than=attempt_id,
         )
     wait = max(
         throttled_for(account_failures, by_account, now),
@@ -95,11 +99,24 @@ def _throttle_wait(runtime: Runtime, account: str, address: str) -> int:
 
 
 def sign_in(runtime: Runtime, email: str, password: str, client_address: str) -> SignInOutcome:
-    """Check the password unless the account or address is throttled; audit every outcome."""
+    """Check the password unless the account or address is throttled; audit every outcome.
+
+    The attempt is written down (as refused) *before* the throttle counts the others, so of
+    many simultaneous tries no more than the limit get to hash a password, however they
+    interleave: each try's count sees every try written before it.
+    """
     account = account_key(email)
     address = client_address[:64]
-    retry_after = _throttle_wait(runtime, account, address)
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        attempt_id = web_sessions.add_attempt(
+            session, account=account, client_address=address, at=now
+        )
+    retry_after = _throttle_wait(runtime, account, address, attempt_id)
     if retry_after:
+        with unit_of_work(runtime.sessions) as session:
+            # A throttled try is not counted: it must not stretch the wait it was refused by.
+            web_sessions.delete_attempt(session, attempt_id)
         audit.warning(
             "sign-in throttled",
             extra={
@@ -123,13 +140,12 @@ def sign_in(runtime: Runtime, email: str, password: str, client_address: str) ->
         good = False
     else:
         good = hasher.verify(stored, password)
-    now = runtime.clock.now()
     window = max(rule.window for rule in throttle_rules(runtime.settings))
     with unit_of_work(runtime.sessions) as session:
         if good:
+            web_sessions.delete_attempt(session, attempt_id)
             web_sessions.forget_failures(session, account=account, before=now - window)
         else:
-            web_sessions.add_failure(session, account=account, client_address=address, at=now)
             web_sessions.forget_failures(session, before=now - window)
     if not good:
         audit.warning(

@@ -39,12 +39,14 @@ def delete_expired(session: Session, *, idle_before: datetime, started_before: d
 
 
 def failures_since(
-    session: Session, *, account: str, client_address: str, since: datetime
+    session: Session, *, account: str, client_address: str, since: datetime, other_than: int
 ) -> tuple[list[datetime], list[datetime]]:
-    """Refused sign-ins after ``since``: (for the account, from the address)."""
+    """Refused (or still running) sign-ins after ``since`` but attempt ``other_than``:
+    (for the account, from the address)."""
     rows = session.execute(
         select(SignInFailure.account, SignInFailure.client_address, SignInFailure.at).where(
             SignInFailure.at > since,
+            SignInFailure.id != other_than,
             (SignInFailure.account == account) | (SignInFailure.client_address == client_address),
         )
     ).all()
@@ -53,12 +55,20 @@ def failures_since(
     return by_account, by_address
 
 
-def add_failure(session: Session, *, account: str, client_address: str, at: datetime) -> None:
-    session.add(SignInFailure(account=account, client_address=client_address, at=at))
+def add_attempt(session: Session, *, account: str, client_address: str, at: datetime) -> int:
+    """Record a sign-in attempt as refused until it proves good; returns its id."""
+    row = SignInFailure(account=account, client_address=client_address, at=at)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def delete_attempt(session: Session, attempt_id: int) -> None:
+    session.execute(delete(SignInFailure).where(SignInFailure.id == attempt_id))
 
 
 def forget_failures(session: Session, *, account: str | None = None, before: datetime) -> None:
-    """Drop the account's failures (after a good sign-in), or everyone's older than ``before``."""
+    """Drop the account's failures (after a good sign-in), and everyone's older than ``before``."""
     if account is not None:
         session.execute(delete(SignInFailure).where(SignInFailure.account == account))
     session.execute(delete(SignInFailure).where(SignInFailure.at < before))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,18 +27,25 @@ PASSWORD = "correct horse battery"
 
 
 class CountingHasher:
-    """A fast stand-in for Argon2 that counts every hash and every check it is asked for."""
+    """A fast stand-in for Argon2 that counts every hash and every check it is asked for.
 
-    def __init__(self) -> None:
+    ``verify_seconds`` makes each check take that long, so simultaneous sign-ins overlap.
+    """
+
+    def __init__(self, verify_seconds: float = 0.0) -> None:
         self.hashes = 0
         self.verifies = 0
+        self.verify_seconds = verify_seconds
+        self._lock = threading.Lock()
 
     def hash(self, password: str) -> str:
         self.hashes += 1
         return "counted$" + password
 
     def verify(self, password_hash: str, password: str) -> bool:
-        self.verifies += 1
+        with self._lock:
+            self.verifies += 1
+        time.sleep(self.verify_seconds)
         return password_hash == "counted$" + password
 
 

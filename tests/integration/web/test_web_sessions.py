@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from sqlalchemy import func, select
 
 from salesync.runtime import Runtime
+from salesync.services import sign_in as sign_in_service
 from salesync.serving import ServerThread
 from salesync.store.tables import User, WebSession
 from tests.integration.web.security_support import (
@@ -279,3 +282,19 @@ def test_sessions_nobody_came_back_to_are_swept_at_the_next_sign_in(
         _signed_in(client, admin.email)
     assert _session_rows(runtime, rep) == 0
     assert _session_rows(runtime, admin) == 1
+
+
+def test_simultaneous_wrong_passwords_hash_no_more_than_the_limit(
+    runtime: Runtime, hasher: CountingHasher, rep: User
+) -> None:
+    hasher.verify_seconds = 0.2  # every hash overlaps the other tries
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(
+            pool.map(
+                lambda _: sign_in_service.sign_in(runtime, rep.email, "wrong", "198.51.100.7"),
+                range(12),
+            )
+        )
+    assert hasher.verifies <= 5
+    assert sum(outcome.throttled for outcome in outcomes) >= 7
+    assert all(outcome.user is None for outcome in outcomes)
