@@ -90,6 +90,30 @@ def user_add(
     console.print(f"created {role} [bold]{user.email}[/bold]")
 
 
+@user_app.command("reset-password")
+def user_reset_password(
+    email: Annotated[str, typer.Argument(help="Sign-in email of the user.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="New password",
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="SALESYNC_NEW_USER_PASSWORD",
+            help="New password (prompted when not given).",
+        ),
+    ] = "",
+) -> None:
+    """Set a user's password (e.g. a locked-out admin); every session of theirs ends."""
+    from salesync.services import sign_in
+
+    runtime = _runtime()
+    check_connection(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    user = sign_in.reset_password(runtime, None, email, password)
+    console.print(f"new password set for [bold]{user.email}[/bold]; their sessions are ended")
+
+
 @app.command("demo")
 def demo(
     port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
@@ -119,21 +143,28 @@ def serve(
 
     import uvicorn
 
+    from salesync.logs import configure_logging
     from salesync.sync.factory import build_worker
     from salesync.web.app import create_app
 
     runtime = _runtime()
+    configure_logging(runtime.settings.log_format)
     check_connection(runtime.engine)
     migrate.upgrade(runtime.engine)
     stop = threading.Event()
+    worker_thread = None
     if with_worker:
         worker = build_worker(runtime)
-        threading.Thread(target=worker.run_forever, args=(stop,), daemon=True).start()
+        worker_thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
+        worker_thread.start()
     console.print(f"salesync on http://{host}:{port}")
     try:
+        # uvicorn stops on SIGTERM/SIGINT; the worker then finishes its batch and its leases.
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
     finally:
         stop.set()
+        if worker_thread is not None:
+            worker_thread.join(timeout=60)
 
 
 @app.command("worker")
@@ -143,22 +174,21 @@ def worker_command() -> None:
     Start as many as you like, on as many machines: they share the work through leases in
     the database.
     """
-    import signal
     import threading
 
+    from salesync.logs import configure_logging
     from salesync.sync.factory import build_worker
+    from salesync.sync.worker import install_stop_signals
 
     runtime = _runtime()
+    configure_logging(runtime.settings.log_format)
     check_connection(runtime.engine)
     migrate.upgrade(runtime.engine)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    install_stop_signals(stop)
     worker = build_worker(runtime)
     console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
-    try:
-        worker.run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    worker.run_forever(stop)
 
 
 sync_app = typer.Typer(help="Run sync work by hand.", no_args_is_help=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from salesync.clock import Clock, SystemClock
 from salesync.errors import ConfigurationError
+from salesync.passwords import Argon2Hasher, PasswordHasher
 from salesync.settings import ENV_PREFIX, Settings, load_secret_key
 from salesync.store.crypto import SecretBox
 from salesync.store.db import create_db_engine, session_factory
@@ -34,9 +35,16 @@ class Runtime:
     sessions: sessionmaker[Session]
     secret_box: SecretBox
     clock: Clock
+    #: Tests pass a counting fake to see how many hashes a flow computed.
+    password_hasher: PasswordHasher = field(default_factory=Argon2Hasher)
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+    def build(
+        cls,
+        settings: Settings,
+        clock: Clock | None = None,
+        password_hasher: PasswordHasher | None = None,
+    ) -> Runtime:
         try:
             secret_key = load_secret_key(settings.effective_secret_key_file)
         except (OSError, ValueError) as exc:
@@ -48,6 +56,7 @@ class Runtime:
             sessions=session_factory(engine),
             secret_box=SecretBox(secret_key),
             clock=clock or SystemClock(),
+            password_hasher=password_hasher or Argon2Hasher(),
         )
 
     def close(self) -> None:

@@ -61,11 +61,42 @@ class Settings(BaseSettings):
     #: Seconds between two polls of Salesforce for task changes.
     poll_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
+    #: A browser session ends after this long without a request...
+    session_idle_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 30)] = 8 * 60
+    #: ...and this long after signing in, whatever happens.
+    session_max_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 7 * 24
+    #: Sign-in throttling: refused tries allowed per account and per client address per window.
+    sign_in_max_failures_per_account: Annotated[int, Field(ge=1, le=1000)] = 5
+    sign_in_max_failures_per_address: Annotated[int, Field(ge=1, le=10000)] = 20
+    sign_in_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
+    #: Largest request body the web app accepts, in bytes (a CSV import is the biggest one).
+    max_request_bytes: Annotated[int, Field(ge=1024, le=1024**3)] = 6 * 1024 * 1024
+    #: Outbound hosts reps may choose for their own SMTP/IMAP servers, besides the ones an
+    #: admin configured: comma-separated ``host`` or ``host:port`` entries, ``*.example.com``
+    #: for subdomains. Empty: reps can only use what an admin set.
+    allowed_outbound_hosts: str = ""
+    #: Bearer token that /metrics requires; empty turns /metrics off (404).
+    metrics_token: SecretStr = SecretStr("")
+    #: ``text`` (default) or ``json``: one JSON object per log line, with the request id.
+    log_format: Annotated[str, Field(pattern=r"^(text|json)$")] = "text"
+
     @field_validator("salesforce_client_secret", "smtp_password")
     @classmethod
     def _refuse_placeholder(cls, value: SecretStr) -> SecretStr:
         if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("is a placeholder; set the real value")
+        return value
+
+    @field_validator("allowed_outbound_hosts")
+    @classmethod
+    def _valid_allow_list(cls, value: str) -> str:
+        from salesync.domain.outbound_hosts import parse_allow_list
+        from salesync.errors import InvalidInput
+
+        try:
+            parse_allow_list(value)
+        except InvalidInput as exc:
+            raise ValueError(f"an entry is not a host name: {exc.message}") from None
         return value
 
     @field_validator("database_url")
@@ -90,7 +121,7 @@ class Settings(BaseSettings):
 def load_secret_key(path: Path) -> bytes:
     """Read the secret key file, creating it with a fresh key and mode 0600 when it is missing."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48) + "\n")

@@ -62,3 +62,30 @@ def test_duplicate_user_is_refused_cleanly(tmp_path: Path) -> None:
     again = _run(["user", "add", "a@example.com"], env, tmp_path)
     assert again.returncode == 1
     assert "already exists" in again.stderr
+
+
+def test_the_sqlite_database_and_its_folder_are_private(tmp_path: Path) -> None:
+    upgraded = _run(["db", "upgrade"], {}, tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    data = tmp_path / "data"
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "salesync.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_admin_resets_a_password_from_the_command_line(tmp_path: Path) -> None:
+    env = {"SALESYNC_NEW_USER_PASSWORD": "a long password"}
+    assert _run(["user", "add", "ada@example.com", "--admin"], env, tmp_path).returncode == 0
+    db = tmp_path / "data" / "salesync.db"
+    before = sqlite3.connect(db).execute("select password_hash from users").fetchone()[0]
+    reset = _run(
+        ["user", "reset-password", "ada@example.com"],
+        {"SALESYNC_NEW_USER_PASSWORD": "another long password"},
+        tmp_path,
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert "new password set for ada@example.com" in reset.stdout
+    after = sqlite3.connect(db).execute("select password_hash from users").fetchone()[0]
+    assert after != before
+    unknown = _run(["user", "reset-password", "nobody@example.com"], env, tmp_path)
+    assert unknown.returncode == 1
+    assert "no user has the email nobody@example.com" in unknown.stderr

@@ -274,8 +274,18 @@ def _translate_smtp_errors(settings: SmtpSettings) -> Iterator[None]:
     except ssl.SSLError as exc:
         raise MailTlsFailed(f"TLS with {server} failed: {exc}") from exc
     except OSError as exc:
-        # Refused connection, unknown host, timeout (TimeoutError is an OSError).
-        raise MailServerUnavailable(f"{server} cannot be reached: {exc}") from exc
+        # Refused connection, unknown host, timeout (TimeoutError is an OSError). One answer
+        # for all: telling them apart would let a caller map which hosts and ports are open.
+        # The operator finds the precise cause in the log.
+        logger.warning(
+            "mail server unreachable",
+            extra={
+                "action": "mail_unreachable",
+                "server": f"{settings.host}:{settings.port}",
+                "cause": f"{type(exc).__name__}: {exc}",
+            },
+        )
+        raise MailServerUnavailable(f"{server} cannot be reached") from exc
 
 
 def _command_of(exc: smtplib.SMTPResponseException) -> str:

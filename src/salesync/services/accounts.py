@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 
 from salesync.domain.addresses import address_problem
 from salesync.errors import Conflict, InvalidInput
-from salesync.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from salesync.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    Argon2Hasher,
+    PasswordHasher,
+)
 from salesync.store import accounts
 from salesync.store.tables import ApiToken, Role, Team, User
 
@@ -101,13 +106,24 @@ class NewUser:
     time_zone: str = "UTC"
 
 
-def add_user(session: Session, new: NewUser, *, now: datetime, team_id: int | None = None) -> User:
+def add_user(
+    session: Session,
+    new: NewUser,
+    *,
+    now: datetime,
+    team_id: int | None = None,
+    hasher: PasswordHasher | None = None,
+) -> User:
     """Create a user in ``team_id``, or in the first team (the first user creates it)."""
     email = validate_email(new.email)
     validate_time_zone(new.time_zone)
     if len(new.password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if len(new.password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"the password can have at most {MAX_PASSWORD_LENGTH} characters", field="password"
         )
     if accounts.user_by_email(session, email) is not None:
         raise Conflict(f"a user with the email {email} already exists")
@@ -124,7 +140,7 @@ def add_user(session: Session, new: NewUser, *, now: datetime, team_id: int | No
         name=new.name.strip() or email.split("@")[0],
         role=new.role,
         time_zone=new.time_zone,
-        password_hash=hash_password(new.password),
+        password_hash=(hasher or Argon2Hasher()).hash(new.password),
         is_active=True,
         created_at=now,
     )
@@ -133,9 +149,14 @@ def add_user(session: Session, new: NewUser, *, now: datetime, team_id: int | No
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def authenticate(
+    session: Session, email: str, password: str, *, hasher: PasswordHasher | None = None
+) -> User | None:
+    """The active user with this email and password (no throttling: see services.sign_in)."""
     user = accounts.user_by_email(session, email)
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    if user is None or not user.is_active:
+        return None
+    if not (hasher or Argon2Hasher()).verify(user.password_hash, password):
         return None
     return user
 

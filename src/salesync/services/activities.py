@@ -287,8 +287,10 @@ def _thread_parent(session: Session, user: User, email_id: int | None) -> str | 
     if email_id is None:
         return None
     parent = session.get(SentEmail, email_id)
-    if parent is None or parent.team_id != user.team_id:
-        raise InvalidInput(f"email {email_id} does not exist", field="reply_to_email_id")
+    # Only the sender's own emails: threading under a teammate's email would put the reply in
+    # their conversation, and a different answer for "exists but not yours" would reveal ids.
+    if parent is None or parent.team_id != user.team_id or parent.sender_id != user.id:
+        raise InvalidInput(f"no email of yours has the id {email_id}", field="reply_to_email_id")
     return parent.message_id
 
 

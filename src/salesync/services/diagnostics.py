@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import budget, error_catalog
 from salesync.domain.own_codes import own_code
+from salesync.domain.spreadsheet import safe_row
 from salesync.errors import NotFound
 from salesync.runtime import Runtime
 from salesync.store import accounts, connections, outbox
@@ -226,18 +227,20 @@ def export_csv(data: Overview) -> str:
     for group in data.groups:
         for entry in group.entries:
             writer.writerow(
-                [
-                    group.category,
-                    group.code,
-                    entry.user_name,
-                    entry.item_type,
-                    entry.item_id or "",
-                    entry.message,
-                    group.cause,
-                    group.fix,
-                    entry.occurrences,
-                    entry.first_seen_at.isoformat(),
-                    entry.last_seen_at.isoformat(),
-                ]
+                safe_row(
+                    [
+                        group.category,
+                        group.code,
+                        entry.user_name,
+                        entry.item_type,
+                        entry.item_id or "",
+                        entry.message,
+                        group.cause,
+                        group.fix,
+                        entry.occurrences,
+                        entry.first_seen_at.isoformat(),
+                        entry.last_seen_at.isoformat(),
+                    ]
+                )
             )
     return buffer.getvalue()

@@ -8,7 +8,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from salesync.errors import InvalidInput, PermissionDenied
+from salesync.domain.outbound_hosts import check_outbound_host, parse_allow_list
+from salesync.errors import PermissionDenied
 from salesync.mail.smtp import Mailer, SmtpMailer, SmtpSettings
 from salesync.runtime import Runtime
 from salesync.store.db import unit_of_work
@@ -22,12 +23,34 @@ def _account(session: Session, team_id: int, user_id: int | None) -> SmtpAccount
     ).first()
 
 
+def _check_host(
+    runtime: Runtime, session: Session, user: User, host: str, port: int, *, for_team: bool
+) -> str:
+    """A rep's own server must be one an admin set or allowed (see domain.outbound_hosts)."""
+    team = _account(session, user.team_id, None)
+    admin_set = [(runtime.settings.smtp_host, runtime.settings.smtp_port)]
+    if team is not None:
+        admin_set.append((team.host, team.port))
+    return check_outbound_host(
+        host,
+        port,
+        admin_set=admin_set,
+        allowed=parse_allow_list(runtime.settings.allowed_outbound_hosts),
+        chosen_by_admin=for_team or user.role is Role.ADMIN,
+    )
+
+
 def smtp_settings_for(runtime: Runtime, user: User) -> SmtpSettings:
-    """The rep's own server, else the team's, else ``SALESYNC_SMTP_*``."""
+    """The rep's own server, else the team's, else ``SALESYNC_SMTP_*``.
+
+    A rep's own server is checked again here: the allow-list may have shrunk since it was saved.
+    """
     with runtime.sessions() as session:
         row = _account(session, user.team_id, user.id) or _account(session, user.team_id, None)
         if row is None:
             return SmtpSettings.from_settings(runtime.settings)
+        if row.user_id is not None:
+            _check_host(runtime, session, user, row.host, row.port, for_team=False)
         password = runtime.secret_box.decrypt(row.password_enc) if row.password_enc else ""
         return SmtpSettings(
             host=row.host,
@@ -59,11 +82,8 @@ def save_smtp_account(
     """Store SMTP settings; the password is encrypted, and kept when ``password`` is None."""
     if for_team and user.role is not Role.ADMIN:
         raise PermissionDenied("only an admin can set the team's SMTP server")
-    if not host.strip() or any(c in host for c in " \r\n/"):
-        raise InvalidInput("give a host name", field="host")
-    if not 1 <= port <= 65535:
-        raise InvalidInput("the port is from 1 to 65535", field="port")
     with unit_of_work(runtime.sessions) as session:
+        host = _check_host(runtime, session, user, host, port, for_team=for_team)
         owner = None if for_team else user.id
         row = _account(session, user.team_id, owner)
         if row is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(parsed.database))
         # Worker threads share the engine; SQLite's own locking serialises writers.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
@@ -30,6 +31,22 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), in a folder made 0700.
+
+    The database holds password hashes and encrypted tokens: nobody else on the machine needs
+    to read it. SQLite gives its -wal and -shm files the database file's permissions. An
+    existing folder or file keeps the permissions its owner chose.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # another process created it first
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -472,3 +472,28 @@ class TaskConflict(Base):
     winner: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 of the session token is kept; deleting the row
+    ends the session at once, whatever the browser still holds."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInFailure(Base):
+    """A refused sign-in, kept for the throttling window (per account and per client address)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account: Mapped[str] = mapped_column(String(320), index=True)
+    client_address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import select
+
+from salesync.metrics import ERRORS, PERIODIC_JOB_SECONDS, SYNC_BATCH_SECONDS
 from salesync.runtime import Runtime
 from salesync.store import outbox
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxItem
+from salesync.store.tables import OutboxItem, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,13 @@ class PeriodicJob(Protocol):
     def run_once(self) -> None: ...
 
 
+def install_stop_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT ask the worker to stop: it finishes the batch in hand, gives back the
+    leases it holds, and returns (call from the main thread)."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -69,6 +80,7 @@ class Worker:
     lease: timedelta = DEFAULT_LEASE
     idle_seconds: float = DEFAULT_IDLE_SECONDS
     _last_run: dict[str, float] = field(default_factory=dict)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def run_once(self) -> int:
         """One round: every handler gets one batch, due periodic jobs run. Returns items seen."""
@@ -90,6 +102,7 @@ class Worker:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker started", extra={"action": "worker_start", "worker": self.worker_id})
+        self._stopping = stop
         while not stop.is_set():
             try:
                 busy = self.run_once()
@@ -100,8 +113,27 @@ class Worker:
                 busy = 0
             if not busy:
                 stop.wait(self.idle_seconds)
+        released = self.release_leases()
         self.close()
-        log.info("worker stopped", extra={"action": "worker_stop", "worker": self.worker_id})
+        log.info(
+            "worker stopped",
+            extra={"action": "worker_stop", "worker": self.worker_id, "released": released},
+        )
+
+    def release_leases(self) -> int:
+        """Give back every item this worker still holds, ready at once and with no attempt
+        counted: another worker takes them now rather than when the lease would expire."""
+        now = self.runtime.clock.now()
+        with unit_of_work(self.runtime.sessions) as session:
+            held = session.scalars(
+                select(OutboxItem).where(
+                    OutboxItem.status == OutboxStatus.IN_FLIGHT,
+                    OutboxItem.lease_owner == self.worker_id,
+                )
+            ).all()
+            for item in held:
+                _return_to_queue(item, now)
+            return len(held)
 
     def close(self) -> None:
         """Let handlers release what they keep between rounds (HTTP clients)."""
@@ -125,14 +157,20 @@ class Worker:
             session.expunge_all()
         if not items:
             return 0
+        started = time.monotonic()
         try:
             handler.process(items)
-        except Exception:
+        except Exception as exc:
+            ERRORS.labels(error_class=type(exc).__name__).inc()
             log.exception(
                 "handler crashed", extra={"action": "handler_crashed", "kinds": handler.kinds}
             )
         finally:
-            self._release_leftovers([item.id for item in items])
+            SYNC_BATCH_SECONDS.labels(kind=items[0].kind).observe(time.monotonic() - started)
+            if self._stopping.is_set():
+                self.release_leases()  # stopping: unsettled items go back as they were
+            else:
+                self._release_leftovers([item.id for item in items])
         return len(items)
 
     def _release_leftovers(self, item_ids: list[int]) -> None:
@@ -157,8 +195,18 @@ class Worker:
                 continue
             self._last_run[job.name] = current
             try:
-                job.run_once()
-            except Exception:
+                with PERIODIC_JOB_SECONDS.labels(job=job.name).time():
+                    job.run_once()
+            except Exception as exc:
+                ERRORS.labels(error_class=type(exc).__name__).inc()
                 log.exception(
                     "periodic job failed", extra={"action": "periodic_failed", "job": job.name}
                 )
+
+
+def _return_to_queue(item: OutboxItem, now: datetime) -> None:
+    item.status = OutboxStatus.PENDING
+    item.available_at = now
+    item.lease_owner = None
+    item.lease_expires_at = None
+    item.updated_at = now

@@ -9,11 +9,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
 from salesync.domain.settings import SettingOrigin, TaskSyncMode
 from salesync.services import task_sync, tasks
 from salesync.store.tables import ReminderTask, TaskConflict
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep, check_api_csrf
+from salesync.web.schemas import (
+    BoundedInput,
+    Id,
+    IdPath,
+    Line,
+    Multiline,
+    OffsetQuery,
+    OptionalIdQuery,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"], dependencies=[Depends(check_api_csrf)])
 
@@ -35,8 +45,7 @@ def _calendar_day(value: object) -> object:
 DueDate = Annotated[dt.date, BeforeValidator(_calendar_day)]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Input = BoundedInput
 
 
 class _Public(BaseModel):
@@ -44,14 +53,14 @@ class _Public(BaseModel):
 
 
 class TaskCreate(_Input):
-    name: str = Field(max_length=tasks.NAME_MAX_LENGTH)
+    name: Annotated[Line, Field(max_length=tasks.NAME_MAX_LENGTH)]
     #: A person of the caller's team (TASK-10), or none.
-    person_id: int | None = None
+    person_id: Id | None = None
     #: An active member of the caller's team; the caller when left out.
-    assignee_id: int | None = None
+    assignee_id: Id | None = None
     due_date: DueDate | None = None
     priority: Priority = "Normal"
-    details: str = ""
+    details: Annotated[Multiline, Field(max_length=DESCRIPTION_MAX_LENGTH)] = ""
     status: Status = "Open"
     #: What the reminder is for (TASK-10); the subject template's {{activity_type}}.
     task_type: TaskType = "Custom"
@@ -60,12 +69,12 @@ class TaskCreate(_Input):
 class TaskUpdate(_Input):
     """Only the fields sent change; ``null`` clears the due date or the person."""
 
-    name: str | None = Field(default=None, max_length=tasks.NAME_MAX_LENGTH)
-    person_id: int | None = None
-    assignee_id: int | None = None
+    name: Annotated[Line, Field(max_length=tasks.NAME_MAX_LENGTH)] | None = None
+    person_id: Id | None = None
+    assignee_id: Id | None = None
     due_date: DueDate | None = None
     priority: Priority | None = None
-    details: str | None = None
+    details: Annotated[Multiline, Field(max_length=DESCRIPTION_MAX_LENGTH)] | None = None
     status: Status | None = None
     task_type: TaskType | None = None
 
@@ -90,7 +99,7 @@ class ConflictPublic(_Public):
     """A field edited on both sides: both values and who won (DESIGN §3)."""
 
     id: int
-    task_id: int
+    task_id: IdPath
     field: str
     local_value: str | None
     remote_value: str | None
@@ -139,11 +148,11 @@ def _public(task: ReminderTask) -> TaskPublic:
 def list_tasks(
     runtime: RuntimeDep,
     user: CurrentUser,
-    assignee_id: int | None = None,
+    assignee_id: OptionalIdQuery = None,
     status: Status | None = None,
     due: DueFilter | None = None,
     limit: Annotated[int, Query(ge=1, le=tasks.MAX_PAGE_SIZE)] = tasks.DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> list[TaskPublic]:
     """The caller's tasks (an admin's: the team's), by due date."""
     query = tasks.TaskQuery(assignee_id, status, due, limit, offset)
@@ -159,35 +168,35 @@ def create_task(runtime: RuntimeDep, user: CurrentUser, body: TaskCreate) -> Tas
 
 
 @router.get("/tasks/{task_id}", response_model=TaskPublic)
-def read_task(runtime: RuntimeDep, user: CurrentUser, task_id: int) -> TaskPublic:
+def read_task(runtime: RuntimeDep, user: CurrentUser, task_id: IdPath) -> TaskPublic:
     return _public(tasks.get_task(runtime, user, task_id))
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskPublic)
 def update_task(
-    runtime: RuntimeDep, user: CurrentUser, task_id: int, body: TaskUpdate
+    runtime: RuntimeDep, user: CurrentUser, task_id: IdPath, body: TaskUpdate
 ) -> TaskPublic:
     return _public(tasks.update_task(runtime, user, task_id, body.model_dump(exclude_unset=True)))
 
 
 @router.post("/tasks/{task_id}/complete", response_model=TaskPublic)
-def complete_task(runtime: RuntimeDep, user: CurrentUser, task_id: int) -> TaskPublic:
+def complete_task(runtime: RuntimeDep, user: CurrentUser, task_id: IdPath) -> TaskPublic:
     return _public(tasks.complete_task(runtime, user, task_id))
 
 
 @router.post("/tasks/{task_id}/reopen", response_model=TaskPublic)
-def reopen_task(runtime: RuntimeDep, user: CurrentUser, task_id: int) -> TaskPublic:
+def reopen_task(runtime: RuntimeDep, user: CurrentUser, task_id: IdPath) -> TaskPublic:
     return _public(tasks.reopen_task(runtime, user, task_id))
 
 
 @router.delete("/tasks/{task_id}", status_code=204)
-def delete_task(runtime: RuntimeDep, user: CurrentUser, task_id: int) -> Response:
+def delete_task(runtime: RuntimeDep, user: CurrentUser, task_id: IdPath) -> Response:
     tasks.delete_task(runtime, user, task_id)
     return Response(status_code=204)
 
 
 @router.get("/tasks/{task_id}/conflicts", response_model=list[ConflictPublic])
-def task_conflicts(runtime: RuntimeDep, user: CurrentUser, task_id: int) -> list[TaskConflict]:
+def task_conflicts(runtime: RuntimeDep, user: CurrentUser, task_id: IdPath) -> list[TaskConflict]:
     return tasks.task_conflicts(runtime, user, task_id)
 
 

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from salesync.errors import PermissionDenied
 from salesync.runtime import Runtime
+from salesync.services import sign_in
 from salesync.store.tables import Role, User
 from salesync.web import team_accounts
 from salesync.web.security import CSRF_FORM_FIELD, CSRF_HEADER, SAFE_METHODS, BrowserSession
@@ -50,12 +51,23 @@ def _token_user(runtime: Runtime, credentials: HTTPAuthorizationCredentials | No
     return user
 
 
+def client_address(request: Request) -> str:
+    """The peer's address, as throttling counts it (no proxy header is trusted)."""
+    return request.client.host if request.client else ""
+
+
+def session_user(runtime: Runtime, browser: BrowserSession) -> User | None:
+    """The user of the browser's server-side session, if it is still live."""
+    token = browser.session_token
+    user = sign_in.session_user(runtime, token) if token is not None else None
+    if user is None and token is not None:
+        browser.sign_out()  # ended, expired or deactivated: forget it in this browser too
+    return user
+
+
 def _cookie_user(runtime: Runtime, browser: BrowserSession) -> User:
-    user_id = browser.user_id
-    user = team_accounts.active_user(runtime, user_id) if user_id is not None else None
+    user = session_user(runtime, browser)
     if user is None:
-        if user_id is not None:
-            browser.sign_out()  # the user was deactivated: forget them in this browser too
         raise SignInRequired("sign in first")
     return user
 
@@ -106,7 +118,7 @@ def check_api_csrf(request: Request, browser: SessionDep) -> None:
     Token-authenticated and anonymous requests need none: a browser never sends a token by
     itself, and an anonymous request is refused as unauthenticated anyway.
     """
-    if request.method in SAFE_METHODS or _uses_token(request) or browser.user_id is None:
+    if request.method in SAFE_METHODS or _uses_token(request) or browser.session_token is None:
         return
     if not browser.csrf_matches(request.headers.get(CSRF_HEADER)):
         raise _refuse_csrf()

@@ -62,13 +62,23 @@ def field_problems(exc: InvalidInput) -> list[dict[str, Any]]:
     return [{"field": exc.field, "message": exc.message}]
 
 
+def _message(error: Any) -> str:
+    """pydantic's message, in the words our own validation uses for the same problems."""
+    kind, context = error.get("type"), error.get("ctx") or {}
+    if kind in ("string_too_long", "too_long") and "max_length" in context:
+        if isinstance(error.get("input"), str):
+            return f"is longer than {context['max_length']} characters"
+        return f"has more than {context['max_length']} items"
+    return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+
+
 def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
     problems = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
         # Drop "body"/"query"/"path": clients name fields, not where they were sent.
         field = ".".join(location[1:]) or ".".join(location)
-        problems.append({"field": field, "message": str(error.get("msg", "is invalid"))})
+        problems.append({"field": field, "message": _message(error)})
     return problems
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import MutableMapping
 from typing import Any
@@ -12,13 +13,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "salesync_session"
-#: A sign-in lasts a week at most: the signed cookie carries its time and is refused when older.
-SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_USER_KEY = "uid"
+#: The server-side session's token; the database holds only its hash and who it is.
+_SESSION_KEY = "sid"
 _CSRF_KEY = "csrf"
 _FLASH_KEY = "flash"
 
@@ -40,18 +40,19 @@ def session_signing_key(secret_key: bytes) -> str:
 
 
 class BrowserSession:
-    """One browser's signed-cookie session: who signed in, its CSRF token, one-time notes.
+    """One browser's signed cookie: its server-side session token, CSRF token, one-time notes.
 
-    The cookie is signed, not encrypted: never put a secret in it.
+    Who is signed in is known only from the ``web_sessions`` table: a copied or replayed cookie
+    is worthless once its session row is gone. The cookie is signed, not encrypted.
     """
 
     def __init__(self, data: MutableMapping[str, Any]) -> None:
         self._data = data
 
     @property
-    def user_id(self) -> int | None:
-        value = self._data.get(_USER_KEY)
-        return value if isinstance(value, int) else None
+    def session_token(self) -> str | None:
+        value = self._data.get(_SESSION_KEY)
+        return value if isinstance(value, str) else None
 
     def csrf_token(self) -> str:
         """The session's CSRF token, created on first use."""
@@ -67,10 +68,10 @@ class BrowserSession:
             return False
         return hmac.compare_digest(expected.encode(), candidate.encode())
 
-    def sign_in(self, user_id: int) -> None:
-        """Start a fresh session for the user (a new CSRF token defeats session fixation)."""
+    def sign_in(self, session_token: str) -> None:
+        """Hold a new session (a new token and CSRF token defeat session fixation)."""
         self._data.clear()
-        self._data[_USER_KEY] = user_id
+        self._data[_SESSION_KEY] = session_token
         self._data[_CSRF_KEY] = secrets.token_urlsafe(32)
 
     def sign_out(self) -> None:
@@ -105,3 +106,61 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` with 413, whether announced or streamed.
+
+    A declared ``Content-Length`` over the cap is refused before anything is read; a chunked
+    body is counted as it arrives and refused once it passes the cap.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, send)
+            return
+        received = 0
+        started = refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes and not refused:
+                    # Answer now; the app sees a client that went away and its answer is dropped.
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counting_receive, tracking_send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        limit = f"the request body is larger than {self.max_bytes} bytes"
+        if str(scope.get("path", "")).startswith("/api/"):
+            body = json.dumps({"detail": limit}).encode()
+            content_type = b"application/json"
+        else:
+            body = f"413: {limit}\n".encode()
+            content_type = b"text/plain; charset=utf-8"
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

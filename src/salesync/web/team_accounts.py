@@ -6,36 +6,20 @@ that module lacks (a user's tokens) live here until it grows them.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from salesync.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from salesync.passwords import hash_password, verify_password
 from salesync.runtime import Runtime
 from salesync.services import accounts
 from salesync.store import accounts as accounts_store
+from salesync.store import web_sessions
 from salesync.store.db import unit_of_work
 from salesync.store.tables import ApiToken, Role, User
 
 MAX_TOKEN_NAME_LENGTH = 100
-
-
-@functools.cache
-def _stand_in_hash() -> str:
-    return hash_password("no user has this password")
-
-
-def sign_in(runtime: Runtime, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
-    with unit_of_work(runtime.sessions) as session:
-        if accounts_store.user_by_email(session, email.strip()) is None:
-            # Hash anyway, so an unknown email takes as long as a wrong password.
-            verify_password(_stand_in_hash(), password)
-            return None
-        return accounts.authenticate(session, email.strip(), password)
 
 
 def _with_team(user: User | None) -> User | None:
@@ -44,13 +28,6 @@ def _with_team(user: User | None) -> User | None:
     if user is not None:
         _ = user.team
     return user
-
-
-def active_user(runtime: Runtime, user_id: int) -> User | None:
-    """The user behind a browser session, or None once deleted or deactivated."""
-    with unit_of_work(runtime.sessions) as session:
-        user = accounts_store.user_by_id(session, user_id)
-        return _with_team(user if user is not None and user.is_active else None)
 
 
 def user_for_token(runtime: Runtime, token: str) -> User | None:
@@ -74,7 +51,9 @@ def add_team_user(runtime: Runtime, actor: User, new: accounts.NewUser) -> User:
     """Add a user to the admin's team. Raises InvalidInput or Conflict (email taken)."""
     _require_admin(actor)
     with unit_of_work(runtime.sessions) as session:
-        user = accounts.add_user(session, new, now=runtime.clock.now())
+        user = accounts.add_user(
+            session, new, now=runtime.clock.now(), hasher=runtime.password_hasher
+        )
         # add_user joins the first team; a user added by an admin joins that admin's team.
         user.team_id = actor.team_id
         return user
@@ -90,6 +69,7 @@ def deactivate_user(runtime: Runtime, actor: User, user_id: int) -> User:
         if user.id == actor.id:
             raise Conflict("you cannot deactivate your own account")
         user.is_active = False
+        web_sessions.delete_user_sessions(session, user.id)  # signed out everywhere at once
         return user
 
 

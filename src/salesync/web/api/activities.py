@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -27,6 +27,15 @@ from salesync.store.tables import (
     User,
 )
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep
+from salesync.web.schemas import (
+    BoundedInput,
+    EmailText,
+    Id,
+    IdPath,
+    Line,
+    Multiline,
+    ShortLine,
+)
 
 router = APIRouter(tags=["activities"])
 
@@ -38,11 +47,11 @@ def _mailer(request: Request, runtime: Runtime, user: User) -> Mailer:
     return factory(runtime, user)
 
 
-class RecipientIn(BaseModel):
+class RecipientIn(BoundedInput):
     """A recipient: a person of your team by id, or any address."""
 
-    person_id: int | None = None
-    email: str | None = Field(default=None, max_length=320)
+    person_id: Id | None = None
+    email: EmailText | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> RecipientIn:
@@ -54,12 +63,13 @@ class RecipientIn(BaseModel):
         return activities.RecipientRef(person_id=self.person_id, email=self.email)
 
 
-class EmailCreate(BaseModel):
-    to: list[RecipientIn] = Field(min_length=1)
-    cc: list[RecipientIn] = []
-    subject: str = Field(max_length=998)
-    body_text: str
-    reply_to_email_id: int | None = None
+class EmailCreate(BoundedInput):
+    to: list[RecipientIn] = Field(min_length=1, max_length=activities.MAX_RECIPIENTS)
+    cc: list[RecipientIn] = Field(default=[], max_length=activities.MAX_RECIPIENTS)
+    subject: Annotated[Line, Field(max_length=998)]
+    body_text: Annotated[Multiline, Field(max_length=activities.MAX_BODY_CHARACTERS)]
+    #: One of your own sent emails that this one answers.
+    reply_to_email_id: Id | None = None
 
 
 class LinkPublic(BaseModel):
@@ -88,34 +98,36 @@ class EmailPublic(BaseModel):
     salesforce: ActivityState
 
 
-class ReplyCreate(BaseModel):
-    from_address: str = Field(max_length=320)
-    subject: str = Field(max_length=998)
-    body_text: str
-    in_reply_to: str = Field(max_length=255)
-    message_id: str = Field(max_length=255)
+class ReplyCreate(BoundedInput):
+    from_address: EmailText
+    subject: Annotated[Line, Field(max_length=998)]
+    body_text: Annotated[Multiline, Field(max_length=activities.MAX_BODY_CHARACTERS)]
+    in_reply_to: ShortLine
+    message_id: ShortLine
     received_at: datetime
 
 
-class CallCreate(BaseModel):
-    person_id: int
+class CallCreate(BoundedInput):
+    person_id: Id
     occurred_at: datetime
     duration_seconds: int = Field(ge=0, le=86_400)
-    outcome: str | None = None
-    reason: str | None = None
-    notes: str = ""
+    #: Call outcomes and reasons are Text(50) fields in Salesforce.
+    outcome: Annotated[Line, Field(max_length=50)] | None = None
+    reason: Annotated[Line, Field(max_length=50)] | None = None
+    #: Salesforce keeps 32,000 characters of a Task's Description.
+    notes: Annotated[Multiline, Field(max_length=32_000)] = ""
 
 
-class SentElsewhereCreate(BaseModel):
+class SentElsewhereCreate(BoundedInput):
     """An email sent outside salesync (a phone, another mail client), to log to Salesforce."""
 
-    to: list[RecipientIn] = Field(min_length=1)
-    cc: list[RecipientIn] = []
-    subject: str = Field(max_length=998)
-    body_text: str
+    to: list[RecipientIn] = Field(min_length=1, max_length=activities.MAX_RECIPIENTS)
+    cc: list[RecipientIn] = Field(default=[], max_length=activities.MAX_RECIPIENTS)
+    subject: Annotated[Line, Field(max_length=998)]
+    body_text: Annotated[Multiline, Field(max_length=activities.MAX_BODY_CHARACTERS)]
     sent_at: datetime
     #: Its Message-ID: a resend of the same email is then refused instead of logged twice.
-    message_id: str | None = Field(default=None, max_length=255)
+    message_id: ShortLine | None = None
 
 
 class BulkBody(BaseModel):
@@ -174,8 +186,13 @@ def _merged(
     return BulkResults(results=ordered, stored=count - refused, refused=refused)
 
 
-class CallChoicesBody(BaseModel):
-    labels: list[str]
+class CallChoicesBody(BoundedInput):
+    labels: list[Annotated[Line, Field(max_length=50)]] = Field(
+        max_length=activities.MAX_CALL_CHOICES
+    )
+
+
+CallChoiceKind = Literal["outcome", "reason"]
 
 
 class CreatedId(BaseModel):
@@ -296,7 +313,7 @@ def list_emails(
 
 
 @router.get("/emails/{email_id}", response_model=EmailPublic)
-def read_email(runtime: RuntimeDep, user: CurrentUser, email_id: int) -> EmailPublic:
+def read_email(runtime: RuntimeDep, user: CurrentUser, email_id: IdPath) -> EmailPublic:
     return _email_public(runtime, user, email_id)
 
 
@@ -325,7 +342,7 @@ def log_calls(runtime: RuntimeDep, user: CurrentUser, body: BulkBody) -> BulkRes
 
 
 @router.get("/calls/{call_id}/salesforce", response_model=ActivityState)
-def call_state(runtime: RuntimeDep, user: CurrentUser, call_id: int) -> ActivityState:
+def call_state(runtime: RuntimeDep, user: CurrentUser, call_id: IdPath) -> ActivityState:
     with runtime.sessions() as session:
         call = session.get(Call, call_id)
         if (
@@ -338,14 +355,14 @@ def call_state(runtime: RuntimeDep, user: CurrentUser, call_id: int) -> Activity
 
 
 @router.get("/call-choices/{kind}", response_model=list[str])
-def read_call_choices(runtime: RuntimeDep, user: CurrentUser, kind: str) -> list[str]:
+def read_call_choices(runtime: RuntimeDep, user: CurrentUser, kind: CallChoiceKind) -> list[str]:
     with runtime.sessions() as session:
         return activity_store.call_choices(session, user.team_id, kind)
 
 
 @router.put("/call-choices/{kind}", response_model=list[str])
 def write_call_choices(
-    runtime: RuntimeDep, admin: AdminUser, kind: str, body: CallChoicesBody
+    runtime: RuntimeDep, admin: AdminUser, kind: CallChoiceKind, body: CallChoicesBody
 ) -> list[str]:
     """Admin: the team's call outcomes or reasons, at most 15 each (CALL-4)."""
     return activities.set_call_choices(runtime, admin, kind, body.labels)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -11,6 +11,7 @@ from salesync.domain.settings import LoggingMode
 from salesync.services import bcc
 from salesync.services.mail_accounts import mailer_for
 from salesync.web.deps import CurrentUser, RuntimeDep
+from salesync.web.schemas import BoundedInput, Line
 
 router = APIRouter(tags=["bcc"])
 
@@ -47,12 +48,12 @@ class BccStatusPublic(BaseModel):
         )
 
 
-class ActivateBody(BaseModel):
+class ActivateBody(BoundedInput):
     #: Leave out to use the address Salesforce exposes.
-    address: str | None = Field(default=None, max_length=254)
+    address: Annotated[Line, Field(max_length=254)] | None = None
 
 
-class DeactivateBody(BaseModel):
+class DeactivateBody(BoundedInput):
     #: What logs emails afterwards.
     fallback: Literal["api", "off"] = "api"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
 
 from salesync.services import diagnostics
 from salesync.web.deps import CurrentUser, RuntimeDep
+from salesync.web.schemas import BoundedInput, Id, Line, OptionalIdQuery
 
 router = APIRouter(prefix="/diagnostics", tags=["diagnostics"])
 
@@ -52,10 +53,10 @@ class OverviewPublic(BaseModel):
     setup_checks: list[tuple[str, str, str]]
 
 
-class RetryBody(BaseModel):
-    entry_ids: list[int] = []
-    category: str | None = None
-    code: str | None = None
+class RetryBody(BoundedInput):
+    entry_ids: list[Id] = Field(default=[], max_length=10_000)
+    category: Annotated[Line, Field(max_length=64)] | None = None
+    code: Annotated[Line, Field(max_length=64)] | None = None
 
 
 class RetryResult(BaseModel):
@@ -69,7 +70,9 @@ def _overview(runtime: RuntimeDep, user: CurrentUser, user_id: int | None) -> di
 
 @router.get("", response_model=OverviewPublic)
 def read_diagnostics(
-    runtime: RuntimeDep, user: CurrentUser, user_id: Annotated[int | None, Query()] = None
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    user_id: OptionalIdQuery = None,
 ) -> OverviewPublic:
     """What did not sync and why; admins see the team (or one member with ``user_id``)."""
     data = _overview(runtime, user, user_id)
@@ -104,7 +107,9 @@ def retry(runtime: RuntimeDep, user: CurrentUser, body: RetryBody) -> RetryResul
 
 @router.get("/export.csv")
 def export(
-    runtime: RuntimeDep, user: CurrentUser, user_id: Annotated[int | None, Query()] = None
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    user_id: OptionalIdQuery = None,
 ) -> Response:
     csv_text = diagnostics.export_csv(_overview(runtime, user, user_id))
     return Response(

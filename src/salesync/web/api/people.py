@@ -13,7 +13,9 @@ from salesync.services import people, people_lookup
 from salesync.store.tables import Person
 from salesync.web.deps import CurrentUser, RuntimeDep
 from salesync.web.schemas import (
+    IdPath,
     ImportReportPublic,
+    OffsetQuery,
     PeoplePagePublic,
     PersonCreate,
     PersonPublic,
@@ -29,7 +31,7 @@ def list_people(
     user: CurrentUser,
     search: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=people.MAX_PAGE_SIZE)] = people.DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> PeoplePagePublic:
     page = people.list_people(runtime, user, people.PeopleQuery(search, limit, offset))
     items = [PersonPublic.model_validate(person) for person in page.items]
@@ -42,13 +44,13 @@ def create_person(runtime: RuntimeDep, user: CurrentUser, body: PersonCreate) ->
 
 
 @router.get("/{person_id}", response_model=PersonPublic)
-def read_person(runtime: RuntimeDep, user: CurrentUser, person_id: int) -> Person:
+def read_person(runtime: RuntimeDep, user: CurrentUser, person_id: IdPath) -> Person:
     return people.get_person(runtime, user, person_id)
 
 
 @router.patch("/{person_id}", response_model=PersonPublic)
 def update_person(
-    runtime: RuntimeDep, user: CurrentUser, person_id: int, body: PersonUpdate
+    runtime: RuntimeDep, user: CurrentUser, person_id: IdPath, body: PersonUpdate
 ) -> Person:
     return people.update_person(runtime, user, person_id, body.model_dump(exclude_unset=True))
 
@@ -61,7 +63,7 @@ class FindResult(BaseModel):
 
 
 @router.post("/{person_id}/find-in-salesforce", response_model=FindResult)
-def find_in_salesforce(runtime: RuntimeDep, user: CurrentUser, person_id: int) -> FindResult:
+def find_in_salesforce(runtime: RuntimeDep, user: CurrentUser, person_id: IdPath) -> FindResult:
     """Fill the person's Salesforce ids from your org by their email address (MATCH-11)."""
     outcome = people_lookup.find_in_salesforce(runtime, user, person_id)
     return FindResult(
@@ -73,7 +75,7 @@ def find_in_salesforce(runtime: RuntimeDep, user: CurrentUser, person_id: int) -
 
 
 @router.delete("/{person_id}", status_code=204)
-def delete_person(runtime: RuntimeDep, user: CurrentUser, person_id: int) -> Response:
+def delete_person(runtime: RuntimeDep, user: CurrentUser, person_id: IdPath) -> Response:
     people.delete_person(runtime, user, person_id)
     return Response(status_code=204)
 
@@ -105,7 +107,10 @@ def import_people(
     file: Annotated[UploadFile, File(description="CSV, UTF-8, header row first")],
     mapping: Annotated[
         str | None,
-        Form(description='JSON: CSV column -> person field, e.g. {"Email": "email"}'),
+        Form(
+            description='JSON: CSV column -> person field, e.g. {"Email": "email"}',
+            max_length=20_000,
+        ),
     ] = None,
 ) -> ImportReportPublic:
     report = people.import_people_csv(runtime, user, read_upload(file), parse_mapping(mapping))

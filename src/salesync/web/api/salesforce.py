@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import APIRouter, Request
@@ -18,6 +18,7 @@ from salesync.store import connections as connection_store
 from salesync.store.db import unit_of_work
 from salesync.store.tables import User
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep
+from salesync.web.schemas import BoundedInput, EmailText, Line
 
 router = APIRouter(prefix="/salesforce", tags=["salesforce"])
 
@@ -25,9 +26,9 @@ router = APIRouter(prefix="/salesforce", tags=["salesforce"])
 PENDING_KEY = "salesforce_connect"
 
 
-class ConnectRequest(BaseModel):
-    environment: str = Field(default="production", pattern="^(production|sandbox)$")
-    login_hint: str | None = None
+class ConnectRequest(BoundedInput):
+    environment: Literal["production", "sandbox"] = "production"
+    login_hint: EmailText | None = None
 
 
 class ConnectStart(BaseModel):
@@ -54,18 +55,21 @@ class SettingsPublic(BaseModel):
     force_mode: str | None
 
 
-class TeamSettingsBody(BaseModel):
-    defaults: dict[str, Any] = {}
-    locked: list[str] | None = None
+SettingName = Annotated[Line, Field(max_length=64)]
 
 
-class OverrideBody(BaseModel):
-    force_mode: str | None = Field(default=None, pattern="^(api_only|bcc_only)$")
+class TeamSettingsBody(BoundedInput):
+    defaults: dict[SettingName, Any] = Field(default={}, max_length=64)
+    locked: list[SettingName] | None = Field(default=None, max_length=64)
 
 
-class AdminOptionsBody(BaseModel):
-    subject_template: str | None = Field(default=None, max_length=1000)
-    api_budget_share: int | None = None
+class OverrideBody(BoundedInput):
+    force_mode: Literal["api_only", "bcc_only"] | None = None
+
+
+class AdminOptionsBody(BoundedInput):
+    subject_template: Annotated[Line, Field(max_length=1000)] | None = None
+    api_budget_share: int | None = Field(default=None, ge=0, le=100)
 
 
 class AdminOptionsPublic(BaseModel):
@@ -73,11 +77,11 @@ class AdminOptionsPublic(BaseModel):
     api_budget_share: int
 
 
-class SmtpBody(BaseModel):
-    host: str
-    port: int = 587
-    username: str = ""
-    password: str | None = None
+class SmtpBody(BoundedInput):
+    host: Annotated[Line, Field(max_length=253)]
+    port: int = Field(default=587, ge=1, le=65535)
+    username: Annotated[Line, Field(max_length=320)] = ""
+    password: Annotated[str, Field(max_length=1024)] | None = None
     starttls: bool = True
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from salesync.store.tables import ApiToken
 from salesync.web import team_accounts
 from salesync.web.deps import BrowserUser, CurrentUser, RuntimeDep
-from salesync.web.schemas import TokenCreate, TokenCreated, TokenPublic
+from salesync.web.schemas import IdPath, TokenCreate, TokenCreated, TokenPublic
 
 router = APIRouter(prefix="/tokens", tags=["account"])
 
@@ -26,6 +26,6 @@ def create_token(runtime: RuntimeDep, user: BrowserUser, body: TokenCreate) -> T
 
 
 @router.delete("/{token_id}", status_code=204)
-def revoke_token(runtime: RuntimeDep, user: CurrentUser, token_id: int) -> Response:
+def revoke_token(runtime: RuntimeDep, user: CurrentUser, token_id: IdPath) -> Response:
     team_accounts.revoke_token(runtime, user, token_id)
     return Response(status_code=204)

@@ -34,6 +34,7 @@ from salesync.web import team_accounts
 from salesync.web.api.activities import ActivityState, LinkPublic, activity_state
 from salesync.web.api.salesforce import connection_public
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
+from salesync.web.schemas import MAX_ID, IdPath
 from salesync.web.templating import render
 
 router = APIRouter()
@@ -368,7 +369,7 @@ def salesforce_ids(person: Person, instance_url: str | None) -> list[tuple[str, 
 
 @router.get("/people/{person_id:int}")
 def person_timeline(
-    request: Request, runtime: RuntimeDep, user: CurrentUser, person_id: int
+    request: Request, runtime: RuntimeDep, user: CurrentUser, person_id: IdPath
 ) -> Response:
     person = people.get_person(runtime, user, person_id)
     connection = connection_public(runtime, user)
@@ -386,7 +387,7 @@ def person_timeline(
 
 @router.post("/people/{person_id:int}/find-in-salesforce")
 def find_person_in_salesforce(
-    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, person_id: int
+    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, person_id: IdPath
 ) -> Response:
     """MATCH-11: fill the person's Salesforce ids from the rep's org by email."""
     try:
@@ -414,7 +415,7 @@ def activity_page(
     runtime: RuntimeDep,
     user: CurrentUser,
     kind: Annotated[str, Query(pattern="^(all|email|call|task)$")] = "all",
-    user_id: Annotated[int | None, Query(alias="user")] = None,
+    user_id: Annotated[int | None, Query(alias="user", ge=1, le=MAX_ID)] = None,
 ) -> Response:
     members = team_accounts.team_users(runtime, user) if user.role is Role.ADMIN else []
     if user_id is not None and user_id not in {m.id for m in members}:

@@ -33,6 +33,7 @@ from salesync.web.pages.activity import (
     task_states,
     timeline,
 )
+from salesync.web.schemas import MAX_ID, IdPath
 from salesync.web.templating import render
 
 router = APIRouter(prefix="/command-center")
@@ -161,7 +162,7 @@ def command_center(
     user: CurrentUser,
     due_filter: FilterDep = DueFilter.TODAY_AND_TOMORROW,
     to: Annotated[str, Query(max_length=320)] = "",
-    person: Annotated[int | None, Query()] = None,
+    person: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """``to`` and ``person`` prefill the email and the call/task forms (links on a person)."""
     prefill = {"email_to": to} if to else {}
@@ -220,7 +221,7 @@ def _filter_of(value: str) -> DueFilter:
 
 @router.post("/tasks/{task_id}/edit")
 async def edit_task(
-    request: Request, runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, task_id: int
+    request: Request, runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, task_id: IdPath
 ) -> Response:
     form = await _form(request)
     try:
@@ -237,7 +238,7 @@ def complete_task(
     runtime: RuntimeDep,
     user: CurrentUser,
     browser: SessionDep,
-    task_id: int,
+    task_id: IdPath,
     due_filter: Annotated[str, Form(alias="filter")] = "",
 ) -> Response:
     task = tasks.complete_task(runtime, user, task_id)
@@ -250,7 +251,7 @@ def reopen_task(
     runtime: RuntimeDep,
     user: CurrentUser,
     browser: SessionDep,
-    task_id: int,
+    task_id: IdPath,
     due_filter: Annotated[str, Form(alias="filter")] = "",
 ) -> Response:
     task = tasks.reopen_task(runtime, user, task_id)
@@ -263,7 +264,7 @@ def delete_task(
     runtime: RuntimeDep,
     user: CurrentUser,
     browser: SessionDep,
-    task_id: int,
+    task_id: IdPath,
     due_filter: Annotated[str, Form(alias="filter")] = "",
 ) -> Response:
     name = tasks.get_task(runtime, user, task_id).name

@@ -24,6 +24,7 @@ from salesync.store.tables import Call, Person, ReminderTask, Role, SentEmail, U
 from salesync.web import team_accounts
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
 from salesync.web.pages.activity import display_name, visible_state
+from salesync.web.schemas import MAX_ID
 from salesync.web.templating import render
 
 router = APIRouter(prefix="/diagnostics")
@@ -40,7 +41,7 @@ CATEGORY_LABELS = {
 FOLLOWED_LIMIT = 100
 #: Diagnostics item type -> the kind whose Salesforce state the timelines read.
 STATE_KINDS = {"email": "email", "call": "call", task_store.SUBJECT_TYPE: "task"}
-UserDep = Annotated[int | None, Query(alias="user")]
+UserDep = Annotated[int | None, Query(alias="user", ge=1, le=MAX_ID)]
 ItemRef = tuple[str, int | None]
 
 

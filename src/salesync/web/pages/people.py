@@ -14,6 +14,7 @@ from salesync.services import people
 from salesync.store.tables import Person
 from salesync.web.api.people import parse_mapping, read_upload
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
+from salesync.web.schemas import MAX_OFFSET, IdPath
 from salesync.web.templating import render
 
 router = APIRouter(prefix="/people")
@@ -56,7 +57,7 @@ def people_list(
     runtime: RuntimeDep,
     user: CurrentUser,
     search: Annotated[str, Query(max_length=200)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_OFFSET // 100)] = 1,
 ) -> Response:
     query = people.PeopleQuery(search, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     result = people.list_people(runtime, user, query)
@@ -191,7 +192,7 @@ def import_people(
 
 @router.get("/{person_id}/edit")
 def edit_person(
-    request: Request, runtime: RuntimeDep, user: CurrentUser, person_id: int
+    request: Request, runtime: RuntimeDep, user: CurrentUser, person_id: IdPath
 ) -> Response:
     person = people.get_person(runtime, user, person_id)
     return _form_page(request, people.values_of(person), person=person)
@@ -203,7 +204,7 @@ def update_person(
     runtime: RuntimeDep,
     user: CurrentUser,
     browser: SessionDep,
-    person_id: int,
+    person_id: IdPath,
     form: PersonFormDep,
 ) -> Response:
     person = people.get_person(runtime, user, person_id)
@@ -216,7 +217,7 @@ def update_person(
 
 @router.post("/{person_id}/delete")
 def delete_person(
-    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, person_id: int
+    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, person_id: IdPath
 ) -> Response:
     people.delete_person(runtime, user, person_id)
     browser.flash("The person was deleted.")

@@ -12,6 +12,7 @@ from salesync.services import accounts
 from salesync.store.db import unit_of_work
 from salesync.web import team_accounts
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep, SessionDep
+from salesync.web.schemas import IdPath
 from salesync.web.templating import render
 
 router = APIRouter(prefix="/settings")
@@ -92,7 +93,7 @@ def create_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, token_id: int
+    runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, token_id: IdPath
 ) -> Response:
     team_accounts.revoke_token(runtime, user, token_id)
     browser.flash("The token was revoked.")

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
-from salesync.errors import Conflict, InvalidInput
+from salesync.errors import Conflict, InvalidInput, NotFound
+from salesync.services import sign_in
 from salesync.services.accounts import NewUser
 from salesync.store.tables import Role
 from salesync.web import team_accounts
 from salesync.web.deps import AdminUser, RuntimeDep, SessionDep
+from salesync.web.schemas import IdPath
 from salesync.web.templating import render
 
 router = APIRouter(prefix="/settings/admin/users")
@@ -76,8 +78,25 @@ def add_user(
 
 @router.post("/{user_id}/deactivate")
 def deactivate_user(
-    runtime: RuntimeDep, admin: AdminUser, browser: SessionDep, user_id: int
+    runtime: RuntimeDep, admin: AdminUser, browser: SessionDep, user_id: IdPath
 ) -> Response:
     user = team_accounts.deactivate_user(runtime, admin, user_id)
     browser.flash(f"{user.name} is deactivated and can no longer sign in.")
+    return RedirectResponse("/settings/admin/users", status_code=303)
+
+
+@router.post("/{user_id}/password")
+def reset_password(
+    runtime: RuntimeDep,
+    admin: AdminUser,
+    browser: SessionDep,
+    user_id: IdPath,
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Set a teammate's password; all their sessions end."""
+    member = next((u for u in team_accounts.team_users(runtime, admin) if u.id == user_id), None)
+    if member is None:
+        raise NotFound(f"user {user_id} does not exist")
+    sign_in.reset_password(runtime, admin, member.email, password)
+    browser.flash(f"{member.name}'s password is reset; their sessions are signed out.")
     return RedirectResponse("/settings/admin/users", status_code=303)
