@@ -129,6 +129,14 @@ def logging_rows(folder: Path, sizes: Sizes) -> tuple[list[Row], dict[int, Run]]
             verdict=_verdict(growth <= 1.1 * factor),
         )
     )
+    rows.append(
+        Row(
+            f"CPU while logging {sizes.large:,} emails, 0 ms/call",
+            f"worker {large.cpu:.1f} s",
+            f"stand-in {large.standin_cpu:.1f} s",
+            f"wall {large.seconds:.1f} s",
+        )
+    )
     cpu = large.cpu / large.emails * 1000
     rows.append(
         Row(
@@ -186,6 +194,7 @@ def workers_rows(folder: Path, sizes: Sizes) -> list[Row]:
             Row(
                 f"{label}: {workers} worker(s)",
                 f"{run.seconds:.1f} s, {rate:.0f} emails/s, {run.calls} calls",
+                f"CPU: workers {run.cpu:.1f} s, stand-in {run.standin_cpu:.1f} s",
                 ratio=f"{gain:.1f}x of 1 worker",
                 bar=">= 3x of 1 worker" if workers == 4 else "",
                 verdict=_verdict(gain >= 3) if workers == 4 else "",
@@ -230,7 +239,7 @@ def memory_rows(sizes: Sizes) -> list[Row]:
 
 
 def print_table(rows: list[Row]) -> None:
-    headers = Row("figure", "salesync", "naive script", "ratio", "bar", "")
+    headers = Row("figure", "salesync", "naive script / other", "ratio", "bar", "")
     widths = [max(len(getattr(r, f)) for r in [headers, *rows]) for f in Row.__annotations__]
     for row in [headers, *rows]:
         cells = [getattr(row, f).ljust(w) for f, w in zip(Row.__annotations__, widths, strict=True)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -62,6 +63,13 @@ def _free_port() -> int:
 @dataclass
 class StandIn:
     base_url: str
+    pid: int = 0
+
+    def cpu_seconds(self) -> float:
+        """CPU the stand-in's process has used so far (user and system, from /proc)."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         answer = httpx.request(
@@ -117,7 +125,7 @@ def stand_in(folder: Path, *, reps: int, per_rep: int) -> Iterator[StandIn]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    served = StandIn(f"http://127.0.0.1:{port}")
+    served = StandIn(f"http://127.0.0.1:{port}", process.pid)
     try:
         for _ in range(600):
             try:

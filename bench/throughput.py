@@ -53,6 +53,8 @@ class Run:
     cpu: float
     startup_seconds: float
     logged: int
+    #: CPU of the Salesforce stand-in's process during the drain.
+    standin_cpu: float = 0.0
 
 
 def prepare(runtime: Runtime, standin: StandIn, reps: int, per_rep: int) -> None:
@@ -125,6 +127,7 @@ def run_workers(
 ) -> Run:
     """Start ``workers`` worker processes, let them drain the queue together, and time it."""
     before = standin.api_calls()
+    standin_cpu = standin.cpu_seconds()
     processes = []
     for number in range(workers):
         processes.append(
@@ -157,6 +160,7 @@ def run_workers(
         output, _ = process.communicate(timeout=3600)
         reports.append(parse_report(output))
     seconds = time.perf_counter() - started
+    standin_cpu = standin.cpu_seconds() - standin_cpu
     calls = standin.api_calls() - before
     runtime = runtime_at(database_url, folder, standin.base_url, SystemClock())
     with runtime.sessions() as session:
@@ -179,6 +183,7 @@ def run_workers(
         cpu=sum(float(r["cpu"]) for r in reports),
         startup_seconds=max(float(r["startup_s"]) for r in reports),
         logged=int(logged),
+        standin_cpu=standin_cpu,
     )
 
 

@@ -101,6 +101,8 @@ class ConnectionClients:
         self._shared = http
         self._lock = threading.Lock()
         self._clients: dict[int, tuple[tuple[str, str], httpx.Client, SalesforceClient]] = {}
+        if http is None:
+            tls_context()  # built at start-up, not in the first batch
 
     def get(self, connection: SalesforceConnection) -> SalesforceClient:
         hosts = (connection.instance_url, connection.login_url)

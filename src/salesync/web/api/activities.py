@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar, cast
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from salesync.errors import NotFound
 from salesync.mail.smtp import Mailer
@@ -202,28 +203,32 @@ class CreatedId(BaseModel):
 def activity_state(runtime: Runtime, local_type: str, local_id: int) -> ActivityState:
     """logged (with links), pending, failed (with reasons), or not logged at all."""
     with runtime.sessions() as session:
-        links = activity_store.links_for(session, local_type, local_id)
-        items = session.scalars(
-            select(OutboxItem).where(
-                OutboxItem.subject_type == local_type, OutboxItem.subject_id == local_id
-            )
-        ).all()
-        entries = [
-            e
-            for e in diagnostic_store.entries_for_item(session, local_type, local_id)
-            if e.resolved_at is None
-        ]
-        orgs = sorted({link.org_id for link in links})
-        instance = (
-            {
-                c.org_id: c.instance_url
-                for c in session.scalars(
-                    select(SalesforceConnection).where(SalesforceConnection.org_id.in_(orgs))
-                )
-            }
-            if orgs
-            else {}
+        return _state_in(session, local_type, local_id)
+
+
+def _state_in(session: Session, local_type: str, local_id: int) -> ActivityState:
+    links = activity_store.links_for(session, local_type, local_id)
+    items = session.scalars(
+        select(OutboxItem).where(
+            OutboxItem.subject_type == local_type, OutboxItem.subject_id == local_id
         )
+    ).all()
+    entries = [
+        e
+        for e in diagnostic_store.entries_for_item(session, local_type, local_id)
+        if e.resolved_at is None
+    ]
+    orgs = sorted({link.org_id for link in links})
+    instance = (
+        {
+            c.org_id: c.instance_url
+            for c in session.scalars(
+                select(SalesforceConnection).where(SalesforceConnection.org_id.in_(orgs))
+            )
+        }
+        if orgs
+        else {}
+    )
     public_links = [
         LinkPublic(
             sobject=link.sobject,
@@ -258,7 +263,8 @@ def _email_public(runtime: Runtime, user: User, email_id: int) -> EmailPublic:
             "sent_at": email.sent_at,
             "recipients": recipients,
         }
-    return EmailPublic(**data, salesforce=activity_state(runtime, "email", email_id))
+        # One session for the whole answer: it is read after every send.
+        return EmailPublic(**data, salesforce=_state_in(session, "email", email_id))
 
 
 @router.post("/emails", response_model=EmailPublic, status_code=201)
