@@ -130,6 +130,7 @@ _FAULT_KEYS = {
     "latencyMs": "latency_ms",
     "dropAfterCommit": "drop_after_commit",
     "times": "times",
+    "skip": "skip",
 }
 
 

@@ -26,6 +26,9 @@ class Fault:
     drop_after_commit: bool = False
     #: How many more requests it applies to; None means until cleared.
     times: int | None = None
+    #: How many matching requests to let through first (e.g. 1: fail the second composite
+    #: call of a batch, its creates, rather than the first, its lookups).
+    skip: int = 0
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -44,6 +47,7 @@ class Fault:
             "latencyMs": self.latency_ms,
             "dropAfterCommit": self.drop_after_commit,
             "times": self.times,
+            "skip": self.skip,
             "hits": self.hits,
         }
 
@@ -64,6 +68,9 @@ class FaultBook:
         """Return the first matching fault and use up one of its times."""
         for fault in self.faults:
             if fault.matches(method, path):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
                 fault.hits += 1
                 if fault.times is not None:
                     fault.times -= 1

@@ -58,6 +58,18 @@ def test_dropped_connection_after_commit(sandbox: Sandbox, admin: httpx.Client) 
     assert [r["Subject"] for r in rows] == ["lost reply"]
 
 
+def test_a_fault_can_let_the_first_matching_requests_through(
+    sandbox: Sandbox, admin: httpx.Client
+) -> None:
+    add_fault(sandbox, method="POST", path=r"/sobjects/Task$", status=503,
+              errorCode="SERVER_UNAVAILABLE", message="busy", skip=2, times=1)  # fmt: skip
+    assert admin.post(f"{TASK}/", json={}).status_code == 201
+    assert admin.post(f"{TASK}/", json={}).status_code == 201
+    assert_error(admin.post(f"{TASK}/", json={}), 503, "SERVER_UNAVAILABLE")
+    assert admin.post(f"{TASK}/", json={}).status_code == 201
+    assert task_count(admin) == 3
+
+
 def test_latency_fault_delays_but_answers(sandbox: Sandbox, admin: httpx.Client) -> None:
     fault = add_fault(sandbox, path="/limits", latencyMs=20)
     assert admin.get(f"{API}/limits").status_code == 200
