@@ -11,6 +11,7 @@ from rich.console import Console
 from salesync.errors import ConfigurationError, SalesyncError
 from salesync.runtime import Runtime, load_settings
 from salesync.services import accounts
+from salesync.settings import Settings
 from salesync.store import migrate
 from salesync.store.db import check_connection, unit_of_work
 from salesync.store.tables import Role
@@ -40,20 +41,79 @@ EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 
 
+def _settings() -> Settings:
+    """The configured settings; while a demo runs on the default data, the demo's database."""
+    import os
+
+    from salesync.demo_lock import running_demo
+    from salesync.settings import misspelt_variables
+
+    for warning in misspelt_variables(os.environ):
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    settings = load_settings()
+    if settings.database_url:
+        return settings
+    demo = running_demo(settings.data_dir)
+    if demo is None:
+        return settings
+    err_console.print(f"using the running demo's data in {demo.folder}", highlight=False)
+    return load_settings(data_dir=demo.folder, database_url=demo.database_url)
+
+
 def _runtime() -> Runtime:
-    return Runtime.build(load_settings())
+    return Runtime.build(_settings())
+
+
+def _migrated_runtime() -> Runtime:
+    """For commands that read and write data: refuse, in one line, a database that is missing
+    or not migrated (``salesync db upgrade`` creates and migrates it)."""
+    from pathlib import Path
+
+    runtime = _runtime()
+    url = runtime.engine.url
+    shown = url.render_as_string(hide_password=True)
+    sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+    if sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).exists():
+        raise SalesyncError(
+            f"no database at {sqlite_file}: create it with `salesync db upgrade` "
+            "(or start `salesync demo`)"
+        )
+    check_connection(runtime.engine)
+    current = migrate.current_revisions(runtime.engine)
+    if not current:
+        raise SalesyncError(f"the database {shown} is empty: set it up with `salesync db upgrade`")
+    if current != migrate.head_revisions(runtime.engine):
+        raise SalesyncError(
+            f"the database {shown} needs migrating: run `salesync db upgrade` first"
+        )
+    return runtime
 
 
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
-    """Apply the database migrations (creates the SQLite file when needed)."""
+    """Create the database or bring it to the latest schema (SQLite: creates the file)."""
     runtime = _runtime()
     check_connection(runtime.engine)
+    before = migrate.current_revisions(runtime.engine)
     migrate.upgrade(runtime.engine, revision)
+    after = migrate.current_revisions(runtime.engine)
     url = runtime.engine.url.render_as_string(hide_password=True)
-    console.print(f"database [bold]{url}[/bold] is at revision {revision}")
+    at = ", ".join(sorted(after)) or "base"
+    if before == after:
+        console.print(
+            f"database {url} was already up to date (revision {at})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif not before:
+        console.print(f"database {url} created (revision {at})", highlight=False, soft_wrap=True)
+    else:
+        was = ", ".join(sorted(before))
+        console.print(
+            f"database {url} migrated from revision {was} to {at}", highlight=False, soft_wrap=True
+        )
 
 
 @user_app.command("add")
@@ -68,8 +128,9 @@ def user_add(
             prompt=True,
             hide_input=True,
             confirmation_prompt=True,
+            show_default=False,
             envvar="SALESYNC_NEW_USER_PASSWORD",
-            help="Password (prompted when not given).",
+            help="Password (prompted for when not given).",
         ),
     ] = "",
 ) -> None:
@@ -99,8 +160,11 @@ def demo(
         bool, typer.Option("--keep", help="Keep the previous demo's data instead of starting over.")
     ] = False,
 ) -> None:
-    """Start a seeded sandbox Salesforce org, the web app and a worker: the full product
-    on SQLite, with no configuration. Sign in with the printed passwords."""
+    """Run the whole product on SQLite with no configuration.
+
+    A seeded sandbox Salesforce org, the web app and a sync worker, in one process. Sign in
+    with the passwords it prints once the web app answers.
+    """
     from salesync.demo import run_demo
 
     run_demo(port=port, sandbox_port=sandbox_port, smtp_port=smtp_port, keep=keep, console=console)
@@ -138,15 +202,16 @@ def serve(
 
 @app.command("worker")
 def worker_command() -> None:
-    """Run a sync worker: pushes queued work to Salesforce and polls for changes.
+    """Run a sync worker: it pushes queued work to Salesforce and polls for changes.
 
     Start as many as you like, on as many machines: they share the work through leases in
-    the database.
+    the database. A line is printed whenever the queue moves.
     """
     import signal
     import threading
 
     from salesync.sync.factory import build_worker
+    from salesync.worker_progress import report_progress
 
     runtime = _runtime()
     check_connection(runtime.engine)
@@ -155,10 +220,19 @@ def worker_command() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker = build_worker(runtime)
     console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
+    threading.Thread(
+        target=report_progress, args=(runtime, stop, _say_with_time), daemon=True
+    ).start()
     try:
         worker.run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+def _say_with_time(line: str) -> None:
+    import time
+
+    console.print(f"{time.strftime('%H:%M:%S')} {line}", highlight=False)
 
 
 sync_app = typer.Typer(help="Run sync work by hand.", no_args_is_help=True)
@@ -169,7 +243,7 @@ app.add_typer(sync_app, name="sync")
 def sync_run(
     once: Annotated[bool, typer.Option("--once", help="Drain what is ready, then exit.")] = False,
 ) -> None:
-    """Process queued work now (``--once``: until nothing is ready, then exit)."""
+    """Process queued work now; with --once, until nothing is ready, then exit."""
     import threading
 
     from salesync.sync.factory import build_worker
@@ -192,7 +266,8 @@ def sandbox_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8555,
     seed: Annotated[
-        str, typer.Option(help="empty, demo, demo-no-reply or demo-type-default.")
+        str,
+        typer.Option(help="Data to start with: empty, demo, demo-no-reply or demo-type-default."),
     ] = "demo",
     db: Annotated[
         str | None, typer.Option(help="SQLite file that keeps the org across restarts.")
@@ -218,8 +293,7 @@ def diagnose(
     from salesync.services import diagnostics
     from salesync.store import accounts as account_store
 
-    runtime = _runtime()
-    check_connection(runtime.engine)
+    runtime = _migrated_runtime()
     with runtime.sessions() as session:
         user = account_store.user_by_email(session, email)
         if user is None:
@@ -371,8 +445,7 @@ def people_import(
     path = Path(file)
     if not path.is_file():
         raise SalesyncError(f"no file {file}")
-    runtime = _runtime()
-    check_connection(runtime.engine)
+    runtime = _migrated_runtime()
     actor = _active_user(runtime, user)
     columns = parse_mapping_option(mapping or [])
     batches = csv_batches(path.read_bytes(), IMPORT_BATCH_ROWS)
@@ -436,15 +509,14 @@ def diagnostics_retry(
     wait: Annotated[
         float,
         typer.Option(
-            help="Seconds to follow the retried items while a worker logs them; 0: don't."
+            help="Seconds to follow the retried items while a worker logs them (0: do not follow)."
         ),
     ] = 60,
 ) -> None:
     """Retry what Diagnostics lists (after fixing the cause), with progress bars."""
     from salesync.services import diagnostics
 
-    runtime = _runtime()
-    check_connection(runtime.engine)
+    runtime = _migrated_runtime()
     if not retry_all and not code:
         raise SalesyncError("say what to retry: --all, or --code CODE")
     actor = _active_user(runtime, user)
