@@ -17,6 +17,8 @@ from salesync.store.db import check_connection, unit_of_work
 from salesync.store.tables import Role
 
 if TYPE_CHECKING:
+    import threading
+
     from rich.progress import Progress
 
     from salesync.services import diagnostics
@@ -193,6 +195,7 @@ def serve(
     if with_worker:
         worker = build_worker(runtime)
         threading.Thread(target=worker.run_forever, args=(stop,), daemon=True).start()
+        _report_progress(runtime, stop)
     console.print(f"salesync on http://{host}:{port}")
     try:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
@@ -211,7 +214,6 @@ def worker_command() -> None:
     import threading
 
     from salesync.sync.factory import build_worker
-    from salesync.worker_progress import report_progress
 
     runtime = _runtime()
     check_connection(runtime.engine)
@@ -220,19 +222,24 @@ def worker_command() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker = build_worker(runtime)
     console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
-    threading.Thread(
-        target=report_progress, args=(runtime, stop, _say_with_time), daemon=True
-    ).start()
+    _report_progress(runtime, stop)
     try:
         worker.run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
 
 
-def _say_with_time(line: str) -> None:
+def _report_progress(runtime: Runtime, stop: threading.Event) -> None:
+    """Print a line whenever the queue moves, from a background thread, until ``stop``."""
+    import threading
     import time
 
-    console.print(f"{time.strftime('%H:%M:%S')} {line}", highlight=False)
+    from salesync.worker_progress import report_progress
+
+    def say(line: str) -> None:
+        console.print(f"{time.strftime('%H:%M:%S')} {line}", highlight=False)
+
+    threading.Thread(target=report_progress, args=(runtime, stop, say), daemon=True).start()
 
 
 sync_app = typer.Typer(help="Run sync work by hand.", no_args_is_help=True)
@@ -258,7 +265,13 @@ def sync_run(
             job.run_once()
         console.print(f"processed {handled} queued items")
         return
-    worker.run_forever(threading.Event())
+    stop = threading.Event()
+    console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
+    _report_progress(runtime, stop)
+    try:
+        worker.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @app.command("sandbox")
