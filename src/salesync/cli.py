@@ -45,13 +45,9 @@ EXIT_FAILURE = 1
 
 def _settings() -> Settings:
     """The configured settings; while a demo runs on the default data, the demo's database."""
-    import os
-
     from salesync.demo_lock import running_demo
-    from salesync.settings import misspelt_variables
 
-    for warning in misspelt_variables(os.environ):
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    _warn_about_misspelt_variables()
     settings = load_settings()
     if settings.database_url:
         return settings
@@ -60,6 +56,15 @@ def _settings() -> Settings:
         return settings
     err_console.print(f"using the running demo's data in {demo.folder}", highlight=False)
     return load_settings(data_dir=demo.folder, database_url=demo.database_url)
+
+
+def _warn_about_misspelt_variables() -> None:
+    import os
+
+    from salesync.settings import misspelt_variables
+
+    for warning in misspelt_variables(os.environ):
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
 
 def _runtime() -> Runtime:
@@ -169,6 +174,7 @@ def demo(
     """
     from salesync.demo import run_demo
 
+    _warn_about_misspelt_variables()
     run_demo(port=port, sandbox_port=sandbox_port, smtp_port=smtp_port, keep=keep, console=console)
 
 
