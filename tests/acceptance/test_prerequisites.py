@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prerequisites"
@@ -18,17 +19,33 @@ def _as_unprivileged(args: list[str]) -> list[str]:
     return args
 
 
+def _readable_copy() -> Path:
+    """The script in a folder any user may read (the checkout may sit in a private home)."""
+    folder = Path(tempfile.mkdtemp()) / "scripts"
+    folder.mkdir()
+    for path in (folder.parent, folder):
+        path.chmod(0o755)
+    copy = folder / SCRIPT.name
+    shutil.copy(SCRIPT, copy)
+    copy.chmod(0o755)
+    return copy
+
+
 def _run(env_extra: dict[str, str], what: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ["PATH"], **env_extra}
-    return subprocess.run(
-        _as_unprivileged(["bash", str(SCRIPT), what]),
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    script = _readable_copy()
+    try:
+        return subprocess.run(
+            _as_unprivileged(["bash", str(script), what]),
+            env=env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        shutil.rmtree(script.parent.parent)
 
 
 def test_missing_chromium_and_dovecot_stop_with_the_install_command() -> None:
