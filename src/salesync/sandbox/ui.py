@@ -37,15 +37,21 @@ def _home(call: UiCall, _: dict[str, str]) -> ApiResponse:
 
 def _list(call: UiCall, params: dict[str, str]) -> ApiResponse:
     query = call.request.query
+    sobject = params["sobject"]
     return ui_pages.list_view(
-        call.console, params["sobject"], query.get("q", ""), query.get("view", "open")
+        call.console, sobject, query.get("q", ""), query.get("view", "open"), _notice(query)
     )
 
 
 def _record(call: UiCall, params: dict[str, str]) -> ApiResponse:
-    query = call.request.query
-    notice = next((text for key, text in ui_pages.NOTICES.items() if key in query), "")
-    return ui_pages.record_view(call.console, params["sobject"], params["id"], notice)
+    return ui_pages.record_view(
+        call.console, params["sobject"], params["id"], _notice(call.request.query)
+    )
+
+
+def _notice(query: dict[str, str]) -> str:
+    """The line saying what the last form did (``?saved=1``, ``?deleted=1``…)."""
+    return next((text for key, text in ui_pages.NOTICES.items() if key in query), "")
 
 
 def _edit(call: UiCall, params: dict[str, str]) -> ApiResponse:

@@ -187,7 +187,9 @@ def _select(columns: Columns) -> str:
     return ", ".join(dict.fromkeys(fields))
 
 
-def list_view(console: OrgConsole, sobject: str, search: str, task_filter: str) -> ApiResponse:
+def list_view(
+    console: OrgConsole, sobject: str, search: str, task_filter: str, notice: str = ""
+) -> ApiResponse:
     view = VIEWS[sobject]
     conditions = []
     if search.strip():
@@ -217,8 +219,13 @@ def list_view(console: OrgConsole, sobject: str, search: str, task_filter: str) 
         f"{filters}<button>Search</button></form>"
     )
     title = TASK_FILTERS[filter_name][0] if sobject == "Task" else f"All {view.label.lower()}"
-    body = f'<p class="kind">{esc(view.label)}</p><h1>{esc(title)}</h1>{search_form}' + card(
-        f"{shown} items", table(view.columns, rows, link_field=view.link_field), label=view.label
+    body = (
+        f'<p class="kind">{esc(view.label)}</p><h1>{esc(title)}</h1>{_notice(notice)}{search_form}'
+        + card(
+            f"{shown} items",
+            table(view.columns, rows, link_field=view.link_field),
+            label=view.label,
+        )
     )
     return page(view.label, body, current=sobject)
 
@@ -240,13 +247,16 @@ def record_view(console: OrgConsole, sobject: str, record_id: str, notice: str =
     )
     actions = _task_actions(record_id, record) if sobject == "Task" else ""
     related = "".join(_related_lists(console, sobject, record_id))
-    notice_html = f'<p class="notice" role="status">{esc(notice)}</p>' if notice else ""
     body = (
-        f'<p class="kind">{esc(sobject)}</p><h1>{esc(name)}</h1>{notice_html}{actions}'
+        f'<p class="kind">{esc(sobject)}</p><h1>{esc(name)}</h1>{_notice(notice)}{actions}'
         + card("Details", f'<div class="body"><dl>{details}</dl></div>')
         + related
     )
     return page(name, body, current=sobject)
+
+
+def _notice(text: str) -> str:
+    return f'<p class="notice" role="status">{esc(text)}</p>' if text else ""
 
 
 def _detail_value(record: dict[str, Any], field: str) -> str:

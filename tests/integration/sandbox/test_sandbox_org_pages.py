@@ -119,6 +119,7 @@ def test_a_task_is_edited_completed_and_deleted_from_its_page(org: Sandbox) -> N
     deleted = pages.post(f"/lightning/r/Task/{task}/delete")
     assert deleted.status_code == 303
     assert deleted.headers["location"].startswith("/lightning/o/Task/list")
+    assert "Task deleted." in pages.get(deleted.headers["location"]).text
     record = org.org.get_record(task)
     assert record is not None and record["IsDeleted"] is True
     assert pages.get(f"/lightning/r/Task/{task}/view").status_code == 404
