@@ -89,6 +89,12 @@ def _migrated_runtime() -> Runtime:
     current = migrate.current_revisions(runtime.engine)
     if not current:
         raise SalesyncError(f"the database {shown} is empty: set it up with `salesync db upgrade`")
+    unknown = current - migrate.known_revisions(runtime.engine)
+    if unknown:
+        raise SalesyncError(
+            f"the database {shown} is at revision {', '.join(sorted(unknown))}, which this "
+            "version of salesync does not know: a newer salesync migrated it"
+        )
     if current != migrate.head_revisions(runtime.engine):
         raise SalesyncError(
             f"the database {shown} needs migrating: run `salesync db upgrade` first"
@@ -565,8 +571,24 @@ _FOLLOWED_TYPES = ("email", "call", "reminder_task")
 
 def main() -> None:
     """Console entry point: clear one-line errors instead of tracebacks."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         app()
+    except CommandError as exc:
+        # e.g. "Can't locate revision": a newer salesync migrated this database.
+        err_console.print(f"[red]error:[/red] database migrations: {exc}", highlight=False)
+        sys.exit(EXIT_FAILURE)
+    except (OperationalError, ProgrammingError) as exc:
+        # A table missing under a command that does not check first: say what fixes it.
+        first_line = str(exc.orig or exc).strip().splitlines()[0]
+        err_console.print(
+            f"[red]error:[/red] the database refused a query ({first_line}); "
+            "if it is not set up yet, run `salesync db upgrade`",
+            highlight=False,
+        )
+        sys.exit(EXIT_FAILURE)
     except ConfigurationError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
         sys.exit(EXIT_CONFIG)

@@ -4,6 +4,7 @@ what ``db upgrade`` did, database URLs, misspelt variables and the password prom
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,21 @@ def test_password_prompt_shows_no_empty_default(tmp_path: Path) -> None:
     prompts = result.stdout + result.stderr
     assert "Password:" in prompts
     assert "[]" not in prompts
+
+
+def test_a_database_migrated_by_a_newer_salesync_is_one_line(tmp_path: Path) -> None:
+    assert _run(["db", "upgrade"], tmp_path).returncode == 0
+    database = tmp_path / "data" / "salesync.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("update alembic_version set version_num = 'ffffffffffff'")
+    diagnose = _run(["diagnose", "rep@example.com"], tmp_path)
+    assert diagnose.returncode == 1
+    assert diagnose.stderr.endswith(
+        "is at revision ffffffffffff, which this version of salesync does not know: "
+        "a newer salesync migrated it\n"
+    )
+    upgrade = _run(["db", "upgrade"], tmp_path)
+    assert upgrade.returncode == 1
+    assert upgrade.stderr == (
+        "error: database migrations: Can't locate revision identified by 'ffffffffffff'\n"
+    )

@@ -41,6 +41,12 @@ def head_revisions(engine: Engine) -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
 
 
+def known_revisions(engine: Engine) -> set[str]:
+    """Every revision the shipped migrations define."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
 def downgrade(engine: Engine, revision: str = "base") -> None:
     with engine.begin() as connection:
         config = alembic_config(engine)
