@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from salesync.sandbox import ui_pages, ui_setup
+from salesync.sandbox import ui_pages, ui_setup, ui_tasks
 from salesync.sandbox.control import ControlPlane
 from salesync.sandbox.http import ApiRequest, ApiResponse, Router
 from salesync.sandbox.ui_client import OrgConsole
@@ -51,21 +51,27 @@ def _record(call: UiCall, params: dict[str, str]) -> ApiResponse:
 
 def _notice(query: dict[str, str]) -> str:
     """The line saying what the last form did (``?saved=1``, ``?deleted=1``…)."""
-    return next((text for key, text in ui_pages.NOTICES.items() if key in query), "")
+    return next((text for key, text in ui_tasks.NOTICES.items() if key in query), "")
 
 
 def _edit(call: UiCall, params: dict[str, str]) -> ApiResponse:
     if call.request.method == "POST":
-        return ui_pages.save_task(call.console, params["id"], call.request.form())
-    return ui_pages.task_form(call.console, params["id"])
+        return ui_tasks.save_task(call.console, params["id"], call.request.form())
+    return ui_tasks.task_form(call.console, params["id"])
+
+
+def _new_task(call: UiCall, _: dict[str, str]) -> ApiResponse:
+    if call.request.method == "POST":
+        return ui_tasks.create_task(call.console, call.request.form())
+    return ui_tasks.new_task_form(call.console, call.request.query.get("about", ""))
 
 
 def _complete(call: UiCall, params: dict[str, str]) -> ApiResponse:
-    return ui_pages.complete_task(call.console, params["id"])
+    return ui_tasks.complete_task(call.console, params["id"])
 
 
 def _delete(call: UiCall, params: dict[str, str]) -> ApiResponse:
-    return ui_pages.delete_task(call.console, params["id"])
+    return ui_tasks.delete_task(call.console, params["id"])
 
 
 def _api_calls(call: UiCall, _: dict[str, str]) -> ApiResponse:
@@ -82,6 +88,7 @@ def build_router() -> Router[UiCall]:
     router: Router[UiCall] = Router()
     router.add("GET", r"", _home)
     router.add("GET", rf"/lightning/o/(?P<sobject>{_OBJECTS})/list", _list)
+    router.add("GET POST", r"/lightning/o/Task/new", _new_task)
     router.add("GET", rf"/lightning/r/(?P<sobject>{_OBJECTS})/{_ID}/view", _record)
     router.add("GET POST", rf"/lightning/r/Task/{_ID}/edit", _edit)
     router.add("POST", rf"/lightning/r/Task/{_ID}/complete", _complete)

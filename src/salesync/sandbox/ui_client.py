@@ -49,6 +49,11 @@ class OrgConsole:
     def count(self, soql: str) -> int:
         return int(self._call("GET", "/query", {"q": soql})["totalSize"])
 
+    def create(self, sobject: str, fields: dict[str, Any]) -> str:
+        return str(
+            self._call("POST", "/records", body={"sobject": sobject, "fields": fields})["id"]
+        )
+
     def update(self, record_id: str, fields: dict[str, Any]) -> None:
         self._call("PATCH", f"/records/{record_id}", body={"fields": fields})
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from salesync.sandbox.http import ApiResponse
-from salesync.sandbox.ui_client import OrgConsole, OrgRefused
+from salesync.sandbox.ui_client import OrgConsole
 from salesync.sandbox.ui_layout import (
     OBJECT_TABS,
     card,
@@ -16,8 +16,6 @@ from salesync.sandbox.ui_layout import (
     link_to,
     list_url,
     page,
-    record_url,
-    see_other,
     table,
 )
 
@@ -245,7 +243,11 @@ def record_view(console: OrgConsole, sobject: str, record_id: str, notice: str =
         f"<dt>{esc(label)}</dt><dd>{_detail_value(record, field)}</dd>"
         for field, label in view.details
     )
-    actions = _task_actions(record_id, record) if sobject == "Task" else ""
+    if sobject == "Task":
+        actions = _task_actions(record_id, record)
+    else:
+        new_task = f"/lightning/o/Task/new?about={record_id}"
+        actions = f'<div class="actions"><a class="button" href="{new_task}">New task</a></div>'
     related = "".join(_related_lists(console, sobject, record_id))
     body = (
         f'<p class="kind">{esc(sobject)}</p><h1>{esc(name)}</h1>{_notice(notice)}{actions}'
@@ -341,92 +343,6 @@ def _related_lists(console: OrgConsole, sobject: str, record_id: str) -> list[st
         )
     )
     return lists
-
-
-# -- Task edit, complete and delete ------------------------------------------------------------
-
-
-def _picklist(console: OrgConsole, table_name: str) -> list[str]:
-    return [str(row["ApiName"]) for row in console.query(f"SELECT ApiName FROM {table_name}")]
-
-
-def _closed_status(console: OrgConsole) -> str:
-    closed = console.query("SELECT ApiName FROM TaskStatus WHERE IsClosed = true")
-    return str(closed[0]["ApiName"]) if closed else "Completed"
-
-
-def task_form(
-    console: OrgConsole, record_id: str, error: str = "", values: dict[str, str] | None = None
-) -> ApiResponse:
-    rows = console.query(
-        "SELECT Id, Subject, Status, Priority, ActivityDate, Description FROM Task "
-        f"WHERE Id = {soql_string(record_id)}"
-    )
-    if not rows:
-        return page("Not found", "<h1>This task was deleted or never existed.</h1>", status=404)
-    current = {k: "" if v is None else str(v) for k, v in rows[0].items() if k != "attributes"}
-    current.update(values or {})
-
-    def select(name: str, label: str, options: list[str]) -> str:
-        items = "".join(
-            f"<option{' selected' if option == current.get(name) else ''}>{esc(option)}</option>"
-            for option in options
-        )
-        return (
-            f'<label for="{name}">{label}</label><select id="{name}" name="{name}">{items}</select>'
-        )
-
-    error_html = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
-    form = (
-        f'<form method="post" action="/lightning/r/Task/{record_id}/edit" class="body">'
-        f'<label for="Subject">Subject</label><input id="Subject" name="Subject" '
-        f'value="{esc(current.get("Subject"))}" required maxlength="255">'
-        + select("Status", "Status", _picklist(console, "TaskStatus"))
-        + select("Priority", "Priority", _picklist(console, "TaskPriority"))
-        + '<label for="ActivityDate">Due date</label><input id="ActivityDate" '
-        f'name="ActivityDate" type="date" value="{esc(current.get("ActivityDate"))}">'
-        '<label for="Description">Comments</label><textarea id="Description" '
-        f'name="Description" rows="4">{esc(current.get("Description"))}</textarea>'
-        '<p><button class="brand-button">Save</button> '
-        f'<a href="{record_url("Task", record_id)}">Cancel</a></p></form>'
-    )
-    body = f'<p class="kind">Task</p><h1>Edit {esc(current.get("Subject"))}</h1>{error_html}'
-    return page("Edit task", body + card("Task information", form), current="Task")
-
-
-def save_task(console: OrgConsole, record_id: str, form: dict[str, str]) -> ApiResponse:
-    fields: dict[str, Any] = {
-        name: form.get(name, "") for name in ("Subject", "Status", "Priority", "Description")
-    }
-    fields["ActivityDate"] = form.get("ActivityDate") or None
-    try:
-        console.update(record_id, fields)
-    except OrgRefused as exc:
-        return task_form(console, record_id, str(exc), {k: str(v or "") for k, v in fields.items()})
-    return see_other(record_url("Task", record_id) + "?saved=1")
-
-
-def complete_task(console: OrgConsole, record_id: str) -> ApiResponse:
-    try:
-        console.update(record_id, {"Status": _closed_status(console)})
-    except OrgRefused as exc:
-        return record_view(console, "Task", record_id, notice=f"Not completed: {exc}")
-    return see_other(record_url("Task", record_id) + "?completed=1")
-
-
-def delete_task(console: OrgConsole, record_id: str) -> ApiResponse:
-    try:
-        console.delete(record_id)
-    except OrgRefused as exc:
-        return record_view(console, "Task", record_id, notice=f"Not deleted: {exc}")
-    return see_other(list_url("Task") + "?deleted=1")
-
-
-NOTICES = {
-    "saved": "Task saved.",
-    "completed": "Task marked complete.",
-    "deleted": "Task deleted.",
-}
 
 
 def home(console: OrgConsole) -> ApiResponse:

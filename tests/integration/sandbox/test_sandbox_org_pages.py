@@ -187,3 +187,38 @@ def test_record_urls_open_the_record_page(org: Sandbox) -> None:
     assert opened.status_code == 302
     assert opened.headers["location"] == f"/lightning/r/Contact/{contact}/view"
     assert _pages(org).get(f"/{contact[:15]}").headers["location"] == opened.headers["location"]
+
+
+def test_a_new_task_is_made_from_a_contacts_page(org: Sandbox) -> None:
+    rep = org.org.add_user(
+        "rep@sandbox.salesync.test", first_name="Rae", last_name="Rep", email="rae@x.example"
+    )
+    contact = _create(org, "Contact", LastName="Asked")
+    pages = _pages(org)
+    contact_page = pages.get(f"/lightning/r/Contact/{contact}/view").text
+    assert f'href="/lightning/o/Task/new?about={contact}"' in contact_page
+    form = pages.get("/lightning/o/Task/new", params={"about": contact}).text
+    assert f'<option value="{rep}">Rae Rep</option>' in form
+    created = pages.post(
+        "/lightning/o/Task/new",
+        data={
+            "about": contact,
+            "Subject": "Ring back",
+            "ActivityDate": "2026-12-24",
+            "Priority": "High",
+            "Status": "Not Started",
+            "OwnerId": rep,
+            "Description": "",
+        },
+    )
+    assert created.status_code == 303
+    assert created.headers["location"] == f"/lightning/r/Contact/{contact}/view?created=1"
+    page = pages.get(created.headers["location"]).text
+    assert "Task created." in page and "Ring back" in _section(page, "Open Activities")
+    task = next(t for t in org.org.records.rows("Task") if t["Subject"] == "Ring back")
+    assert (task["WhoId"], task["OwnerId"], task["TaskSubtype"]) == (contact, rep, "Task")
+    assert task["CreatedById"] == org.org.user_id(ADMIN_USERNAME)
+
+
+def test_a_new_task_needs_a_record_to_be_about(org: Sandbox) -> None:
+    assert _pages(org).get("/lightning/o/Task/new", params={"about": "nope"}).status_code == 404
