@@ -1,10 +1,11 @@
 """The first hour on the real demo (``salesync demo`` in a subprocess), in Chromium: sign in as
 a rep, send an email to one of the people (found by name as you type), find its Task in the
 Contact's Activity History on the sandbox org's pages, complete a synced reminder there, and
-see it done in the Command Center."""
+see it done in the Command Center; a task made there for the rep arrives too."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -28,6 +30,7 @@ READY_WAIT_SECONDS = 120
 SETTLE_MS = 60_000
 REP = "rep1@demo.salesync.test"
 REMINDER = "Prepare the demo agenda"
+NEW_IN_SALESFORCE = "Call about the contract"
 
 
 def _free_port() -> int:
@@ -146,8 +149,19 @@ def test_the_first_hour_on_the_demo(demo: Demo, page: Any) -> None:
     expect(page.get_by_role("status")).to_have_text("Task marked complete.")
     expect(page.locator("dl")).to_contain_text("Completed")
 
-    # salesync's poll brings it back: done in the Command Center.
+    # And a task made in Salesforce for the rep, from the Contact's page.
+    page.goto(f"{demo.org}/lightning/r/Contact/{contact_id}/view")
+    page.get_by_role("link", name="New task").click()
+    page.get_by_label("Subject").fill(NEW_IN_SALESFORCE)
+    today = dt.datetime.now(ZoneInfo("America/Los_Angeles")).date()  # the rep's time zone
+    page.get_by_label("Due date").fill(today.isoformat())
+    page.get_by_label("Assigned to").select_option(label="Rep Number1")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Task created.")
+
+    # salesync's poll brings both back: one done, one new in the Command Center.
     page.goto(demo.web + "/command-center")
     _reload_until(page, page.locator("ul[aria-label='Completed tasks']"), REMINDER)
     expect(page.locator("ul[aria-label='Open tasks']")).not_to_contain_text(REMINDER)
+    _reload_until(page, page.locator("ul[aria-label='Open tasks']"), NEW_IN_SALESFORCE)
     screenshot(page, "first-hour-command-center")
