@@ -4,7 +4,12 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench clean prerequisites-demo prerequisites-test
+
+# Before the virtual environment is built: Python 3.11+ with venv, and for the tests the
+# system programs they drive (installed with apt-get when run as root).
+prerequisites-demo prerequisites-test: prerequisites-%:
+	PYTHON=$(PYTHON) ./scripts/prerequisites $*
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -15,11 +20,11 @@ $(UV):
 	touch $@
 
 ## The main job: a seeded sandbox org, the web app and a worker on SQLite.
-demo: .venv/.synced
+demo: prerequisites-demo .venv/.synced
 	.venv/bin/salesync demo
 
 ## The full test suite: lint, types, import contracts, then pytest.
-test: .venv/.synced
+test: prerequisites-test .venv/.synced
 	./scripts/test
 
 check: .venv/.synced

@@ -11,11 +11,14 @@ from rich.console import Console
 from salesync.errors import ConfigurationError, SalesyncError
 from salesync.runtime import Runtime, load_settings
 from salesync.services import accounts
+from salesync.settings import Settings
 from salesync.store import migrate
 from salesync.store.db import check_connection, unit_of_work
 from salesync.store.tables import Role
 
 if TYPE_CHECKING:
+    import threading
+
     from rich.progress import Progress
 
     from salesync.services import diagnostics
@@ -40,20 +43,90 @@ EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 
 
+def _settings() -> Settings:
+    """The configured settings; while a demo runs on the default data, the demo's database."""
+    from salesync.demo_lock import running_demo
+
+    _warn_about_misspelt_variables()
+    settings = load_settings()
+    if settings.database_url:
+        return settings
+    demo = running_demo(settings.data_dir)
+    if demo is None:
+        return settings
+    err_console.print(f"using the running demo's data in {demo.folder}", highlight=False)
+    return load_settings(data_dir=demo.folder, database_url=demo.database_url)
+
+
+def _warn_about_misspelt_variables() -> None:
+    import os
+
+    from salesync.settings import misspelt_variables
+
+    for warning in misspelt_variables(os.environ):
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+
+
 def _runtime() -> Runtime:
-    return Runtime.build(load_settings())
+    return Runtime.build(_settings())
+
+
+def _migrated_runtime() -> Runtime:
+    """For commands that read and write data: refuse, in one line, a database that is missing
+    or not migrated (``salesync db upgrade`` creates and migrates it)."""
+    from pathlib import Path
+
+    runtime = _runtime()
+    url = runtime.engine.url
+    shown = url.render_as_string(hide_password=True)
+    sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+    if sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).exists():
+        raise SalesyncError(
+            f"no database at {sqlite_file}: create it with `salesync db upgrade` "
+            "(or start `salesync demo`)"
+        )
+    check_connection(runtime.engine)
+    current = migrate.current_revisions(runtime.engine)
+    if not current:
+        raise SalesyncError(f"the database {shown} is empty: set it up with `salesync db upgrade`")
+    unknown = current - migrate.known_revisions(runtime.engine)
+    if unknown:
+        raise SalesyncError(
+            f"the database {shown} is at revision {', '.join(sorted(unknown))}, which this "
+            "version of salesync does not know: a newer salesync migrated it"
+        )
+    if current != migrate.head_revisions(runtime.engine):
+        raise SalesyncError(
+            f"the database {shown} needs migrating: run `salesync db upgrade` first"
+        )
+    return runtime
 
 
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
-    """Apply the database migrations (creates the SQLite file when needed)."""
+    """Create the database or bring it to the latest schema (SQLite: creates the file)."""
     runtime = _runtime()
     check_connection(runtime.engine)
+    before = migrate.current_revisions(runtime.engine)
     migrate.upgrade(runtime.engine, revision)
+    after = migrate.current_revisions(runtime.engine)
     url = runtime.engine.url.render_as_string(hide_password=True)
-    console.print(f"database [bold]{url}[/bold] is at revision {revision}")
+    at = ", ".join(sorted(after)) or "base"
+    if before == after:
+        console.print(
+            f"database {url} was already up to date (revision {at})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif not before:
+        console.print(f"database {url} created (revision {at})", highlight=False, soft_wrap=True)
+    else:
+        was = ", ".join(sorted(before))
+        console.print(
+            f"database {url} migrated from revision {was} to {at}", highlight=False, soft_wrap=True
+        )
 
 
 @user_app.command("add")
@@ -68,8 +141,9 @@ def user_add(
             prompt=True,
             hide_input=True,
             confirmation_prompt=True,
+            show_default=False,
             envvar="SALESYNC_NEW_USER_PASSWORD",
-            help="Password (prompted when not given).",
+            help="Password (prompted for when not given).",
         ),
     ] = "",
 ) -> None:
@@ -123,10 +197,14 @@ def demo(
         bool, typer.Option("--keep", help="Keep the previous demo's data instead of starting over.")
     ] = False,
 ) -> None:
-    """Start a seeded sandbox Salesforce org, the web app and a worker: the full product
-    on SQLite, with no configuration. Sign in with the printed passwords."""
+    """Run the whole product on SQLite with no configuration.
+
+    A seeded sandbox Salesforce org, the web app and a sync worker, in one process. Sign in
+    with the passwords it prints once the web app answers.
+    """
     from salesync.demo import run_demo
 
+    _warn_about_misspelt_variables()
     run_demo(port=port, sandbox_port=sandbox_port, smtp_port=smtp_port, keep=keep, console=console)
 
 
@@ -157,6 +235,7 @@ def serve(
         worker = build_worker(runtime)
         worker_thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
         worker_thread.start()
+        _report_progress(runtime, stop)
     console.print(f"salesync on http://{host}:{port}")
     try:
         # uvicorn stops on SIGTERM/SIGINT; the worker then finishes its batch and its leases.
@@ -169,10 +248,10 @@ def serve(
 
 @app.command("worker")
 def worker_command() -> None:
-    """Run a sync worker: pushes queued work to Salesforce and polls for changes.
+    """Run a sync worker: it pushes queued work to Salesforce and polls for changes.
 
     Start as many as you like, on as many machines: they share the work through leases in
-    the database.
+    the database. A line is printed whenever the queue moves.
     """
     import threading
 
@@ -188,7 +267,24 @@ def worker_command() -> None:
     install_stop_signals(stop)
     worker = build_worker(runtime)
     console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
-    worker.run_forever(stop)
+    _report_progress(runtime, stop)
+    try:
+        worker.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _report_progress(runtime: Runtime, stop: threading.Event) -> None:
+    """Print a line whenever the queue moves, from a background thread, until ``stop``."""
+    import threading
+    import time
+
+    from salesync.worker_progress import report_progress
+
+    def say(line: str) -> None:
+        console.print(f"{time.strftime('%H:%M:%S')} {line}", highlight=False)
+
+    threading.Thread(target=report_progress, args=(runtime, stop, say), daemon=True).start()
 
 
 sync_app = typer.Typer(help="Run sync work by hand.", no_args_is_help=True)
@@ -199,7 +295,7 @@ app.add_typer(sync_app, name="sync")
 def sync_run(
     once: Annotated[bool, typer.Option("--once", help="Drain what is ready, then exit.")] = False,
 ) -> None:
-    """Process queued work now (``--once``: until nothing is ready, then exit)."""
+    """Process queued work now; with --once, until nothing is ready, then exit."""
     import threading
 
     from salesync.sync.factory import build_worker
@@ -214,7 +310,13 @@ def sync_run(
             job.run_once()
         console.print(f"processed {handled} queued items")
         return
-    worker.run_forever(threading.Event())
+    stop = threading.Event()
+    console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
+    _report_progress(runtime, stop)
+    try:
+        worker.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @app.command("sandbox")
@@ -222,7 +324,8 @@ def sandbox_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8555,
     seed: Annotated[
-        str, typer.Option(help="empty, demo, demo-no-reply or demo-type-default.")
+        str,
+        typer.Option(help="Data to start with: empty, demo, demo-no-reply or demo-type-default."),
     ] = "demo",
     db: Annotated[
         str | None, typer.Option(help="SQLite file that keeps the org across restarts.")
@@ -248,8 +351,7 @@ def diagnose(
     from salesync.services import diagnostics
     from salesync.store import accounts as account_store
 
-    runtime = _runtime()
-    check_connection(runtime.engine)
+    runtime = _migrated_runtime()
     with runtime.sessions() as session:
         user = account_store.user_by_email(session, email)
         if user is None:
@@ -401,8 +503,7 @@ def people_import(
     path = Path(file)
     if not path.is_file():
         raise SalesyncError(f"no file {file}")
-    runtime = _runtime()
-    check_connection(runtime.engine)
+    runtime = _migrated_runtime()
     actor = _active_user(runtime, user)
     columns = parse_mapping_option(mapping or [])
     batches = csv_batches(path.read_bytes(), IMPORT_BATCH_ROWS)
@@ -466,15 +567,14 @@ def diagnostics_retry(
     wait: Annotated[
         float,
         typer.Option(
-            help="Seconds to follow the retried items while a worker logs them; 0: don't."
+            help="Seconds to follow the retried items while a worker logs them (0: do not follow)."
         ),
     ] = 60,
 ) -> None:
     """Retry what Diagnostics lists (after fixing the cause), with progress bars."""
     from salesync.services import diagnostics
 
-    runtime = _runtime()
-    check_connection(runtime.engine)
+    runtime = _migrated_runtime()
     if not retry_all and not code:
         raise SalesyncError("say what to retry: --all, or --code CODE")
     actor = _active_user(runtime, user)
@@ -504,8 +604,24 @@ _FOLLOWED_TYPES = ("email", "call", "reminder_task")
 
 def main() -> None:
     """Console entry point: clear one-line errors instead of tracebacks."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         app()
+    except CommandError as exc:
+        # e.g. "Can't locate revision": a newer salesync migrated this database.
+        err_console.print(f"[red]error:[/red] database migrations: {exc}", highlight=False)
+        sys.exit(EXIT_FAILURE)
+    except (OperationalError, ProgrammingError) as exc:
+        # A table missing under a command that does not check first: say what fixes it.
+        first_line = str(exc.orig or exc).strip().splitlines()[0]
+        err_console.print(
+            f"[red]error:[/red] the database refused a query ({first_line}); "
+            "if it is not set up yet, run `salesync db upgrade`",
+            highlight=False,
+        )
+        sys.exit(EXIT_FAILURE)
     except ConfigurationError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
         sys.exit(EXIT_CONFIG)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -102,11 +104,16 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
-        if value.startswith("postgresql://"):
-            # SQLAlchemy would pick psycopg2 for a bare scheme; we ship psycopg 3.
-            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        # postgres:// is what Heroku and many hosting panels hand out; SQLAlchemy refuses it.
+        for bare in ("postgresql://", "postgres://"):
+            if value.startswith(bare):
+                # SQLAlchemy would pick psycopg2 for a bare scheme; we ship psycopg 3.
+                return "postgresql+psycopg://" + value.removeprefix(bare)
+        if value and not value.startswith(("sqlite", "postgresql+psycopg")):
+            raise ValueError(
+                "must be a sqlite:///path or postgresql://user@host/db URL "
+                "(postgresql+psycopg:// and postgres:// work too)"
+            )
         return value
 
     @property
@@ -116,6 +123,27 @@ class Settings(BaseSettings):
     @property
     def effective_secret_key_file(self) -> Path:
         return self.secret_key_file or self.data_dir / "secret.key"
+
+
+#: SALESYNC_ variables that are not settings but are read by the commands and the tests.
+OTHER_VARIABLES = frozenset({"NEW_USER_PASSWORD", "TEST_POSTGRES_URL", "CHROMIUM", "DOVECOT"})
+
+
+def misspelt_variables(environ: Mapping[str, str]) -> list[str]:
+    """One warning per ``SALESYNC_`` variable that nothing reads, naming the closest valid one
+    (a typo would otherwise be ignored silently and its default used)."""
+    known = {name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    warnings = []
+    for variable in sorted(environ):
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        name = variable.removeprefix(ENV_PREFIX)
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        warnings.append(f"{variable} is not a salesync setting and is ignored{hint}")
+    return warnings
 
 
 def load_secret_key(path: Path) -> bytes:

@@ -372,7 +372,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         _AV,
         "This Salesforce edition has no API access.",
         "API access needs Enterprise, Unlimited, Performance or Developer edition, or "
-        "Professional edition with the API add-on (CONN-1).",
+        "Professional edition with the API add-on.",
         "Ask your Salesforce account team to enable API access for the org.",
         _FACTS,
     ),
@@ -428,7 +428,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "OAUTH_APP_BLOCKED",
         _AUTH,
         "The salesync app is blocked in this Salesforce org.",
-        'An admin blocked the connected app, or the profile lacks "API Enabled" (CONN-8).',
+        'An admin blocked the connected app, or the profile lacks "API Enabled".',
         "Ask your admin to unblock the app under Setup → Connected Apps OAuth Usage.",
         "CONN-8",
     ),

@@ -15,16 +15,11 @@ from salesync.sandbox.control import PREFIX as CONTROL_PREFIX
 from salesync.sandbox.control import ControlPlane
 from salesync.sandbox.dataapi import DataApi
 from salesync.sandbox.errors import ApiError
-from salesync.sandbox.http import (
-    ApiRequest,
-    ApiResponse,
-    Router,
-    error_response,
-    html_response,
-)
+from salesync.sandbox.http import ApiRequest, ApiResponse, Router, error_response
 from salesync.sandbox.oauth import OAuthCall
 from salesync.sandbox.org import Org
 from salesync.sandbox.record_page import RECORD_PATH, record_page
+from salesync.sandbox.ui import PAGED_OBJECTS, OrgPages, is_page
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -38,18 +33,6 @@ logger = logging.getLogger(__name__)
 #: response at all (the "lost response after commit" fault).
 _UNRENDERABLE_STATUS = 999
 
-_INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Salesync sandbox org</title></head><body>
-<h1>Salesync sandbox org</h1>
-<p>A Salesforce-compatible org for demos and tests.</p>
-<ul><li>REST API: <a href="/services/data/">/services/data/</a></li>
-<li>OAuth: /services/oauth2/authorize, /services/oauth2/token, /services/oauth2/revoke</li>
-<li>Control plane: <a href="/__sandbox__">/__sandbox__</a></li>
-<li>Mail received over SMTP (Email to Salesforce, mail catcher):
-<a href="/__sandbox__/mail">/__sandbox__/mail</a></li></ul>
-</body></html>
-"""
-
 
 class SandboxHandler:
     """Routes a framework-free request to the part of the org that serves it."""
@@ -58,6 +41,7 @@ class SandboxHandler:
         self.org = org
         self.data = DataApi(org)
         self.control = ControlPlane(org)
+        self.pages = OrgPages(self.control)
         self.oauth: Router[OAuthCall] = Router()
         oauth.register(self.oauth)
         identity.register(self.oauth)
@@ -82,10 +66,14 @@ class SandboxHandler:
                 return self.oauth.dispatch(OAuthCall(self.org, request), request.method, path)
         if path.startswith(CONTROL_PREFIX):
             return self.control.handle(request)
-        if path in ("", "/"):
-            return html_response(200, _INDEX)
+        if is_page(path):
+            return self.pages.handle(request)
         match = RECORD_PATH.match(path)
-        page = record_page(self.org, match.group(1)) if match and request.method == "GET" else None
+        page = (
+            record_page(self.org, match.group(1), PAGED_OBJECTS)
+            if match and request.method == "GET"
+            else None
+        )
         if page is not None:
             return page
         raise errors.not_found()

@@ -1,7 +1,9 @@
 """``GET /<record id>``: a plain record page, like Salesforce's record URLs, for people.
 
 salesync links every logged Task to ``<instance_url>/<id>``; on a real org that opens the
-record in Lightning, here a read-only table of the record's fields (no API call is counted).
+record in Lightning. Here the objects the org's pages show (Tasks, Contacts, …) redirect to
+their record page (``/lightning/r/<Object>/<id>/view``), as Salesforce does; any other record
+is a read-only table of its fields. No API call is counted.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from salesync.sandbox.http import ApiResponse, html_response
+from salesync.sandbox.http import ApiResponse, html_response, redirect
 from salesync.sandbox.org import Org
 
 #: A 15- or 18-character record id as the whole path.
@@ -26,8 +28,11 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def record_page(org: Org, record_id: str) -> ApiResponse | None:
-    """The page for ``record_id``, or None when the org has no such record."""
+def record_page(
+    org: Org, record_id: str, paged: frozenset[str] = frozenset()
+) -> ApiResponse | None:
+    """The page for ``record_id``, or None when the org has no such record; a live record of
+    an object in ``paged`` redirects to its record page."""
     with org.lock:
         record = org.get_record(record_id)
         if record is None and len(record_id) == 15:
@@ -38,6 +43,8 @@ def record_page(org: Org, record_id: str) -> ApiResponse | None:
         if record is None:
             return None
         sobject = org.records.sobject_of(str(record["Id"])) or "Record"
+        if sobject in paged and not record.get("IsDeleted"):
+            return redirect(f"/lightning/r/{sobject}/{record['Id']}/view")
         rows = "".join(
             f"<tr><th scope=row>{html.escape(name)}</th><td>{html.escape(_text(value))}</td></tr>"
             for name, value in sorted(record.items())

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -26,6 +28,23 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at; empty when it was never migrated."""
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def head_revisions(engine: Engine) -> set[str]:
+    """The newest revisions the shipped migrations lead to."""
+    return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+
+
+def known_revisions(engine: Engine) -> set[str]:
+    """Every revision the shipped migrations define."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    return {revision.revision for revision in script.walk_revisions()}
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -216,7 +216,7 @@ def command_center(
     due_filter: Annotated[DueFilter, Query(alias="filter")] = DueFilter.TODAY_AND_TOMORROW,
 ) -> CommandCenterPublic:
     """The caller's open tasks due today / tomorrow / both / in the next 7 days, counted in
-    the caller's time zone (TASK-14, CC-3)."""
+    the caller's time zone."""
     days = date_range(due_filter, user.time_zone, runtime.clock.now())
     items = [_public(task) for task in tasks.command_center(runtime, user, due_filter)]
     return CommandCenterPublic(

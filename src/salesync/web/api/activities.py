@@ -332,7 +332,7 @@ def record_reply(runtime: RuntimeDep, user: CurrentUser, body: ReplyCreate) -> E
 
 @router.post("/calls", response_model=CreatedId, status_code=201)
 def log_call(runtime: RuntimeDep, user: CurrentUser, body: CallCreate) -> CreatedId:
-    """Log a call; it reaches Salesforce only for people with a Salesforce id (MATCH-2)."""
+    """Log a call; it reaches Salesforce only for people with a Salesforce id."""
     draft = activities.CallDraft(**body.model_dump())
     return CreatedId(id=activities.log_call(runtime, user, draft))
 
@@ -370,5 +370,5 @@ def read_call_choices(runtime: RuntimeDep, user: CurrentUser, kind: CallChoiceKi
 def write_call_choices(
     runtime: RuntimeDep, admin: AdminUser, kind: CallChoiceKind, body: CallChoicesBody
 ) -> list[str]:
-    """Admin: the team's call outcomes or reasons, at most 15 each (CALL-4)."""
+    """Admin: the team's call outcomes or reasons, at most 15 each."""
     return activities.set_call_choices(runtime, admin, kind, body.labels)

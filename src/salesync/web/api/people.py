@@ -64,7 +64,7 @@ class FindResult(BaseModel):
 
 @router.post("/{person_id}/find-in-salesforce", response_model=FindResult)
 def find_in_salesforce(runtime: RuntimeDep, user: CurrentUser, person_id: IdPath) -> FindResult:
-    """Fill the person's Salesforce ids from your org by their email address (MATCH-11)."""
+    """Fill the person's Salesforce ids from your org by their email address."""
     outcome = people_lookup.find_in_salesforce(runtime, user, person_id)
     return FindResult(
         person=PersonPublic.model_validate(outcome.person),

@@ -225,7 +225,7 @@ def read_admin_options(runtime: RuntimeDep, user: CurrentUser) -> AdminOptionsPu
 def save_admin_options(
     runtime: RuntimeDep, admin: AdminUser, body: AdminOptionsBody
 ) -> AdminOptionsPublic:
-    """Admin: the Activity Detail template (API-6) and the API budget share."""
+    """Admin: the Activity Detail template and the API budget share."""
     with unit_of_work(runtime.sessions) as session:
         member = session.get(User, admin.id)
         assert member is not None

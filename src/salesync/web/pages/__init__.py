@@ -12,6 +12,7 @@ from salesync.web.pages import (
     diagnostics,
     home,
     people,
+    recipients,
     salesforce_connections,
     salesforce_oauth,
     salesforce_settings,
@@ -25,6 +26,6 @@ def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
     pages = (auth, home, settings, users, people, salesforce_oauth)
     salesforce = (salesforce_connections, salesforce_settings, salesforce_team)
-    for module in (*pages, *salesforce, command_center, activity, diagnostics):
+    for module in (*pages, *salesforce, command_center, recipients, activity, diagnostics):
         router.include_router(module.router)
     return router

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from salesync.web.pages.activity import (
     task_states,
     timeline,
 )
+from salesync.web.pages.recipients import parse_recipients
 from salesync.web.schemas import MAX_ID, IdPath
 from salesync.web.templating import render
 
@@ -47,7 +47,6 @@ FILTER_LABELS = {
 #: People offered in the pickers; more than this and the rep types the address instead.
 PICKER_LIMIT = 200
 SENT_EMAILS_SHOWN = 15
-_ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
 FilterDep = Annotated[DueFilter, Query(alias="filter")]
 
 
@@ -276,14 +275,6 @@ def delete_task(
 # -- email and calls --------------------------------------------------------------------------
 
 
-def _recipients(text: str) -> list[activities.RecipientRef]:
-    return [
-        activities.RecipientRef(email=address)
-        for address in _ADDRESS_SEPARATORS.split(text)
-        if address
-    ]
-
-
 def _mailer(request: Request, runtime: Runtime, user: User) -> Mailer:
     factory = getattr(request.app.state, "mailer_factory", mailer_for)
     return cast(Mailer, factory(runtime, user))
@@ -295,13 +286,17 @@ async def send_email(
 ) -> Response:
     form = await _form(request)
     draft = activities.EmailDraft(
-        to=_recipients(form.get("to", "")),
-        cc=_recipients(form.get("cc", "")),
+        to=(),
         subject=form.get("subject", ""),
         body_text=form.get("body", ""),
     )
     due_filter = _filter_of(form.get("filter", ""))
     try:
+        draft = dataclasses.replace(
+            draft,
+            to=parse_recipients(runtime, user, form.get("to", ""), "to"),
+            cc=parse_recipients(runtime, user, form.get("cc", ""), "cc"),
+        )
         activities.send_email(runtime, user, draft, _mailer(request, runtime, user))
     except InvalidInput as exc:
         problem = FormProblem("email", exc.message, exc.field, form)
