@@ -427,3 +427,21 @@ def get_email(session: Session, user: User, email_id: int) -> SentEmail:
     if user.role is not Role.ADMIN and email.sender_id != user.id:
         raise NotFound(f"email {email_id} does not exist")
     return email
+
+
+def queue_email_logging(
+    session: Session,
+    user: User,
+    email_id: int,
+    recipient_ids: Sequence[int],
+    settings: SyncSettings,
+    *,
+    now: datetime,
+) -> int:
+    """Queue the logging of an email salesync did not send (found in the rep's mailbox), per
+    recipient, exactly as for a sent one; returns how many items were queued."""
+    if not _logging_wanted(settings, LOG_EMAIL):
+        return 0
+    for recipient_id in recipient_ids:
+        _enqueue(session, user, LOG_EMAIL, "email", email_id, {"recipient_id": recipient_id}, now)
+    return len(recipient_ids)
