@@ -18,6 +18,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -142,9 +143,10 @@ class Dovecot:
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"dovecot exited: {err}\n{self.log()}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.imap_port), timeout=0.5
-            ) as sock:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.imap_port), timeout=0.5) as sock,
+            ):
                 if sock.recv(100).startswith(b"* OK"):
                     return
             time.sleep(0.1)
@@ -253,12 +255,16 @@ def make_dovecot(root: Path) -> Dovecot:
 
 
 @pytest.fixture
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    # A short path: Dovecot's unix sockets live under base_dir and have a length limit.
-    root = Path(tmp_path_factory.mktemp("dc"))
-    server = make_dovecot(root)
-    server.start()
+def dovecot() -> Iterator[Dovecot]:
+    # Straight under /tmp: Dovecot's own users must reach the files (pytest's temp folders
+    # are private to us when we are root), and its unix socket paths have a length limit.
+    root = Path(tempfile.mkdtemp(prefix="salesync-dovecot-"))
     try:
-        yield server
+        server = make_dovecot(root)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

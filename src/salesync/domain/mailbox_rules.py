@@ -160,6 +160,17 @@ def _reply(facts: MessageFacts, policy: MailboxPolicy, known: KnownMail) -> Deci
     return LogReply(parent)
 
 
+def reply_about(replier: str, recipients: list[tuple[str, int | None]]) -> int | None:
+    """REPLY-5: the person a reply is about when someone else at their side wrote it: the
+    emailed person at the replier's domain, else the first person the email went to."""
+    domain = domain_of(replier)
+    known = [(address, person) for address, person in recipients if person is not None]
+    same_side = [person for address, person in known if domain_of(address) == domain]
+    if same_side:
+        return same_side[0]
+    return known[0][1] if known else None
+
+
 def _bounce(dsn: Dsn, known: KnownMail) -> Decision:
     if dsn.original_message_id is None or dsn.original_message_id not in known.sent_by_rep:
         return Skip(SkipReason.NOT_OUR_BOUNCE)

@@ -80,6 +80,9 @@ class InboundReply:
     in_reply_to: str
     message_id: str
     received_at: datetime
+    #: REPLY-5: who the reply is about when its writer is not a known person (a colleague of
+    #: the recipient answered): a person the replied email went to.
+    about_person_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -291,6 +294,8 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
         if store.email_by_message_id(session, rep.team_id, reply.message_id) is not None:
             raise InvalidInput("this reply was recorded already", field="message_id")
         person = store.people_by_email(session, rep.team_id, [address]).get(address.lower())
+        if person is None and reply.about_person_id is not None:
+            person = store.person_in_team(session, rep.team_id, reply.about_person_id)
         row = SentEmail(
             team_id=rep.team_id,
             sender_id=rep.id,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from salesync.domain import bounces
 from salesync.domain.mail_headers import MessageFacts, domain_of, read_facts
 from salesync.domain.mailbox_rules import (
+    Decision,
     FolderRole,
     KnownMail,
     LogReply,
@@ -31,6 +32,7 @@ from salesync.domain.mailbox_rules import (
     Skip,
     classify,
     normalize_domains,
+    reply_about,
 )
 from salesync.errors import InvalidInput
 from salesync.mailbox.client import FetchedMessage
@@ -103,12 +105,15 @@ def ingest_chunk(
         known = _known(session, user, fresh)
         decisions = [(r, classify(r.facts, role, policy, known, r.dsn)) for r in fresh]
         settings = sync_settings.effective_for(session, user).settings
+        about = _reply_subjects(session, user, decisions)
         session.expunge(user)
     report.outcomes["already_seen"] += len(reads) - len(fresh)
     reply_ids: dict[str, int | None] = {}
     for read, decision in decisions:
         if isinstance(decision, LogReply):
-            reply_ids[read.facts.key] = _record_reply(runtime, user, read, decision)
+            reply_ids[read.facts.key] = _record_reply(
+                runtime, user, read, decision, about.get(read.facts.key)
+            )
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         if not store.holds_lease(session, mailbox_id, worker_id, now):
@@ -198,7 +203,25 @@ def _known(session: Session, user: User, reads: Sequence[_Read]) -> KnownMail:
     )
 
 
-def _record_reply(runtime: Runtime, user: User, read: _Read, decision: LogReply) -> int | None:
+def _reply_subjects(
+    session: Session, user: User, decisions: Sequence[tuple[_Read, Decision]]
+) -> dict[str, int | None]:
+    """Per reply, the emailed person it is about (REPLY-5: a colleague may answer)."""
+    parents = [d.parent_id for _, d in decisions if isinstance(d, LogReply)]
+    if not parents:
+        return {}
+    emails = store.emails_by_message_id(session, user.team_id, parents)
+    about: dict[str, int | None] = {}
+    for read, decision in decisions:
+        if isinstance(decision, LogReply) and decision.parent_id in emails:
+            recipients = [(r.address, r.person_id) for r in emails[decision.parent_id].recipients]
+            about[read.facts.key] = reply_about(read.facts.from_address or "", recipients)
+    return about
+
+
+def _record_reply(
+    runtime: Runtime, user: User, read: _Read, decision: LogReply, about: int | None
+) -> int | None:
     facts = read.facts
     reply = activities.InboundReply(
         from_address=facts.from_address or "",
@@ -207,6 +230,7 @@ def _record_reply(runtime: Runtime, user: User, read: _Read, decision: LogReply)
         in_reply_to=decision.parent_id,
         message_id=facts.key,
         received_at=facts.date or runtime.clock.now(),
+        about_person_id=about,
     )
     try:
         return activities.record_reply(runtime, user, reply)

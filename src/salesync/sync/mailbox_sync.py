@@ -214,7 +214,7 @@ class MailboxSyncJob:
             row = session.get(MailboxAccount, mailbox_id)
             if row is None:
                 return
-            if row.status == "broken":
+            if row.status != "ok":  # broken, or new credentials saved since it broke
                 diagnostics.resolve_item(session, mailbox_accounts.ITEM_TYPE, mailbox_id, now=now)
             row.status, row.broken_reason, row.last_sync_at = "ok", None, now
             store.release(
