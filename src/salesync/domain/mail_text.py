@@ -22,7 +22,7 @@ def decode_transfer(data: bytes, transfer_encoding: str | None) -> bytes:
     """Undo Content-Transfer-Encoding; cut or broken input decodes as far as it goes."""
     encoding = (transfer_encoding or "7bit").strip().lower()
     if encoding == "base64":
-        compact = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+        compact = re.sub(rb"[^A-Za-z0-9+/=]", b"", data)
         compact = compact[: len(compact) - len(compact) % 4]
         try:
             return binascii.a2b_base64(compact)

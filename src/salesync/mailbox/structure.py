@@ -48,6 +48,8 @@ def parse_fetch(data: Sequence[object]) -> list[dict[str, Value]]:
     answers: list[dict[str, Value]] = []
     while reader.more():
         reader.token()  # the message sequence number
+        if not reader.more():
+            break  # a cut answer: nothing usable follows
         items = reader.value()
         if not isinstance(items, list):
             continue

@@ -10,6 +10,7 @@ from salesync.mailbox.fake import FakeConnector, FakeMailServer
 from salesync.runtime import Runtime
 from salesync.serving import ServerThread
 from salesync.store.tables import MailboxAccount, User
+from salesync.sync.mailbox_sync import MailboxSyncJob
 from tests.integration.web.web_support import browser_for, csrf_from, token_client
 
 SECRET = "very secret app password"
@@ -133,3 +134,18 @@ def test_the_my_account_page_saves_and_tests_the_connection(
             "/settings/account/mailbox/test", data={"csrf_token": csrf_from(page.text)}
         )
     assert "Connected." in tested.text and "Sent folder: Sent" in tested.text
+
+
+def test_a_broken_mailbox_shows_on_diagnostics_with_the_servers_answer(
+    server: ServerThread, runtime: Runtime, rep: User, mail_server: FakeMailServer
+) -> None:
+    with token_client(server, rep) as client:
+        _save(client)
+    mail_server.down = True
+    [round_] = MailboxSyncJob(runtime, connector=FakeConnector(mail_server)).drain()
+    assert round_.error is not None
+    with browser_for(server, rep) as browser:
+        page = browser.get("/diagnostics")
+        mailbox_page = browser.get("/settings/account/mailbox")
+    assert "Your mailbox cannot be read: cannot connect to imap.example.com:993" in page.text
+    assert "Broken" in mailbox_page.text and "refused" in mailbox_page.text
