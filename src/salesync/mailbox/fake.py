@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from salesync.domain.mail_headers import parse_message
-from salesync.domain.mail_text import html_to_text
+from salesync.domain.mail_text import decode_charset, html_to_text
 from salesync.mailbox.auth import Authenticator, PasswordAuth
 from salesync.mailbox.client import (
     TEXT_LIMIT_BYTES,
@@ -148,7 +148,7 @@ def _fetched(uid: int, raw: bytes) -> FetchedMessage:
             if part.get_content_type() == f"text/{wanted}" and not part.is_attachment():
                 payload = part.get_payload(decode=True)
                 data = payload[:TEXT_LIMIT_BYTES] if isinstance(payload, bytes) else b""
-                text = data.decode(part.get_content_charset() or "utf-8", "replace")
+                text = decode_charset(data, part.get_content_charset())
                 text = html_to_text(text) if wanted == "html" else text.replace("\r\n", "\n")
                 break
         if text:

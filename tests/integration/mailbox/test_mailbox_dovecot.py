@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -287,3 +290,28 @@ def test_a_stopped_server_shows_on_diagnostics_and_nothing_is_lost(
     assert not [d for d in open_diagnostics(runtime) if d.item_type == "mailbox"]
     log_all(runtime)
     assert len(tasks_for(sandbox, target["Id"])) == 2
+
+
+def test_a_50_mb_message_is_logged_without_downloading_its_attachment(
+    runtime: Runtime, sandbox: Sandbox, dovecot: Dovecot, rep: User
+) -> None:
+    target = contact(sandbox)
+    add_person(runtime, rep, target["Email"])
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = REP, target["Email"], "The deck"
+    message["Message-ID"] = "<big@salesync.test>"
+    message.set_content("See the attached deck.")
+    message.add_attachment(
+        os.urandom(37 * 1024 * 1024), maintype="application", subtype="pdf", filename="deck.pdf"
+    )
+    raw = message.as_bytes()
+    assert len(raw) > 50_000_000
+    dovecot.deliver(REP, "Sent", raw)
+    [round_] = job(runtime).drain()
+    assert round_.outcomes["logged"] == 1
+    with runtime.sessions() as session:
+        email = session.scalars(select(SentEmail)).one()
+        assert email.body_text.strip() == "See the attached deck."
+    # Dovecot logs what each session sent: the sync's sessions stayed far below the message.
+    sent_bytes = [int(n) for n in re.findall(r"Logged out in=\d+ out=(\d+)", dovecot.log())]
+    assert sent_bytes and max(sent_bytes) < 1_000_000
