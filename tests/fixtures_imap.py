@@ -42,6 +42,7 @@ listen = 127.0.0.1
 first_valid_uid = 0
 mail_location = maildir:{root}/mail/%u
 disable_plaintext_auth = no
+mailbox_idle_check_interval = 1 secs
 auth_mechanisms = plain login
 ssl = yes
 ssl_cert = <{root}/cert.pem

@@ -37,6 +37,7 @@ from salesync.store import diagnostics
 from salesync.store import mailboxes as store
 from salesync.store.db import unit_of_work
 from salesync.store.tables import MailboxAccount
+from salesync.sync.mailbox_idle import IdleWatcher, Watch
 from salesync.sync.worker import default_worker_id
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,15 @@ class MailboxSyncJob:
         worker_id: str | None = None,
         lease: dt.timedelta = DEFAULT_LEASE,
         max_per_round: int = MAX_PER_ROUND,
+        idle: IdleWatcher | None = None,
     ) -> None:
         self.runtime = runtime
         self.connector: MailboxConnector = connector or ImapConnector()
         self.worker_id = worker_id or default_worker_id()
         self.lease = lease
         self.max_per_round = max_per_round
+        #: Watches the Inbox of synced mailboxes whose server offers IDLE (None: poll only).
+        self.idle = idle
 
     def run_once(self) -> None:
         self.sync_due()
@@ -124,6 +128,7 @@ class MailboxSyncJob:
             cursors: dict[str, Any] = dict(row.cursors)
         try:
             with self.connector.open(address, auth) as mailbox:
+                capabilities = mailbox.capabilities
                 folders = self._folders(mailbox, overrides)
                 for role, folder in folders.items():
                     more = self._sync_folder(mailbox, mailbox_id, role, folder, cursors, lookback)
@@ -141,6 +146,8 @@ class MailboxSyncJob:
             self._release(mailbox_id, self.runtime.clock.now() + poll)
             raise
         self._healthy(mailbox_id, result.more, poll)
+        if self.idle is not None and "IDLE" in capabilities:
+            self.idle.watch(Watch(mailbox_id, address, auth, folders[FolderRole.INBOX]))
         return result
 
     def _folders(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from email.message import EmailMessage
 from typing import Any
 
@@ -18,6 +19,7 @@ from salesync.store.db import unit_of_work
 from salesync.store.tables import DiagnosticEntry, MailboxAccount, SentEmail, User
 from salesync.sync.activity_logging import ActivityLoggingHandler
 from salesync.sync.email_task_updates import EmailTaskUpdateHandler
+from salesync.sync.mailbox_idle import IdleWatcher
 from salesync.sync.mailbox_sync import DEFAULT_LEASE, MailboxSyncJob
 from salesync.sync.worker import Worker
 from tests.fixtures_imap import Dovecot
@@ -315,3 +317,31 @@ def test_a_50_mb_message_is_logged_without_downloading_its_attachment(
     # Dovecot logs what each session sent: the sync's sessions stayed far below the message.
     sent_bytes = [int(n) for n in re.findall(r"Logged out in=\d+ out=(\d+)", dovecot.log())]
     assert sent_bytes and max(sent_bytes) < 1_000_000
+
+
+def test_with_idle_new_inbox_mail_is_read_without_waiting_for_the_poll(
+    runtime: Runtime, sandbox: Sandbox, dovecot: Dovecot, rep: User, live_clock: FakeClock
+) -> None:
+    target = contact(sandbox)
+    add_person(runtime, rep, target["Email"])
+    sent_id = "<idle-1@salesync.test>"
+    dovecot.deliver(REP, "Sent", mail(sender=REP, to=target["Email"], message_id=sent_id))
+    watcher = IdleWatcher(runtime, ImapConnector(), idle_seconds=20)
+    syncing = MailboxSyncJob(runtime, connector=ImapConnector(), idle=watcher)
+    try:
+        syncing.drain()
+        assert watcher.watched() == [mailbox_row(runtime).id]
+        assert syncing.drain() == []  # not due again before the poll interval
+        dovecot.deliver(
+            REP,
+            "INBOX",
+            mail(sender=target["Email"], to=REP, message_id="<idle-r@p.test>", in_reply_to=sent_id),
+        )
+        deadline = time.monotonic() + 15
+        while mailbox_row(runtime).next_sync_at > live_clock.now():
+            assert time.monotonic() < deadline, "IDLE did not report the new message"
+            time.sleep(0.1)
+        [round_] = syncing.drain()  # the clock did not move: IDLE made it due
+        assert round_.outcomes["reply"] == 1
+    finally:
+        watcher.close()
