@@ -24,6 +24,7 @@ from salesync.sandbox.e2s_listener import SandboxSmtpServer
 from salesync.sandbox.org import Org
 from salesync.sandbox.seed import username as sandbox_username
 from salesync.services import accounts
+from salesync.services.mailbox_demo import start_demo_mailboxes
 from salesync.serving import ServerThread
 from salesync.store import migrate
 from salesync.store.db import unit_of_work
@@ -183,6 +184,7 @@ def run_demo(
     credentials = _users(runtime)
     _connect(runtime, org, sandbox.base_url)
     _people(runtime, org)
+    start_demo_mailboxes(runtime)  # where Dovecot is installed: a mailbox per rep
     stop = threading.Event()
     threading.Thread(target=build_worker(runtime).run_forever, args=(stop,), daemon=True).start()
     _print_welcome(console, runtime, sandbox.base_url, mail.port, credentials)
