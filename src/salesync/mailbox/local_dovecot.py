@@ -197,6 +197,15 @@ class Dovecot:
             status, data = imap.append(folder, "", imaplib.Time2Internaldate(moment), raw)
             assert status == "OK", data
 
+    def deliver_many(self, username: str, folder: str, messages: list[bytes]) -> None:
+        """File many messages over one IMAP session."""
+        moment = imaplib.Time2Internaldate(dt.datetime.now(dt.UTC))
+        with self.client(username) as imap:
+            for raw in messages:
+                status, data = imap.append(folder, "", moment, raw)
+                if status != "OK":
+                    raise RuntimeError(f"APPEND refused: {data!r}")
+
     def flags(self, username: str, folder: str) -> list[bytes]:
         with self.client(username) as imap:
             imap.select(folder, readonly=True)

@@ -46,6 +46,7 @@ from salesync.store.tables import (
     EmailRecipient,
     MailboxAccount,
     OutboxItem,
+    Person,
     RecipientKind,
     SentEmail,
     User,
@@ -118,8 +119,12 @@ def ingest_chunk(
     with unit_of_work(runtime.sessions) as session:
         if not store.holds_lease(session, mailbox_id, worker_id, now):
             raise LeaseLost(f"mailbox {mailbox_id} is no longer leased to {worker_id}")
+        wanted = [a for r, d in decisions if isinstance(d, LogSent) for a in r.facts.recipients]
+        people = activity_store.people_by_email(session, user.team_id, wanted)  # once a chunk
         for read, decision in decisions:
-            outcome, email_id = _apply(session, user, settings, read, decision, reply_ids, now)
+            outcome, email_id = _apply(
+                session, user, settings, read, decision, reply_ids, people, now
+            )
             report.outcomes[outcome] += 1
             store.record_seen(
                 session,
@@ -250,12 +255,13 @@ def _apply(
     read: _Read,
     decision: object,
     reply_ids: dict[str, int | None],
+    people: dict[str, Person],
     now: datetime,
 ) -> tuple[str, int | None]:
     if isinstance(decision, Skip):
         return f"skipped:{decision.reason.value}", None
     if isinstance(decision, LogSent):
-        return "logged", _log_sent(session, user, settings, read, decision, now)
+        return "logged", _log_sent(session, user, settings, read, decision, people, now)
     if isinstance(decision, LogReply):
         email_id = reply_ids.get(read.facts.key)
         if email_id is None:
@@ -270,11 +276,16 @@ def _apply(
 
 
 def _log_sent(
-    session: Session, user: User, settings: Any, read: _Read, decision: LogSent, now: datetime
+    session: Session,
+    user: User,
+    settings: Any,
+    read: _Read,
+    decision: LogSent,
+    people: dict[str, Person],
+    now: datetime,
 ) -> int:
     facts = read.facts
     chosen = {a.lower() for a in decision.recipients}
-    people = activity_store.people_by_email(session, user.team_id, list(facts.recipients))
     email = SentEmail(
         team_id=user.team_id,
         sender_id=user.id,
