@@ -9,9 +9,11 @@ from sqlalchemy import select
 from salesync.mailbox.fake import FakeConnector, FakeMailServer
 from salesync.runtime import Runtime
 from salesync.serving import ServerThread
-from salesync.store.tables import MailboxAccount, User
+from salesync.store.db import unit_of_work
+from salesync.store.tables import MailboxAccount, Person, User
 from salesync.sync.mailbox_sync import MailboxSyncJob
 from tests.integration.web.web_support import browser_for, csrf_from, token_client
+from tests.support_mail import dsn, mail
 
 SECRET = "very secret app password"
 
@@ -149,3 +151,25 @@ def test_a_broken_mailbox_shows_on_diagnostics_with_the_servers_answer(
         mailbox_page = browser.get("/settings/account/mailbox")
     assert "Your mailbox cannot be read: cannot connect to imap.example.com:993" in page.text
     assert "Broken" in mailbox_page.text and "refused" in mailbox_page.text
+
+
+def test_a_bounce_found_in_the_mailbox_shows_in_command_center(
+    server: ServerThread, runtime: Runtime, rep: User, mail_server: FakeMailServer
+) -> None:
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        session.add(
+            Person(team_id=rep.team_id, owner_id=rep.id, email="pat@prospect.test",
+                   created_at=now, updated_at=now)
+        )  # fmt: skip
+    with token_client(server, rep) as client:
+        _save(client)
+    sent = mail(sender=rep.email, to="pat@prospect.test", subject="Pricing", message_id="<b@x>")
+    mail_server.append("Sent", sent, date=now.date())
+    bounce = dsn(to=rep.email, original_id="<b@x>", recipient="pat@prospect.test")
+    mail_server.append("INBOX", bounce, date=now.date())
+    MailboxSyncJob(runtime, connector=FakeConnector(mail_server)).drain()
+    with browser_for(server, rep) as browser:
+        page = browser.get("/command-center").text
+    assert "Pricing" in page
+    assert "Bounced: 5.1.1 550 5.1.1" in page
