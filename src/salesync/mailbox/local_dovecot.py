@@ -9,12 +9,14 @@ filed as a client files it: IMAP APPEND. Nothing here is used to read a rep's re
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import grp
 import imaplib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -138,6 +140,7 @@ class Dovecot:
             [DOVECOT, "-F", "-c", str(self.config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -267,3 +270,12 @@ def make_dovecot(root: Path) -> Dovecot:
         os.chown(root / folder, uid, gid)
     server._write_users()
     return server
+
+
+def _die_with_parent() -> None:
+    """Linux: Dovecot gets SIGTERM when the process that started it dies, however it dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere the demo's exit handler and the tests' teardown stop it

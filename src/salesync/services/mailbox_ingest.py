@@ -266,6 +266,9 @@ def _apply(
         email_id = reply_ids.get(read.facts.key)
         if email_id is None:
             return "skipped:reply_refused", None
+        reply = session.get(SentEmail, email_id)
+        if reply is not None:
+            reply.source = "mailbox"
         parent = store.emails_by_message_id(session, user.team_id, [decision.parent_id])
         if decision.parent_id in parent:
             _update_task(session, user, parent[decision.parent_id].id, {"replied": True}, now)
