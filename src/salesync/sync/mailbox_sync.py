@@ -199,7 +199,8 @@ class MailboxSyncJob:
                 role=role,
                 messages=messages,
                 cursor=Cursor(folder, state.uid_validity, end_uid),
-                since=since_text if more else None,
+                # The look-back filter stays until its last chunk is committed.
+                since=since_text if more or not done else None,
             )
             counts.update(report.outcomes)
         if not taken and (fresh or since_text):
