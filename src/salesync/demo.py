@@ -28,6 +28,7 @@ from salesync.runtime import Runtime, load_settings
 from salesync.sandbox.app import create_sandbox_app
 from salesync.sandbox.e2s_listener import SandboxSmtpServer
 from salesync.sandbox.org import Org
+from salesync.services.mailbox_demo import start_demo_mailboxes
 from salesync.serving import ServerThread
 from salesync.store import migrate
 from salesync.sync.factory import build_worker
@@ -122,6 +123,7 @@ def _run(
         demo_data.connect(runtime, org, sandbox.base_url)
         demo_data.people(runtime, org)
         demo_data.reminders(runtime, org)
+        start_demo_mailboxes(runtime)  # where Dovecot is installed: a mailbox per rep
         threading.Thread(
             target=build_worker(runtime).run_forever, args=(stop,), daemon=True
         ).start()

@@ -80,6 +80,9 @@ class InboundReply:
     in_reply_to: str
     message_id: str
     received_at: datetime
+    #: REPLY-5: who the reply is about when its writer is not a known person (a colleague of
+    #: the recipient answered): a person the replied email went to.
+    about_person_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,8 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
         if store.email_by_message_id(session, rep.team_id, reply.message_id) is not None:
             raise InvalidInput("this reply was recorded already", field="message_id")
         person = store.people_by_email(session, rep.team_id, [address]).get(address.lower())
+        if person is None and reply.about_person_id is not None:
+            person = store.person_in_team(session, rep.team_id, reply.about_person_id)
         row = SentEmail(
             team_id=rep.team_id,
             sender_id=rep.id,
@@ -452,3 +457,21 @@ def get_email(session: Session, user: User, email_id: int) -> SentEmail:
     if user.role is not Role.ADMIN and email.sender_id != user.id:
         raise NotFound(f"email {email_id} does not exist")
     return email
+
+
+def queue_email_logging(
+    session: Session,
+    user: User,
+    email_id: int,
+    recipient_ids: Sequence[int],
+    settings: SyncSettings,
+    *,
+    now: datetime,
+) -> int:
+    """Queue the logging of an email salesync did not send (found in the rep's mailbox), per
+    recipient, exactly as for a sent one; returns how many items were queued."""
+    if not logging_wanted(settings, LOG_EMAIL):
+        return 0
+    for recipient_id in recipient_ids:
+        _enqueue(session, user, LOG_EMAIL, "email", email_id, {"recipient_id": recipient_id}, now)
+    return len(recipient_ids)

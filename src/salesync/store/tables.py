@@ -259,6 +259,12 @@ class SentEmail(Base):
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime]
+    #: "salesync" (composer, API) or "mailbox" (found in the rep's Sent folder over IMAP).
+    source: Mapped[str] = mapped_column(String(16), default="salesync", server_default="salesync")
+    #: Set from a delivery status notification (RFC 3464): when, the status code, the reason.
+    bounced_at: Mapped[datetime | None]
+    bounce_status: Mapped[str | None] = mapped_column(String(16))
+    bounce_diagnostic: Mapped[str | None] = mapped_column(Text)
 
     recipients: Mapped[list[EmailRecipient]] = relationship(
         back_populates="email", cascade="all, delete-orphan", order_by="EmailRecipient.id"
@@ -497,3 +503,77 @@ class SignInFailure(Base):
     account: Mapped[str] = mapped_column(String(320), index=True)
     client_address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MailboxTeamSettings(Base):
+    """The team's mailbox rules: its IMAP server, whether reps may use another, what to skip."""
+
+    __tablename__ = "mailbox_team_settings"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The team's server; NULL lets each rep give their own.
+    host: Mapped[str | None] = mapped_column(String(255))
+    port: Mapped[int | None] = mapped_column(Integer)
+    security: Mapped[str | None] = mapped_column(String(16))
+    allow_custom_servers: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The team's own domains (mail among them is internal) and domains never logged.
+    internal_domains: Mapped[list[Any]] = mapped_column(default=list)
+    blocked_domains: Mapped[list[Any]] = mapped_column(default=list)
+    #: Log sent mail to anyone Salesforce knows by address, not only to salesync people.
+    log_anyone: Mapped[bool] = mapped_column(Boolean, default=False)
+    lookback_days: Mapped[int] = mapped_column(Integer, default=7)
+    poll_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    updated_at: Mapped[datetime]
+
+
+class MailboxAccount(Base):
+    """A rep's mailbox connection, and the work item the mailbox sync leases."""
+
+    __tablename__ = "mailbox_accounts"
+    __table_args__ = (Index("ix_mailbox_accounts_due", "next_sync_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: The rep's own server; NULL means the team's.
+    host: Mapped[str | None] = mapped_column(String(255))
+    port: Mapped[int | None] = mapped_column(Integer)
+    security: Mapped[str | None] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(320))
+    #: Fernet ciphertext of the (app) password; never the password itself.
+    password_enc: Mapped[str] = mapped_column(Text)
+    #: Folder names set by hand; NULL means found through SPECIAL-USE.
+    sent_folder: Mapped[str | None] = mapped_column(String(255))
+    inbox_folder: Mapped[str | None] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "new" until the first sync, then "ok" or "broken" (with the server's answer).
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    broken_reason: Mapped[str | None] = mapped_column(Text)
+    #: Per folder role: {"folder", "uid_validity", "last_uid", "since"}.
+    cursors: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_sync_at: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MailboxMessage(Base):
+    """A message the mailbox sync has handled, by Message-ID (or header key): seen once."""
+
+    __tablename__ = "mailbox_messages"
+    __table_args__ = (UniqueConstraint("mailbox_id", "message_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(
+        ForeignKey("mailbox_accounts.id", ondelete="CASCADE"), index=True
+    )
+    message_key: Mapped[str] = mapped_column(String(255))
+    folder_role: Mapped[str] = mapped_column(String(16))
+    #: "logged", "reply", "bounce" or "skipped:<reason>".
+    outcome: Mapped[str] = mapped_column(String(40))
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("sent_emails.id", ondelete="SET NULL"))
+    seen_at: Mapped[datetime]

@@ -7,7 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from salesync.web import api_tasks
-from salesync.web.api import activities, bcc, diagnostics, me, people, salesforce, tokens, users
+from salesync.web.api import (
+    activities,
+    bcc,
+    diagnostics,
+    mailbox,
+    me,
+    people,
+    salesforce,
+    tokens,
+    users,
+)
 from salesync.web.deps import check_api_csrf
 from salesync.web.schemas import MessageBody, ProblemsBody
 
@@ -22,7 +32,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def create_api_router() -> APIRouter:
     resources = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_api_csrf)])
-    for module in (me, tokens, users, people, activities, salesforce, bcc, diagnostics):
+    for module in (me, tokens, users, people, activities, salesforce, bcc, diagnostics, mailbox):
         resources.include_router(module.router)
     api = APIRouter(responses=_ERROR_RESPONSES)
     api.include_router(resources)

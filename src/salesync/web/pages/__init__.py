@@ -11,6 +11,7 @@ from salesync.web.pages import (
     command_center,
     diagnostics,
     home,
+    mailbox,
     people,
     recipients,
     salesforce_connections,
@@ -26,6 +27,6 @@ def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
     pages = (auth, home, settings, users, people, salesforce_oauth)
     salesforce = (salesforce_connections, salesforce_settings, salesforce_team)
-    for module in (*pages, *salesforce, command_center, recipients, activity, diagnostics):
+    for module in (*pages, *salesforce, command_center, recipients, activity, diagnostics, mailbox):
         router.include_router(module.router)
     return router

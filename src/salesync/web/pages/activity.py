@@ -247,6 +247,8 @@ def _email_item(
         to = ", ".join(r.address for r in email.recipients if r.kind.value == "to")
         cc = ", ".join(r.address for r in email.recipients if r.kind.value == "cc")
         details = (f"To {to}", f"Cc {cc}") if cc else (f"To {to}",)
+    if email.status == "bounced":
+        details = (*details, email.error or "Bounced")  # from the mailbox's DSN
     people_of = {r.person_id for r in email.recipients if r.person_id is not None}
     return TimelineItem(
         "reply" if email.is_reply else "email",
