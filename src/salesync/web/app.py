@@ -18,6 +18,7 @@ from salesync.web.security import (
     session_signing_key,
 )
 from salesync.web.templating import STATIC_DIR, create_templates
+from salesync.web.tracking import router as tracking_router
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -46,4 +47,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(create_api_router())
     app.include_router(create_pages_router())
+    # Reached by recipients' mail programs: signed tokens, no sign-in, no CSRF token.
+    app.include_router(tracking_router)
     return app

@@ -7,7 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from salesync.web import api_tasks
-from salesync.web.api import activities, bcc, diagnostics, me, people, salesforce, tokens, users
+from salesync.web.api import (
+    activities,
+    bcc,
+    diagnostics,
+    engagement,
+    me,
+    people,
+    salesforce,
+    tokens,
+    users,
+)
 from salesync.web.deps import check_api_csrf
 from salesync.web.schemas import MessageBody, ProblemsBody
 
@@ -24,6 +34,7 @@ def create_api_router() -> APIRouter:
     resources = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_api_csrf)])
     for module in (me, tokens, users, people, activities, salesforce, bcc, diagnostics):
         resources.include_router(module.router)
+    resources.include_router(engagement.router)
     api = APIRouter(responses=_ERROR_RESPONSES)
     api.include_router(resources)
     # Reminder tasks, task sync and the Command Center list: their router carries the

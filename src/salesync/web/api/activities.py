@@ -60,6 +60,8 @@ class EmailCreate(BaseModel):
     subject: str = Field(max_length=998)
     body_text: str
     reply_to_email_id: int | None = None
+    #: Track opens and clicks; omitted: your team's default (only if your team allows it).
+    track: bool | None = None
 
 
 class LinkPublic(BaseModel):
@@ -177,6 +179,7 @@ def send_email(
         subject=body.subject,
         body_text=body.body_text,
         reply_to_email_id=body.reply_to_email_id,
+        track=body.track,
     )
     email_id = activities.send_email(runtime, user, draft, _mailer(request, runtime, user))
     return _email_public(runtime, user, email_id)
