@@ -144,7 +144,6 @@ def test_engagement_on_1000_emails_costs_at_most_5_calls_and_is_written_once(
     before = sandbox.api_calls()
     assert update_all(runtime) == 1000
     calls = sandbox.api_calls() - before
-    print(f"\nengagement on 1,000 emails: {calls} API calls")
     assert calls <= 5
     first = task_of(sandbox, rows[0]["Id"])
     assert first["MSE_Viewed__c"] is True and first["MSE_Clicked__c"] is False
