@@ -336,4 +336,3 @@ def _report_people_without_ids(
         now=now,
         detail={"people": [p.id for p in missing]},
     )
-
