@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 #: The Task attribute keys engagement updates (spec 1.10; names via the attribute map).
-TASK_ENGAGEMENT_KEYS = ("viewed", "clicked", "replied", "email_status", "email_url")
+TASK_ENGAGEMENT_KEYS = (
+    "viewed",
+    "clicked",
+    "replied",
+    "email_status",
+    "email_url",
+    "email_template_url",
+)
 #: Objects that carry roll-ups (API-3 d).
 ROLLUP_OBJECTS = ("Lead", "Contact", "Account", "Opportunity")
 #: Roll-up key -> our default API name (the same on every object).
@@ -64,6 +71,7 @@ class EngagementState:
     last_clicked_url: str | None = None
     replied_at: dt.datetime | None = None
     email_url: str | None = None
+    template_url: str | None = None
 
 
 def email_status(state: EngagementState) -> str:
@@ -87,6 +95,8 @@ def task_values(state: EngagementState) -> dict[str, object]:
     }
     if state.email_url:
         values["email_url"] = state.email_url
+    if state.template_url:
+        values["email_template_url"] = state.template_url
     return values
 
 

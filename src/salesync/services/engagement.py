@@ -63,6 +63,11 @@ def email_url(runtime: Runtime, email_id: int) -> str:
     return f"{base_url(runtime)}/activity#email-{email_id}"
 
 
+def template_url(runtime: Runtime, template_id: int) -> str:
+    """Where a template is shown in salesync (the Task's Template URL field)."""
+    return f"{base_url(runtime)}/templates#template-{template_id}"
+
+
 # --- at send time ------------------------------------------------------------------------------
 
 

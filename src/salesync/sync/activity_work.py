@@ -12,6 +12,7 @@ from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.activity_task import LoggedActivity
 from salesync.domain.matching import LogTarget, Recipient
 from salesync.store import activities as store
+from salesync.store import engagement as engagement_store
 from salesync.store.tables import OutboxItem, Person, RecipientKind
 
 _KINDS = {
@@ -68,6 +69,12 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
         r.person_id for e in emails.values() for r in e.recipients if r.person_id
     ]
     people = store.people_by_id(session, [p for p in person_ids if p is not None])
+    # spec 1.10 Email Template: the name of the template the email was written from.
+    templates = {
+        email_id: row.template_name
+        for email_id, row in engagement_store.engagement_of(session, email_ids).items()
+        if row.template_name
+    }
     work: list[WorkItem] = []
     gone: list[int] = []
     for item in items:
@@ -121,6 +128,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
             from_address=email.from_address,
             to=tuple(r.address for r in email.recipients if r.kind is RecipientKind.TO),
             cc=tuple(r.address for r in email.recipients if r.kind is RecipientKind.CC),
+            attributes={"email_template": templates[email.id]} if email.id in templates else {},
         )
         work.append(
             WorkItem(

@@ -209,6 +209,11 @@ class EngagementUpdateHandler:
                 last_clicked_url=row.last_clicked_url,
                 replied_at=row.replied_at,
                 email_url=engagement.email_url(self.runtime, email.id),
+                template_url=(
+                    engagement.template_url(self.runtime, row.template_id)
+                    if row.template_id
+                    else None
+                ),
             )
             waiting = not links[email.id] and email.id in logging_open
             if waiting:

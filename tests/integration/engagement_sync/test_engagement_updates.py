@@ -11,7 +11,7 @@ from salesync.domain import tracking_tokens
 from salesync.domain.tracking_tokens import TrackingToken
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
-from salesync.services import activities, engagement, sync_settings
+from salesync.services import activities, engagement, sync_settings, templates
 from salesync.store.db import unit_of_work
 from salesync.store.tables import (
     DiagnosticEntry,
@@ -370,3 +370,24 @@ def test_insufficient_access_on_a_rollup_record_lands_on_diagnostics(
     assert entry.detail["sobject"] == "Account"
     assert "edit access" in entry.detail["fix"]
     assert task_of(sandbox, rows[0]["Id"])["MSE_Viewed__c"] is True
+
+
+def test_the_task_names_the_template_and_links_to_it(
+    runtime: Runtime, sandbox: Sandbox, rep: User, live_clock: FakeClock
+) -> None:
+    rows = contacts(sandbox, 1)
+    [person] = people_for(runtime, rep, rows)
+    template = templates.save_template(
+        runtime, rep, name="Intro v2", subject="Hi {{first_name}}", body="https://acme.example/x"
+    )
+    email_id = templates.send_from_template(runtime, rep, template.id, person, InMemoryMailer())
+    log_all(runtime)
+    task = task_of(sandbox, rows[0]["Id"])
+    assert task["MSE_Template__c"] == "Intro v2"
+    assert task["Subject"] == f"Email: Hi {rows[0]['FirstName']}"
+    live_clock.advance(minutes=5)
+    open_email(runtime, email_id)
+    live_clock.advance(minutes=1)
+    update_all(runtime)
+    task = task_of(sandbox, rows[0]["Id"])
+    assert task["MSE_Template_Details__c"].endswith(f"/templates#template-{template.id}")
