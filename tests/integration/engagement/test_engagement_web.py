@@ -274,3 +274,27 @@ def test_engagement_shows_on_the_activity_page(
     with browser_for(server, rep) as browser:
         page = browser.get("/activity").text
     assert "Opened 1×" in page
+
+
+def test_rollup_switches_per_rep_with_team_defaults_and_locks(
+    server: ServerThread, rep: User, admin: User
+) -> None:
+    with token_client(server, admin) as client:
+        answer = client.put(
+            "/api/v1/salesforce/team-settings",
+            json={"defaults": {"rollup_accounts": False}, "locked": ["rollup_accounts"]},
+        )
+    assert answer.status_code == 200, answer.text
+    with token_client(server, rep) as client:
+        mine = client.get("/api/v1/salesforce/settings").json()
+        refused = client.patch("/api/v1/salesforce/settings", json={"rollup_accounts": True})
+        changed = client.patch("/api/v1/salesforce/settings", json={"rollup_leads": False})
+    assert mine["values"]["rollup_accounts"] is False
+    assert mine["origins"]["rollup_accounts"] == "locked"
+    assert mine["values"]["rollup_opportunities"] is True
+    assert refused.status_code == 422
+    assert changed.json()["values"]["rollup_leads"] is False
+    with browser_for(server, rep) as browser:
+        page = browser.get("/settings/account/salesforce/sync-settings").text
+    assert "Update Most Recent Activity on Leads" in page
+    assert "Update Most Recent Activity on Opportunities" in page
