@@ -7,7 +7,14 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from salesync.services import activities, engagement, engagement_view, templates, unsubscribes
+from salesync.services import (
+    activities,
+    engagement,
+    engagement_view,
+    rollups,
+    templates,
+    unsubscribes,
+)
 from salesync.web.api.activities import RecipientIn, _mailer
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep
 
@@ -199,3 +206,32 @@ def change_engagement_settings(
 ) -> EngagementSettingsPublic:
     """Admin: open and click tracking (opt-in), the opt-out field and the daily pull time."""
     return _settings_public(engagement.save_options(runtime, admin, **body.model_dump()))
+
+
+class RollupFieldsIn(BaseModel):
+    #: Roll-up key -> field API name (the same on Lead, Contact, Account and Opportunity).
+    fields: dict[str, str]
+
+
+class RollupCheckPublic(BaseModel):
+    fields: dict[str, str]
+    #: "Object.key" -> what is wrong; empty when the org has every field.
+    problems: dict[str, str]
+
+
+@router.get("/engagement/rollup-fields", response_model=RollupCheckPublic)
+def check_rollup_fields(runtime: RuntimeDep, admin: AdminUser) -> RollupCheckPublic:
+    """Admin: the roll-up field map in force, checked against your org."""
+    mapping = engagement.get_options(runtime, admin).rollup_fields
+    problems = rollups.check_against_org(runtime, admin, mapping)
+    return RollupCheckPublic(fields=mapping, problems=problems)
+
+
+@router.put("/engagement/rollup-fields", response_model=RollupCheckPublic)
+def save_rollup_fields(
+    runtime: RuntimeDep, admin: AdminUser, body: RollupFieldsIn
+) -> RollupCheckPublic:
+    """Admin: map the roll-ups to your fields; refused (422) unless the org has them."""
+    return RollupCheckPublic(
+        fields=rollups.save_rollup_fields(runtime, admin, body.fields), problems={}
+    )
