@@ -298,3 +298,67 @@ def test_rollup_switches_per_rep_with_team_defaults_and_locks(
         page = browser.get("/settings/account/salesforce/sync-settings").text
     assert "Update Most Recent Activity on Leads" in page
     assert "Update Most Recent Activity on Opportunities" in page
+
+
+def test_templates_page_saves_previews_and_sends(
+    server: ServerThread, runtime: Runtime, rep: User, mailer: InMemoryMailer
+) -> None:
+    person = add_person(runtime, rep)
+    with browser_for(server, rep) as browser:
+        token = browser.headers["X-CSRF-Token"]
+        bad = browser.post(
+            "/templates",
+            data={"csrf_token": token, "name": "X", "subject": "Hi", "body": "{{nickname}}"},
+        )
+        assert bad.status_code == 422 and "{{nickname}}" in bad.text
+        saved = browser.post(
+            "/templates",
+            data={
+                "csrf_token": token,
+                "name": "Follow-up",
+                "subject": "For {{company}}",
+                "body": "Hi {{first_name}}",
+            },
+        )
+        assert saved.status_code == 303
+        [template] = [t for t in browser.get("/api/v1/templates").json()]
+        use = f"/templates/{template['id']}/use"
+        preview = browser.post(
+            use, data={"csrf_token": token, "person_id": str(person), "action": "preview"}
+        )
+        assert "For Acme" in preview.text and "Hi Dana" in preview.text
+        assert mailer.sent == []
+        sent = browser.post(
+            use, data={"csrf_token": token, "person_id": str(person), "action": "send"}
+        )
+        assert sent.status_code == 303
+        page = browser.get("/command-center").text
+    assert mailer.sent[0].message["Subject"] == "For Acme"
+    assert "Template: Follow-up" in page
+
+
+def test_the_admin_engagement_page(server: ServerThread, admin: User, rep: User) -> None:
+    with browser_for(server, admin) as browser:
+        token = browser.headers["X-CSRF-Token"]
+        assert "Most Recent Activity fields" in browser.get("/settings/admin/engagement").text
+        bad = browser.post(
+            "/settings/admin/engagement",
+            data={"csrf_token": token, "opt_out_pull_time": "8pm", "opt_out_pull_zone": "UTC"},
+        )
+        assert bad.status_code == 422 and "time of day" in bad.text
+        saved = browser.post(
+            "/settings/admin/engagement",
+            data={
+                "csrf_token": token,
+                "tracking_enabled": "1",
+                "opt_out_pull_time": "21:30",
+                "opt_out_pull_zone": "Europe/Paris",
+            },
+        )
+        assert saved.status_code == 303
+        options = browser.get("/api/v1/engagement/settings").json()
+    assert options["tracking_enabled"] is True and options["track_by_default"] is False
+    assert (options["opt_out_pull_time"], options["opt_out_pull_zone"]) == ("21:30", "Europe/Paris")
+    with browser_for(server, rep) as browser:
+        assert browser.get("/settings/admin/engagement").status_code == 403
+        assert 'name="track"' in browser.get("/command-center").text

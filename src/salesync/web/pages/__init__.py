@@ -10,6 +10,7 @@ from salesync.web.pages import (
     auth,
     command_center,
     diagnostics,
+    engagement,
     home,
     people,
     salesforce_connections,
@@ -25,6 +26,6 @@ def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
     pages = (auth, home, settings, users, people, salesforce_oauth)
     salesforce = (salesforce_connections, salesforce_settings, salesforce_team)
-    for module in (*pages, *salesforce, command_center, activity, diagnostics):
+    for module in (*pages, *salesforce, command_center, activity, diagnostics, engagement):
         router.include_router(module.router)
     return router
