@@ -34,6 +34,8 @@ from salesync.store.tables import (
 
 #: Outbox kind of the coalesced Task and roll-up update of one email.
 ENGAGEMENT_UPDATE = "engagement_update"
+#: Its own subject type, so a pending update never reads as the email waiting to be logged.
+SUBJECT_TYPE = "email_engagement"
 #: Events arriving within this time of each other travel in the same batch.
 COLLECT_DELAY = timedelta(seconds=10)
 #: A 1x1 transparent GIF.
@@ -135,14 +137,14 @@ def prepare_outgoing(
 
 def queue_update(session: Session, email: SentEmail, *, now: datetime) -> None:
     """Make sure one update of the email's Task and roll-ups is queued (coalesced)."""
-    if store.pending_item(session, ENGAGEMENT_UPDATE, "email", email.id) is not None:
+    if store.pending_item(session, ENGAGEMENT_UPDATE, SUBJECT_TYPE, email.id) is not None:
         return
     outbox.enqueue(
         session,
         team_id=email.team_id,
         user_id=email.sender_id,
         kind=ENGAGEMENT_UPDATE,
-        subject_type="email",
+        subject_type=SUBJECT_TYPE,
         subject_id=email.id,
         now=now,
         available_at=now + COLLECT_DELAY,

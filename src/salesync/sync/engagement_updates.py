@@ -415,6 +415,7 @@ class EngagementUpdateHandler:
                         category=category,
                         message=f"{write.sobject} {write.record_id}: {message}",
                         now=now,
+                        item_type="email",
                         detail={"sobject": write.sobject, "record_id": write.record_id},
                     )
                 elif item.status is OutboxStatus.IN_FLIGHT:
@@ -440,7 +441,13 @@ class EngagementUpdateHandler:
         with unit_of_work(self.runtime.sessions) as session:
             for item in outbox.items_by_id(session, item_ids).values():
                 settle_failure(
-                    session, item, code=code, category=category, message=message, now=now
+                    session,
+                    item,
+                    code=code,
+                    category=category,
+                    message=message,
+                    now=now,
+                    item_type="email",
                 )
 
 
