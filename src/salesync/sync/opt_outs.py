@@ -48,8 +48,16 @@ log = logging.getLogger(__name__)
 COLLECTION_SIZE = 200
 #: Diagnostics code naming the people whose Salesforce opt-outs cannot be pulled.
 PULL_WITHOUT_IDS = unsubscribes.NO_SALESFORCE_ID
+CONVERTED_LEAD = "CANNOT_UPDATE_CONVERTED_LEAD"
 #: Addresses listed by name on that Diagnostics entry.
 LISTED_ADDRESSES = 20
+
+
+def _code(outcome: CollectionItemResult | SalesforceError) -> str:
+    if isinstance(outcome, SalesforceError):
+        return outcome.error_code
+    detail = outcome.real_error
+    return detail.code if detail else ""
 
 
 class OptOutPushHandler:
@@ -108,9 +116,16 @@ class OptOutPushHandler:
     ) -> None:
         now = self.runtime.clock.now()
         failures: dict[int, tuple[str, str, CollectionItemResult | SalesforceError]] = {}
+        contact_done: set[int] = set()
         for (item_id, sobject, record_id), outcome in zip(records, outcomes, strict=True):
-            if not (isinstance(outcome, CollectionItemResult) and outcome.ok):
+            if isinstance(outcome, CollectionItemResult) and outcome.ok:
+                contact_done |= {item_id} if sobject == "Contact" else set()
+            else:
                 failures.setdefault(item_id, (sobject, record_id, outcome))
+        for item_id in contact_done:
+            # A converted Lead cannot be updated, but the Contact it became has the opt-out.
+            if item_id in failures and _code(failures[item_id][2]) == CONVERTED_LEAD:
+                del failures[item_id]
         with unit_of_work(self.runtime.sessions) as session:
             items = outbox.items_by_id(session, sorted({r[0] for r in records}))
             for item_id, item in items.items():

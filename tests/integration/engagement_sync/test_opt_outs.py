@@ -193,3 +193,20 @@ def test_the_daily_pull_follows_the_sandbox_clock(
         assert (
             session.scalars(select(OutboxItem).where(OutboxItem.kind == "opt_out_push")).all() == []
         )
+
+
+def test_a_converted_lead_does_not_fail_the_push_when_its_contact_took_it(
+    runtime: Runtime, sandbox: Sandbox, rep: User
+) -> None:
+    lead = first(sandbox, "Lead", IsConverted=False)
+    converted = sandbox.control("POST", f"leads/{lead['Id']}/convert", {})
+    person = person_for(
+        runtime, rep, lead["Email"], sf_contact_id=converted["contactId"], sf_lead_id=lead["Id"]
+    )
+    unsubscribes.unsubscribe_person(runtime, rep, person)
+    push(runtime)
+    assert record(sandbox, "Contact", converted["contactId"])["HasOptedOutOfEmail"] is True
+    with runtime.sessions() as session:
+        [item] = session.scalars(select(OutboxItem)).all()
+        assert item.status.value == "done"
+        assert session.scalars(select(DiagnosticEntry)).all() == []
