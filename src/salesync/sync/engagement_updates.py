@@ -188,7 +188,10 @@ class EngagementUpdateHandler:
                 select(OutboxItem.subject_id).where(
                     OutboxItem.kind.in_(_LOG_KINDS),
                     OutboxItem.subject_id.in_(email_ids),
-                    OutboxItem.status != OutboxStatus.DONE,
+                    # A failed logging item waits on Diagnostics: do not wait for it.
+                    OutboxItem.status.in_(
+                        [OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT, OutboxStatus.PAUSED]
+                    ),
                 )
             )
         )

@@ -391,3 +391,38 @@ def test_the_task_names_the_template_and_links_to_it(
     update_all(runtime)
     task = task_of(sandbox, rows[0]["Id"])
     assert task["MSE_Template_Details__c"].endswith(f"/templates#template-{template.id}")
+
+
+def test_an_email_not_logged_yet_waits_and_an_unmatched_one_does_not(
+    runtime: Runtime, sandbox: Sandbox, rep: User, live_clock: FakeClock
+) -> None:
+    rows = contacts(sandbox, 1)
+    [email_id] = send_to(runtime, rep, people_for(runtime, rep, rows))
+    live_clock.advance(minutes=5)
+    open_email(runtime, email_id)
+    live_clock.advance(minutes=1)
+    assert update_all(runtime) == 1  # the Task is not logged yet: the update waits for it
+    with runtime.sessions() as session:
+        waiting = session.scalars(
+            select(OutboxItem).where(OutboxItem.kind == engagement.ENGAGEMENT_UPDATE)
+        ).one()
+    assert waiting.status is OutboxStatus.PENDING
+    log_all(runtime)
+    live_clock.advance(minutes=1)
+    update_all(runtime)
+    assert task_of(sandbox, rows[0]["Id"])["MSE_Viewed__c"] is True
+
+    [unmatched] = send_to(runtime, rep, people_for(runtime, rep, [{"Email": "x@nowhere.example"}]))
+    log_all(runtime)  # no record matches: the logging item fails to Diagnostics
+    live_clock.advance(minutes=5)
+    open_email(runtime, unmatched)
+    live_clock.advance(minutes=1)
+    update_all(runtime)
+    with runtime.sessions() as session:
+        items = session.scalars(
+            select(OutboxItem).where(
+                OutboxItem.kind == engagement.ENGAGEMENT_UPDATE,
+                OutboxItem.subject_id == unmatched,
+            )
+        ).all()
+    assert [item.status for item in items] == [OutboxStatus.DONE]
