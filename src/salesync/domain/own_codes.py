@@ -177,6 +177,22 @@ _CODES = (
         "You: My Settings > Email > My Email to Salesforce > Active. Your Salesforce admin: "
         "Setup > Email Administration > Email to Salesforce > Edit > Active > Save.",
     ),
+    OwnCode(
+        "ENGAGEMENT_FIELDS_SKIPPED",
+        "setup",
+        "Engagement or Most Recent Activity fields salesync writes are missing in your org or "
+        "not editable for you (FIELDS-2/3, API-9). Everything else is written without them.",
+        "Create the fields with the API names of Admin Settings > Engagement (or map yours "
+        "there) and give reps edit access (field-level security).",
+    ),
+    OwnCode(
+        "OPT_OUT_NO_SALESFORCE_ID",
+        "unmatched",
+        "An unsubscribe can reach Salesforce only for a person with a Lead or Contact ID "
+        "(UNSUB-1); this one stays in salesync only.",
+        "Add the Lead or Contact ID to the person (People, or CSV import); the person is still "
+        "never emailed by salesync.",
+    ),
 )
 _BY_CODE = {entry.code: entry for entry in _CODES}
 

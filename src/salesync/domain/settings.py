@@ -81,6 +81,12 @@ class SyncSettings:
     task_sync: TaskSyncMode = TaskSyncMode.OFF
     #: The rep's Email-to-Salesforce address, needed for BCC logging (BCC-2).
     bcc_address: str | None = None
+    #: Most Recent Activity roll-ups, per object (API-3 d); written only where the org has
+    #: the fields and the rep may edit them (docs/engagement.md).
+    rollup_leads: bool = True
+    rollup_contacts: bool = True
+    rollup_accounts: bool = True
+    rollup_opportunities: bool = True
 
 
 #: Option names, in declaration order.
@@ -96,6 +102,10 @@ API_CARD_SETTINGS = frozenset(
         "opportunity_mode",
         "duplicate_rule",
         "no_match_rule",
+        "rollup_leads",
+        "rollup_contacts",
+        "rollup_accounts",
+        "rollup_opportunities",
     }
 )
 _ENUM_TYPES: dict[str, type[enum.StrEnum]] = {
@@ -106,8 +116,25 @@ _ENUM_TYPES: dict[str, type[enum.StrEnum]] = {
     "task_sync": TaskSyncMode,
 }
 _BOOL_SETTINGS = frozenset(
-    {"log_emails", "log_replies", "log_calls", "log_to_leads", "log_to_contacts"}
+    {
+        "log_emails",
+        "log_replies",
+        "log_calls",
+        "log_to_leads",
+        "log_to_contacts",
+        "rollup_leads",
+        "rollup_contacts",
+        "rollup_accounts",
+        "rollup_opportunities",
+    }
 )
+#: Roll-up switch of each object (API-3 d).
+ROLLUP_SWITCHES = {
+    "Lead": "rollup_leads",
+    "Contact": "rollup_contacts",
+    "Account": "rollup_accounts",
+    "Opportunity": "rollup_opportunities",
+}
 
 
 @dataclasses.dataclass(frozen=True)

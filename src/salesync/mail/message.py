@@ -59,6 +59,8 @@ class OutgoingEmail:
     envelope_bcc: Sequence[str] = ()
     #: A Message-ID chosen by the caller (e.g. kept from an earlier attempt); generated when None.
     message_id: str | None = None
+    #: Further headers, e.g. ``List-Unsubscribe`` (RFC 2369) and ``List-Unsubscribe-Post``.
+    headers: Sequence[tuple[str, str]] = ()
 
 
 class BuiltMessage(NamedTuple):
@@ -99,6 +101,8 @@ def build_message(email: OutgoingEmail, *, domain: str, now: datetime) -> BuiltM
         message["In-Reply-To"] = email.in_reply_to
     if email.references:
         message["References"] = " ".join(email.references)
+    for name, value in email.headers:
+        message[name] = value
     _set_body(message, email)
     return BuiltMessage(message, message_id)
 
@@ -138,6 +142,9 @@ def validate_email(email: OutgoingEmail) -> None:
         _check_message_id("references", reference)
     if email.message_id is not None:
         _check_message_id("message_id", email.message_id)
+    for name, value in email.headers:
+        _check_header_value("headers", name)
+        _check_header_value("headers", value)
 
 
 def _check_header_value(field_name: str, value: str) -> None:

@@ -61,6 +61,7 @@ def _permissions_json(call: ControlCall, user_id: str) -> dict[str, Any]:
         "apiEnabled": access.api_enabled,
         "objects": {name: asdict(rights) for name, rights in access.objects.items()},
         "fields": dict(access.fields),
+        "readOnlyRecords": sorted(access.read_only_records),
     }
 
 
@@ -79,6 +80,8 @@ def permissions(call: ControlCall, params: dict[str, str]) -> ApiResponse:
                 access.objects.pop(sobject, None)
             else:
                 access.objects[sobject] = ObjectAccess(**rights)
+        if "readOnlyRecords" in body:
+            access.read_only_records = {str(i) for i in body["readOnlyRecords"] or ()}
         for key, level in (body.get("fields") or {}).items():
             if level is None:
                 access.fields.pop(key, None)

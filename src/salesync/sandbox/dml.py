@@ -110,6 +110,9 @@ class Dml:
     def update(self, obj: SObjectDef, record_id: str, body: Any) -> None:
         old = self.load(obj, record_id)
         self._check_object(obj, "edit")
+        if self.mode == "api" and old["Id"] in self.access.read_only_records:
+            # Sharing gives this user read access only (API-FACTS §2.3).
+            raise errors.insufficient_access()
         if obj.name == "Lead" and old.get("IsConverted") and self.mode != "system":
             raise ApiError(
                 400, "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", []

@@ -68,7 +68,7 @@ class CustomFieldSpec:
 
     sobject: str
     name: str
-    kind: str  # "text" | "checkbox" | "url"
+    kind: str  # "text" | "checkbox" | "url" | "datetime"
     length: int = 255
     external_id: bool = False
     unique: bool = False
@@ -86,6 +86,8 @@ class CustomFieldSpec:
                 defaulted_on_create=True,
                 custom=True,
             )
+        if self.kind == "datetime":
+            return FieldDef(self.name, "datetime", self.label, custom=True)
         if self.kind not in ("text", "url"):
             raise ValueError(f"unsupported custom field kind {self.kind!r}")
         return FieldDef(
@@ -322,6 +324,14 @@ def _person_fields() -> list[FieldDef]:
         text("Email", 80, kind="email"),
         text("Phone", 40, kind="phone"),
         text("Title", 128),
+        # Salesforce's standard Email Opt Out checkbox on Lead and Contact.
+        FieldDef(
+            "HasOptedOutOfEmail",
+            "boolean",
+            "Email Opt Out",
+            nillable=False,
+            defaulted_on_create=True,
+        ),
         ref("OwnerId", "User", relationship="Owner", nillable=False, defaulted_on_create=True),
     ]
 

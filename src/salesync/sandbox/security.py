@@ -35,6 +35,9 @@ class UserAccess:
     objects: dict[str, ObjectAccess] = field(default_factory=dict)
     #: Keyed "Task.MSE_Clicked__c"; fields not listed are editable.
     fields: dict[str, FieldAccess] = field(default_factory=dict)
+    #: Record ids sharing lets this user read but not edit (an org-wide default of
+    #: Read Only, or a sharing rule granting read access only).
+    read_only_records: set[str] = field(default_factory=set)
 
     def object_access(self, sobject: str) -> ObjectAccess:
         own = self.objects.get(sobject, ObjectAccess())

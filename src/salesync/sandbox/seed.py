@@ -50,6 +50,18 @@ MSIA_TASK_FIELDS: list[CustomFieldSpec] = [
     CustomFieldSpec("Task", "MSE_Details__c", "url"),
     CustomFieldSpec("Task", "MSE_Viewed__c", "checkbox"),
 ]
+#: salesync's default Most Recent Activity roll-up fields (spec 1.10b; docs/engagement.md).
+ROLLUP_FIELDS: list[CustomFieldSpec] = [
+    spec
+    for sobject in ("Lead", "Contact", "Account", "Opportunity")
+    for spec in (
+        CustomFieldSpec(sobject, "Salesync_Last_Sales_Activity__c", "text", 255),
+        CustomFieldSpec(sobject, "Salesync_Last_Sales_Activity_Date__c", "datetime"),
+        CustomFieldSpec(sobject, "Salesync_Last_Sales_Engagement__c", "text", 255),
+        CustomFieldSpec(sobject, "Salesync_Last_Sales_Engagement_Date__c", "datetime"),
+        CustomFieldSpec(sobject, "Salesync_Last_Replied__c", "datetime"),
+    )
+]
 ACTIVITY_ID_FIELD = CustomFieldSpec(
     "Task",
     "Salesync_Activity_Id__c",
@@ -110,7 +122,7 @@ def seed_demo(
         rotate_refresh_tokens=True,
     )
     org.set_task_types(task_types or DEMO_TASK_TYPES, type_default)
-    for spec in [*MSIA_TASK_FIELDS, ACTIVITY_ID_FIELD]:
+    for spec in [*MSIA_TASK_FIELDS, ACTIVITY_ID_FIELD, *ROLLUP_FIELDS]:
         org.add_custom_field(spec)
     _demo_users(org)
     DemoData(org).build()

@@ -20,7 +20,7 @@ from salesync.mail.errors import MailError
 from salesync.mail.message import OutgoingEmail
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
-from salesync.services import bcc, sync_settings
+from salesync.services import bcc, engagement, sync_settings, unsubscribes
 from salesync.services.accounts import validate_email
 from salesync.store import activities as store
 from salesync.store import connections, diagnostics, outbox
@@ -68,6 +68,10 @@ class EmailDraft:
     cc: Sequence[RecipientRef] = ()
     #: A sent email this one answers (its salesync id).
     reply_to_email_id: int | None = None
+    #: Track opens and clicks: None follows the team's default (docs/engagement.md).
+    track: bool | None = None
+    #: (id, name) of the template it was written from; fills the Task's template field.
+    template: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,8 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         assert sender is not None
         to = _resolve(session, sender, draft.to, "to")
         cc = _resolve(session, sender, draft.cc, "cc")
+        unsubscribes.refuse_opted_out(session, sender.team_id, to + cc)
+        tracked = engagement.wants_tracking(session, sender.team_id, draft.track, now=now)
         effective = sync_settings.effective_for(session, sender).settings
         in_reply_to = _thread_parent(session, sender, draft.reply_to_email_id)
         outgoing = OutgoingEmail(
@@ -255,6 +261,9 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         session.add(email)
         session.flush()
         email_id = email.id
+        outgoing = engagement.prepare_outgoing(
+            runtime, session, email, outgoing, tracked=tracked, template=draft.template
+        )
         recipient_ids = [recipient.id for recipient in email.recipients]
     # The row exists before SMTP is tried, so a crash in between leaves a visible "sending".
     try:
@@ -318,6 +327,7 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
             raise InvalidInput("no email of yours has this Message-ID", field="in_reply_to")
         if store.email_by_message_id(session, rep.team_id, reply.message_id) is not None:
             raise InvalidInput("this reply was recorded already", field="message_id")
+        engagement.record_reply_engagement(session, parent, now=now)
         person = store.people_by_email(session, rep.team_id, [address]).get(address.lower())
         if person is None and reply.about_person_id is not None:
             person = store.person_in_team(session, rep.team_id, reply.about_person_id)

@@ -186,7 +186,8 @@ def retry(runtime: Runtime, viewer: User, entry_ids: Sequence[int]) -> int:
         outbox_ids = [e.outbox_id for e in entries if e.outbox_id is not None]
         requeued = outbox.retry_failed(session, outbox_ids, now=now) if outbox_ids else 0
         for entry in entries:
-            if entry.item_type == "connection" and entry.code == "TASK_FIELDS_SKIPPED":
+            skipped = ("TASK_FIELDS_SKIPPED", "ENGAGEMENT_FIELDS_SKIPPED")
+            if entry.item_type == "connection" and entry.code in skipped:
                 # Rediscover the org on the next batch: the admin may have fixed the fields.
                 row = connections.by_id(session, entry.item_id or 0)
                 if row is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -19,6 +20,11 @@ class SecretBox:
         # Fernet wants 32 url-safe base64 bytes; the key file holds arbitrary text, so hash it.
         derived = hashlib.sha256(b"salesync-secret-box-v1:" + secret_key).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+        self._derive_root = hashlib.sha256(b"salesync-derived-keys-v1:" + secret_key).digest()
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for one purpose only (e.g. signing tracking links), from the secret key."""
+        return hmac.new(self._derive_root, purpose.encode(), hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -577,3 +577,110 @@ class MailboxMessage(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     email_id: Mapped[int | None] = mapped_column(ForeignKey("sent_emails.id", ondelete="SET NULL"))
     seen_at: Mapped[datetime]
+
+
+class EmailTemplate(Base):
+    """A reusable email with merge fields: the team's (``owner_id`` NULL) or one rep's own."""
+
+    __tablename__ = "email_templates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(998))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EmailEngagement(Base):
+    """What happened after one sales email was sent: template, tracking, opens, clicks, reply."""
+
+    __tablename__ = "email_engagement"
+
+    email_id: Mapped[int] = mapped_column(
+        ForeignKey("sent_emails.id", ondelete="CASCADE"), primary_key=True
+    )
+    tracked: Mapped[bool] = mapped_column(Boolean, default=False)
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_templates.id", ondelete="SET NULL")
+    )
+    template_name: Mapped[str | None] = mapped_column(String(200))
+    #: The original URLs of the rewritten links; a click token names an index into it.
+    links: Mapped[list[Any]] = mapped_column(default=list)
+    opens: Mapped[int] = mapped_column(Integer, default=0)
+    first_open_at: Mapped[datetime | None]
+    last_open_at: Mapped[datetime | None]
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    first_click_at: Mapped[datetime | None]
+    last_click_at: Mapped[datetime | None]
+    last_clicked_url: Mapped[str | None] = mapped_column(Text)
+    #: Opens by mail-privacy proxies and clicks by link scanners: shown apart, never counted.
+    machine_opens: Mapped[int] = mapped_column(Integer, default=0)
+    machine_clicks: Mapped[int] = mapped_column(Integer, default=0)
+    replied_at: Mapped[datetime | None]
+    #: Hash of what was last written to Salesforce, per Task id and for the roll-ups, so each
+    #: change is written once.
+    written: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EngagementEvent(Base):
+    """One open or click as the web app saw it, with why it was judged a machine's."""
+
+    __tablename__ = "engagement_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email_id: Mapped[int] = mapped_column(
+        ForeignKey("sent_emails.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # "open" | "click"
+    link_index: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(500), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    #: NULL for a person; otherwise "privacy_proxy" or "link_scanner".
+    machine: Mapped[str | None] = mapped_column(String(32))
+    machine_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class OptOut(Base):
+    """An address that unsubscribed: never emailed again by the team (UNSUB-1..4)."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (
+        Index("uq_opt_outs_team_address", "team_id", text("lower(address)"), unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    address: Mapped[str] = mapped_column(String(320))
+    #: "link", "one_click", "salesforce" or "manual".
+    source: Mapped[str] = mapped_column(String(16))
+    #: The email whose link was used, when there was one.
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("sent_emails.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class EngagementSettings(Base):
+    """A team's tracking, opt-out and roll-up settings (admin)."""
+
+    __tablename__ = "engagement_settings"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Opens and clicks are opt-in: the team allows them, then each email chooses.
+    tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Whether a new email is tracked unless the rep unticks it.
+    track_by_default: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Lead/Contact checkbox that receives opt-outs (UNSUB-4).
+    opt_out_field: Mapped[str] = mapped_column(String(80), default="HasOptedOutOfEmail")
+    #: Daily pull of opt-outs set in Salesforce (UNSUB-3): local time and IANA zone.
+    opt_out_pull_time: Mapped[str] = mapped_column(String(5), default="20:00")
+    opt_out_pull_zone: Mapped[str] = mapped_column(String(64), default="America/Los_Angeles")
+    opt_out_pulled_at: Mapped[datetime | None]
+    #: Roll-up key -> API name, per object ({} means the documented defaults).
+    rollup_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from salesync.domain.activity_kinds import ActivityKind
 from salesync.domain.activity_task import LoggedActivity
 from salesync.domain.matching import LogTarget, Recipient
 from salesync.store import activities as store
+from salesync.store import engagement as engagement_store
 from salesync.store.tables import OutboxItem, Person, RecipientKind, SentEmail
 
 #: Payload key: stored Salesforce ids Salesforce said are gone (deleted or merged).
@@ -73,7 +74,10 @@ def _recipient(
 
 
 def _email_activity(
-    kind: ActivityKind, email: SentEmail, answered: Mapping[tuple[int, str], SentEmail]
+    kind: ActivityKind,
+    email: SentEmail,
+    answered: Mapping[tuple[int, str], SentEmail],
+    template: str | None,
 ) -> LoggedActivity:
     """The email as logged. A reply takes the subject of the email it answers (REPLY-4) and
     reads from the prospect to the rep; its own recipient row names the prospect."""
@@ -94,6 +98,7 @@ def _email_activity(
         from_address=email.from_address,
         to=to,
         cc=cc,
+        attributes={"email_template": template} if template else {},
     )
 
 
@@ -116,6 +121,12 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
         [e.team_id for e in emails.values() if e.is_reply],
         [e.in_reply_to for e in emails.values() if e.is_reply and e.in_reply_to],
     )
+    # spec 1.10 Email Template: the name of the template the email was written from.
+    templates = {
+        email_id: row.template_name
+        for email_id, row in engagement_store.engagement_of(session, email_ids).items()
+        if row.template_name
+    }
     work: list[WorkItem] = []
     gone: list[int] = []
     for item in items:
@@ -161,7 +172,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
             gone.append(item.id)
             continue
         person = people.get(row.person_id) if row.person_id else None
-        activity = _email_activity(kind, email, answered)
+        activity = _email_activity(kind, email, answered, templates.get(email.id))
         work.append(
             WorkItem(
                 item.id,

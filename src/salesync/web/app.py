@@ -20,6 +20,7 @@ from salesync.web.security import (
     session_signing_key,
 )
 from salesync.web.templating import STATIC_DIR, create_templates
+from salesync.web.tracking import router as tracking_router
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -56,4 +57,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(create_pages_router())
     app.include_router(api_docs.router)
     app.include_router(operations.router)
+    # Reached by recipients' mail programs: signed tokens, no sign-in, no CSRF token.
+    app.include_router(tracking_router)
     return app

@@ -91,8 +91,10 @@ class BccWorld:
         return self.sandbox.org.mail.messages(recipient=address)
 
     def outbox_kinds(self) -> list[str]:
+        """Kinds of the logging items (engagement updates of opens and replies left out)."""
         with self.runtime.sessions() as session:
-            return [item.kind for item in session.scalars(select(OutboxItem))]
+            items = session.scalars(select(OutboxItem).where(OutboxItem.kind.like("log_%")))
+            return [item.kind for item in items]
 
     def diagnostics(self) -> list[DiagnosticEntry]:
         with self.runtime.sessions() as session:

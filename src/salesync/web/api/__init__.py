@@ -11,6 +11,7 @@ from salesync.web.api import (
     activities,
     bcc,
     diagnostics,
+    engagement,
     mailbox,
     me,
     people,
@@ -34,6 +35,7 @@ def create_api_router() -> APIRouter:
     resources = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_api_csrf)])
     for module in (me, tokens, users, people, activities, salesforce, bcc, diagnostics, mailbox):
         resources.include_router(module.router)
+    resources.include_router(engagement.router)
     api = APIRouter(responses=_ERROR_RESPONSES)
     api.include_router(resources)
     # Reminder tasks, task sync and the Command Center list: their router carries the

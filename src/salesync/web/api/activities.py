@@ -71,6 +71,8 @@ class EmailCreate(BoundedInput):
     body_text: Annotated[Multiline, Field(max_length=activities.MAX_BODY_CHARACTERS)]
     #: One of your own sent emails that this one answers.
     reply_to_email_id: Id | None = None
+    #: Track opens and clicks; omitted: your team's default (only if your team allows it).
+    track: bool | None = None
 
 
 class LinkPublic(BaseModel):
@@ -278,6 +280,7 @@ def send_email(
         subject=body.subject,
         body_text=body.body_text,
         reply_to_email_id=body.reply_to_email_id,
+        track=body.track,
     )
     email_id = activities.send_email(runtime, user, draft, _mailer(request, runtime, user))
     return _email_public(runtime, user, email_id)

@@ -10,6 +10,7 @@ from salesync.web.pages import (
     auth,
     command_center,
     diagnostics,
+    engagement,
     home,
     mailbox,
     people,
@@ -27,6 +28,15 @@ def create_pages_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(check_form_csrf)], include_in_schema=False)
     pages = (auth, home, settings, users, people, salesforce_oauth)
     salesforce = (salesforce_connections, salesforce_settings, salesforce_team)
-    for module in (*pages, *salesforce, command_center, recipients, activity, diagnostics, mailbox):
+    for module in (
+        *pages,
+        *salesforce,
+        command_center,
+        recipients,
+        activity,
+        diagnostics,
+        mailbox,
+        engagement,
+    ):
         router.include_router(module.router)
     return router

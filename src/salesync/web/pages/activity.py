@@ -3,6 +3,7 @@ emails, calls and reminder tasks, each with where it stands in Salesforce."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -15,7 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
-from salesync.services import people, people_lookup, task_sync
+from salesync.services import engagement_view, people, people_lookup, task_sync
+from salesync.services.engagement_view import EngagementView
 from salesync.store import diagnostics as diagnostic_store
 from salesync.store import tasks as task_store
 from salesync.store.tables import (
@@ -82,6 +84,8 @@ class TimelineItem:
     people: tuple[PersonRef, ...]
     user_name: str
     state: ActivityState
+    #: Opens, clicks and template of an email (docs/engagement.md).
+    engagement: EngagementView | None = None
 
     @property
     def local_type(self) -> str:
@@ -341,8 +345,15 @@ def timeline(runtime: Runtime, scope: TimelineScope) -> list[TimelineItem]:
         users = {u.id: u.name for u in team}
         shown_tasks = [row.id for row in shown if isinstance(row, ReminderTask)]
         states = task_states(session, scope.team_id, shown_tasks)
+        engaged = engagement_view.views_for(session, [e.id for e in emails if not e.is_reply])
         session.expunge_all()
-    return [_item(runtime, row, names, users, states) for row in shown]
+    items = [_item(runtime, row, names, users, states) for row in shown]
+    return [
+        dataclasses.replace(item, engagement=engaged[item.item_id])
+        if item.kind == "email" and item.item_id in engaged
+        else item
+        for item in items
+    ]
 
 
 def _item(

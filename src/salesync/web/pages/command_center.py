@@ -18,7 +18,7 @@ from salesync.domain.command_center import DueFilter, date_range
 from salesync.errors import InvalidInput
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
-from salesync.services import activities, people, task_sync, tasks
+from salesync.services import activities, engagement, people, task_sync, tasks
 from salesync.services.mail_accounts import mailer_for
 from salesync.store import activities as activity_store
 from salesync.store import tasks as task_store
@@ -136,6 +136,15 @@ def _page_context(runtime: Runtime, user: User, due_filter: DueFilter) -> dict[s
         "call_choices": _choices(runtime, user),
         "today": now.date(),
         "now_local": now.strftime("%Y-%m-%dT%H:%M"),
+        **_tracking_options(runtime, user),
+    }
+
+
+def _tracking_options(runtime: Runtime, user: User) -> dict[str, bool]:
+    options = engagement.get_options(runtime, user)
+    return {
+        "tracking_enabled": options.tracking_enabled,
+        "track_by_default": options.track_by_default,
     }
 
 
@@ -289,6 +298,8 @@ async def send_email(
         to=(),
         subject=form.get("subject", ""),
         body_text=form.get("body", ""),
+        # The box is shown only when the team allows tracking; unticked means untracked.
+        track=form.get("track") == "1" if "track_shown" in form else None,
     )
     due_filter = _filter_of(form.get("filter", ""))
     try:

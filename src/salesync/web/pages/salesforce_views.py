@@ -102,6 +102,20 @@ API_CARD: tuple[OptionGroup, ...] = (
             ),
         ),
     ),
+    OptionGroup(
+        "Most Recent Activity",
+        (
+            # API-3 (d): roll-ups can be switched off per object for a user.
+            OptionSpec(
+                "rollup_leads",
+                "Update Most Recent Activity on Leads",
+                "Last activity by sales, last engagement and last reply, on the record.",
+            ),
+            OptionSpec("rollup_contacts", "Update Most Recent Activity on Contacts"),
+            OptionSpec("rollup_accounts", "Update Most Recent Activity on Accounts"),
+            OptionSpec("rollup_opportunities", "Update Most Recent Activity on Opportunities"),
+        ),
+    ),
 )
 #: Every option the Salesforce API card saves, logging mode first.
 API_CARD_NAMES = ("logging_mode", *(o.name for g in API_CARD for o in g.options))

@@ -1,0 +1,75 @@
+"""Queries for templates, engagement rows, opt-outs and the team's engagement settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from salesync.store.tables import (
+    EmailEngagement,
+    EmailTemplate,
+    EngagementSettings,
+    OptOut,
+    OutboxItem,
+    OutboxStatus,
+)
+
+
+def settings_of(session: Session, team_id: int, *, now: datetime) -> EngagementSettings:
+    """The team's row, created with the defaults on first use."""
+    row = session.get(EngagementSettings, team_id)
+    if row is None:
+        row = EngagementSettings(team_id=team_id, updated_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def templates_for(session: Session, team_id: int, user_id: int) -> list[EmailTemplate]:
+    """The team's templates and the user's own, team ones first, by name."""
+    rows = session.scalars(
+        select(EmailTemplate)
+        .where(
+            EmailTemplate.team_id == team_id,
+            (EmailTemplate.owner_id.is_(None)) | (EmailTemplate.owner_id == user_id),
+        )
+        .order_by(EmailTemplate.owner_id.is_not(None), func.lower(EmailTemplate.name))
+    )
+    return list(rows)
+
+
+def engagement_of(session: Session, email_ids: Sequence[int]) -> dict[int, EmailEngagement]:
+    if not email_ids:
+        return {}
+    rows = session.scalars(
+        select(EmailEngagement).where(EmailEngagement.email_id.in_(list(email_ids)))
+    )
+    return {row.email_id: row for row in rows}
+
+
+def opted_out(session: Session, team_id: int, addresses: Sequence[str]) -> dict[str, OptOut]:
+    """Opt-outs among ``addresses``, by lower-case address."""
+    lowered = sorted({a.lower() for a in addresses})
+    if not lowered:
+        return {}
+    rows = session.scalars(
+        select(OptOut).where(OptOut.team_id == team_id, func.lower(OptOut.address).in_(lowered))
+    )
+    return {row.address.lower(): row for row in rows}
+
+
+def pending_item(
+    session: Session, kind: str, subject_type: str, subject_id: int
+) -> OutboxItem | None:
+    """A queued (not yet claimed) item of ``kind`` for the subject, to coalesce into."""
+    return session.scalars(
+        select(OutboxItem).where(
+            OutboxItem.kind == kind,
+            OutboxItem.subject_type == subject_type,
+            OutboxItem.subject_id == subject_id,
+            OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.PAUSED]),
+        )
+    ).first()
