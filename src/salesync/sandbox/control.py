@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from salesync.sandbox import control_access, control_cdc, control_e2s, control_records
+from salesync.sandbox import (
+    control_access,
+    control_cdc,
+    control_e2s,
+    control_pubsub,
+    control_records,
+)
 from salesync.sandbox.errors import ApiError
 from salesync.sandbox.http import ApiRequest, ApiResponse, Router, error_response, json_response
 from salesync.sandbox.org import Org
@@ -50,6 +56,7 @@ def build_router() -> Router[ControlCall]:
     control_access.register(router, PREFIX)
     control_e2s.register(router, PREFIX)
     control_cdc.register(router, PREFIX)
+    control_pubsub.register(router, PREFIX)
     return router
 
 
