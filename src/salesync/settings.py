@@ -60,6 +60,11 @@ class Settings(BaseSettings):
 
     #: Seconds between two polls of Salesforce for task changes.
     poll_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    #: Salesforce Pub/Sub API endpoint for Change Data Capture (``host:port``); empty turns
+    #: real-time Task sync off (polling only). See docs/realtime.md.
+    pubsub_endpoint: str = "api.pubsub.salesforce.com:7443"
+    #: TLS to the Pub/Sub endpoint; only a local sandbox runs without it.
+    pubsub_tls: bool = True
 
     @field_validator("salesforce_client_secret", "smtp_password")
     @classmethod
