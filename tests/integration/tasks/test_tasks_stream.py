@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from salesync.salesforce.pubsub import PubSubClient
 from salesync.sandbox.pubsub_server import PubSubServer
+from salesync.services import diagnostics
 from salesync.store import task_streams
 from salesync.store.db import unit_of_work
 from salesync.store.tables import TaskStatus, User
@@ -229,4 +230,20 @@ def test_with_cdc_off_for_task_the_org_polls_and_diagnostics_say_how_to_enable_i
     live.control("PUT", "pubsub", {"cdcEntities": ["Task"]})
     assert stream.open()
     assert world.diagnostics(CDC_OFF_CODE) == []
+    stream.close()
+
+
+def test_diagnostics_show_each_orgs_mode_last_event_and_lag(live: Live) -> None:
+    world, stream = started(live)
+    world.advance(minutes=1)
+    sf_id = world.sf_create("ana", Subject="Seen live")
+    pump(stream, lambda: world.task_for_sf(sf_id) is not None)
+    assert live.rep is not None
+    with unit_of_work(world.runtime.sessions) as session:
+        viewer = session.get(User, live.rep.id)
+        assert viewer is not None
+        data = diagnostics.overview(session, viewer, now=world.now())
+    [view] = data.streams
+    assert (view.org_id, view.mode, view.reason) == (world.org.org_id, "cdc", "")
+    assert view.last_event_at == world.now() and view.lag_ms == 0
     stream.close()
