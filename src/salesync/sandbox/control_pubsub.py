@@ -1,4 +1,5 @@
-"""Control-plane routes for the Pub/Sub API: CDC entity selection, stream timings, faults."""
+"""Control-plane routes for the Pub/Sub API (CDC entity selection, stream timings, faults)
+and for Bulk API 2.0 query jobs (processing time)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 def register(router: Router[ControlCall], prefix: str) -> None:
     router.add("GET PUT", prefix + r"/pubsub", settings)
     router.add("POST", prefix + r"/pubsub/faults", inject_fault)
+    router.add("GET PUT", prefix + r"/bulk", bulk_settings)
 
 
 def settings(call: ControlCall, _: dict[str, str]) -> ApiResponse:
@@ -63,3 +65,21 @@ def _positive(value: Any, name: str) -> float:
     if number <= 0:
         raise ValueError(f"{name} must be above zero")
     return number
+
+
+def bulk_settings(call: ControlCall, _: dict[str, str]) -> ApiResponse:
+    """``processingSeconds``: how long (sandbox clock) a Bulk API 2.0 query job runs."""
+    book = call.org.bulk
+    if call.request.method == "PUT":
+        seconds = float(call.body().get("processingSeconds", book.processing_seconds))
+        if seconds < 0:
+            raise ValueError("processingSeconds must not be negative")
+        book.processing_seconds = seconds
+    return json_response(
+        200,
+        {
+            "processingSeconds": book.processing_seconds,
+            "jobs": len(book.jobs),
+            "jobsCreated": book.created,
+        },
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from salesync.sandbox import seed as seeds
+from salesync.sandbox.bulk_query import BulkJobBook
 from salesync.sandbox.change_events import ChangeEventStream, EventTable
 from salesync.sandbox.changes import Change, ChangeLog, DeleteLog
 from salesync.sandbox.clock import SandboxClock
@@ -101,6 +102,8 @@ class Org:
         self.mail = MailCatcher()
         #: The Pub/Sub API's settings, open streams and faults (not persisted).
         self.pubsub = PubSubHub()
+        #: Bulk API 2.0 query jobs (not persisted).
+        self.bulk = BulkJobBook()
         self._init_state(name, instance)
         if seed:
             seeds.apply_seed(self, seed)
