@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     pubsub_endpoint: str = "api.pubsub.salesforce.com:7443"
     #: TLS to the Pub/Sub endpoint; only a local sandbox runs without it.
     pubsub_tls: bool = True
+    #: Task reads (first import, catch-up, reconcile) of more rows than this go through a
+    #: Bulk API 2.0 query job instead of REST query pages.
+    bulk_above_rows: Annotated[int, Field(ge=0)] = 10_000
 
     @field_validator("salesforce_client_secret", "smtp_password")
     @classmethod

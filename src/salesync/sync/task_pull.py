@@ -253,7 +253,14 @@ class TaskPullJob:
         versions: list[Record] = []
         for soql in changes_queries(owners, since):
             report.queries += 1
-            versions.extend(api.query_all(soql))
+            # A long gap (a reconcile) can read many rows: past 10,000, through Bulk API 2.0.
+            versions.extend(
+                api.query_all_large(
+                    soql,
+                    bulk_above=self.runtime.settings.bulk_above_rows,
+                    booleans=records.TASK_BOOLEAN_FIELDS,
+                )
+            )
         return versions
 
     def _apply(
