@@ -210,7 +210,7 @@ class SalesforceClient:
 
     def _pages(self, resource: str, soql: str, headers: dict[str, str] | None) -> Iterator[Record]:
         page = _object(self._send("GET", f"{resource}/", params={"q": soql}, headers=headers))
-        return self._pages_from(page, headers)
+        yield from self._pages_from(page, headers)
 
     def _pages_from(self, page: dict[str, Any], headers: dict[str, str] | None) -> Iterator[Record]:
         while True:

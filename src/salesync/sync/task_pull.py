@@ -319,10 +319,13 @@ def apply_in_session(
     *,
     now: dt.datetime,
     seen: list[dt.datetime] | None = None,
+    reread: bool = False,
 ) -> task_apply.ApplyReport:
     """Apply Task versions read for ``reps`` and move their cursors, in the caller's
     transaction: the poll's rules, shared by the Change Data Capture stream. ``seen`` adds
-    instants the reps' changes are known to be read up to (a stream's commit times)."""
+    instants the reps' changes are known to be read up to (a stream's commit times);
+    ``reread`` merges versions even when their SystemModstamp was seen (a change event says
+    the record changed, and two saves within one second share a SystemModstamp)."""
     owners = {rep.sf_user_id: task_apply.Owner(rep.user_id, rep.sf_user_id) for rep in reps}
     in_doubt = store.pushes_in_doubt(
         session,
@@ -336,6 +339,7 @@ def apply_in_session(
         org_id=group.org_id,
         owners=owners,
         defer_new_of=in_doubt,
+        reread=reread,
     )
     applied = task_apply.apply_versions(context, versions)
     _advance_cursors(session, reps, applied, started, now, extra_seen=seen or [])

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -86,16 +87,30 @@ _QUERY_BY_ID = "SELECT {fields:literal} FROM Task WHERE Id IN {}"
 _STAMPS = frozenset({"SystemModstamp", "LastModifiedDate", "LastModifiedById"})
 _SYNCED = frozenset(records.TASK_QUERY_FIELDS) - _STAMPS - {"Id", "CreatedDate", "IsDeleted"}
 
-PubSubFactory = Callable[[], PubSubClient]
+#: API-FACTS §8.1: the global endpoint.
+SALESFORCE_ENDPOINT = "api.pubsub.salesforce.com:7443"
+_SALESFORCE_DOMAINS = (".salesforce.com", ".force.com", ".salesforce.mil")
+
+#: A Pub/Sub client for an org's instance URL, or None when it has no Pub/Sub endpoint.
+PubSubFactory = Callable[[str], PubSubClient | None]
 
 
 def default_pubsub(runtime: Runtime) -> PubSubFactory | None:
-    """Clients of the configured Pub/Sub endpoint; None when real-time sync is off."""
-    endpoint = runtime.settings.pubsub_endpoint
-    if not endpoint:
+    """Clients of the org's Pub/Sub endpoint; None when real-time sync is off."""
+    settings = runtime.settings
+    if not settings.realtime_sync:
         return None
-    tls = runtime.settings.pubsub_tls
-    return lambda: PubSubClient(endpoint, tls=tls)
+
+    def connect(instance_url: str) -> PubSubClient | None:
+        endpoint = settings.pubsub_endpoint
+        if not endpoint:
+            host = urlsplit(instance_url).hostname or ""
+            if not host.endswith(_SALESFORCE_DOMAINS):
+                return None  # never send a token for another host to Salesforce
+            endpoint = SALESFORCE_ENDPOINT
+        return PubSubClient(endpoint, tls=settings.pubsub_tls)
+
+    return connect
 
 
 @dataclasses.dataclass
@@ -277,7 +292,7 @@ class TaskStream:
             if group is not None and group.reps:
                 seen = [e.commit_timestamp for e in events] or [now]
                 applied = apply_in_session(
-                    session, group, group.reps, versions, now, now=now, seen=seen
+                    session, group, group.reps, versions, now, now=now, seen=seen, reread=True
                 )
                 for outcome in applied.outcomes.values():
                     key = outcome.value
@@ -375,16 +390,7 @@ class TaskStream:
     # -- state -------------------------------------------------------------------------------
 
     def _pick_connection(self) -> SalesforceConnection | None:
-        """The team's sync connection, else the first synced rep's."""
-        group = self._group()
-        if group is None or not group.reps:
-            return None
-        connection_id = group.team_connection_id or group.reps[0].connection_id
-        with unit_of_work(self.runtime.sessions) as session:
-            connection = connections_store.by_id(session, connection_id)
-            if connection is not None:
-                session.expunge(connection)
-            return connection
+        return stream_connection(self.runtime, self.puller, self.team_id, self.org_id)
 
     def _group(self) -> Any:
         for group in self.puller.groups():
@@ -432,6 +438,42 @@ class TaskStream:
         with unit_of_work(self.runtime.sessions) as session:
             for rep in group.reps:
                 diagnostics.resolve_code_for_user(session, rep.user_id, CDC_OFF_CODE, now=now)
+
+
+NO_ENDPOINT = (
+    "This org is not on Salesforce's domains and no Pub/Sub API endpoint is configured "
+    "(SALESYNC_PUBSUB_ENDPOINT)."
+)
+
+
+def stream_connection(
+    runtime: Runtime, puller: TaskPullJob, team_id: int, org_id: str
+) -> SalesforceConnection | None:
+    """The connection an org's stream runs through: the team's sync connection, else the
+    first synced rep's (it must see every synced rep's Tasks)."""
+    for group in puller.groups():
+        if (group.team_id, group.org_id) == (team_id, org_id) and group.reps:
+            connection_id = group.team_connection_id or group.reps[0].connection_id
+            with unit_of_work(runtime.sessions) as session:
+                connection = connections_store.by_id(session, connection_id)
+                if connection is not None:
+                    session.expunge(connection)
+                return connection
+    return None
+
+
+def _mark_polling(runtime: Runtime, team_id: int, org_id: str, reason: str) -> None:
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        state = task_streams.load(session, team_id, org_id)
+        state = dataclasses.replace(
+            state,
+            mode=task_streams.POLLING,
+            reason=reason,
+            heartbeat_at=None,
+            retry_at=now + RETRY_AFTER,
+        )
+        task_streams.save(session, team_id, org_id, state, now=now)
 
 
 def _synced_row(record: Record, owners: set[str]) -> bool:
@@ -506,7 +548,13 @@ class TaskStreamJob:
 
     def _run(self, team_id: int, org_id: str) -> None:
         assert self.pubsub is not None
-        client = self.pubsub()
+        connection = stream_connection(self.runtime, self.puller, team_id, org_id)
+        client = self.pubsub(connection.instance_url) if connection is not None else None
+        if client is None:
+            _mark_polling(self.runtime, team_id, org_id, NO_ENDPOINT)
+            with unit_of_work(self.runtime.sessions) as session:
+                task_streams.release_lease(session, team_id, org_id, holder=self.worker_id)
+            return
         stream = TaskStream(
             self.runtime,
             team_id,

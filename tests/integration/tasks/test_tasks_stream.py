@@ -247,3 +247,17 @@ def test_diagnostics_show_each_orgs_mode_last_event_and_lag(live: Live) -> None:
     assert (view.org_id, view.mode, view.reason) == (world.org.org_id, "cdc", "")
     assert view.last_event_at == world.now() and view.lag_ms == 0
     stream.close()
+
+
+def test_two_edits_within_one_second_both_arrive(live: Live) -> None:
+    world, stream = started(live)
+    world.advance(minutes=1)
+    sf_id = world.sf_create("ana", Subject="Quick edits")
+    pump(stream, lambda: world.task_for_sf(sf_id) is not None)
+    task_id = world.task_for_sf(sf_id).id  # type: ignore[union-attr]
+    # The frozen clock: both saves carry the same SystemModstamp as the create.
+    world.sf_update(sf_id, "ana", Description="first")
+    pump(stream, lambda: world.task(task_id).details == "first")
+    world.sf_update(sf_id, "ana", Description="second")
+    pump(stream, lambda: world.task(task_id).details == "second")
+    stream.close()
