@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,13 @@ from salesync.services import diagnostics
 from salesync.store import task_streams
 from salesync.store.db import unit_of_work
 from salesync.store.tables import TaskStatus, User
-from salesync.sync.task_stream import CDC_OFF_CODE, TaskStream
+from salesync.sync.task_stream import (
+    CDC_OFF_CODE,
+    SALESFORCE_ENDPOINT,
+    TaskStream,
+    TaskStreamJob,
+    default_pubsub,
+)
 from tests.integration.tasks.test_tasks_support import World, make_world
 
 
@@ -261,3 +268,56 @@ def test_two_edits_within_one_second_both_arrive(live: Live) -> None:
     world.sf_update(sf_id, "ana", Description="second")
     pump(stream, lambda: world.task(task_id).details == "second")
     stream.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_the_worker_job_runs_one_stream_per_org_under_a_lease(live: Live) -> None:
+    world = live.world
+    live.rep = world.rep("ana@example.com", "ana")
+
+    def connect(_: str) -> PubSubClient:
+        return PubSubClient(live.server.address, tls=False)
+
+    first = TaskStreamJob(world.runtime, puller=world.puller, worker_id="w1", pubsub=connect)
+    second = TaskStreamJob(world.runtime, puller=world.puller, worker_id="w2", pubsub=connect)
+    try:
+        first.run_once()
+        [group] = world.puller.groups()
+        wait_until(lambda: _mode(live, group.team_id) == task_streams.CDC)
+        second.run_once()  # the lease is held: no second stream
+        assert world.org.pubsub.subscribes == 1
+        world.advance(minutes=1)
+        sf_id = world.sf_create("ana", Subject="Through the worker")
+        wait_until(lambda: world.task_for_sf(sf_id) is not None)
+    finally:
+        first.stop()
+        second.stop()
+
+
+def _mode(live: Live, team_id: int) -> str:
+    with unit_of_work(live.world.runtime.sessions) as session:
+        return task_streams.load(session, team_id, live.world.org.org_id).mode
+
+
+def test_the_pubsub_endpoint_is_salesforces_only_for_salesforce_hosts(live: Live) -> None:
+    runtime = live.world.runtime
+    connect = default_pubsub(runtime)
+    assert connect is not None
+    real = connect("https://acme.my.salesforce.com")
+    assert real is not None and real.endpoint == SALESFORCE_ENDPOINT
+    real.close()
+    assert connect(live.world.sandbox.base_url) is None  # never a sandbox token to Salesforce
+    runtime.settings = runtime.settings.model_copy(update={"pubsub_endpoint": "127.0.0.1:1"})
+    configured = default_pubsub(runtime)
+    assert configured is not None
+    local = configured(live.world.sandbox.base_url)
+    assert local is not None and local.endpoint == "127.0.0.1:1"
+    local.close()
+    runtime.settings = runtime.settings.model_copy(update={"realtime_sync": False})
+    assert default_pubsub(runtime) is None
