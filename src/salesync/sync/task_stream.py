@@ -192,8 +192,13 @@ class TaskStream:
             return self._resubscribe()
         if batch is None:
             return True
+        group = self._group()
+        if group is None:
+            # No rep of the team syncs with this org any more: nothing to stream for.
+            self.fall_back("No rep of the team syncs Tasks with this org.")
+            return False
         try:
-            self._handle(batch)
+            self._handle(batch, group)
         except SalesforceError as error:
             # Nothing of this response was stored: resuming from the stored replay id gets
             # its events again.
@@ -273,7 +278,7 @@ class TaskStream:
 
     # -- applying --------------------------------------------------------------------------
 
-    def _handle(self, batch: Batch) -> None:
+    def _handle(self, batch: Batch, group: Any) -> None:
         self.report.responses += 1
         auth = self._require_auth()
         events = [
@@ -281,15 +286,14 @@ class TaskStream:
             for e in batch.events
         ]
         self.report.events += len(events)
-        group = self._group()
-        owners = {rep.sf_user_id for rep in group.reps} if group is not None else set()
+        owners = {rep.sf_user_id for rep in group.reps}
         theirs = [e for e in events if not e.is_gap and not e.made_by_client(CLIENT_ID)]
         self.report.echoes += sum(1 for e in events if e.made_by_client(CLIENT_ID))
         versions = self._versions(theirs, owners)
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
             state = task_streams.load(session, self.team_id, self.org_id)
-            if group is not None and group.reps:
+            if group.reps:
                 seen = [e.commit_timestamp for e in events] or [now]
                 applied = apply_in_session(
                     session, group, group.reps, versions, now, now=now, seen=seen, reread=True

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from salesync.salesforce.pubsub import PubSubClient
 from salesync.sandbox.pubsub_server import PubSubServer
-from salesync.services import diagnostics
+from salesync.services import diagnostics, task_sync
 from salesync.store import task_streams
 from salesync.store.db import unit_of_work
 from salesync.store.tables import TaskStatus, User
@@ -321,3 +321,18 @@ def test_the_pubsub_endpoint_is_salesforces_only_for_salesforce_hosts(live: Live
     local.close()
     runtime.settings = runtime.settings.model_copy(update={"realtime_sync": False})
     assert default_pubsub(runtime) is None
+
+
+def test_the_stream_stops_when_no_rep_syncs_with_the_org_any_more(live: Live) -> None:
+    world, stream = started(live)
+    assert live.rep is not None
+    task_sync.set_mode(world.runtime, live.rep, "off")
+    world.advance(minutes=1)
+    world.sf_create("ana", Subject="Nobody listens")
+    for _ in range(50):
+        if not stream.step(0.2):
+            break
+    else:
+        raise AssertionError("the stream kept running")
+    assert live.state(stream).mode == task_streams.POLLING
+    assert world.all_tasks() == []
