@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -235,33 +235,35 @@ class TaskPullJob:
     def _poll_reps(
         self, group: _Group, connection_id: int, reps: list[_Rep], report: PollReport
     ) -> None:
+        """Read and apply page by page (memory stays flat however long the gap); the cursors
+        move only once everything was applied, so a failure half-way reads it all again."""
         started = self.runtime.clock.now()
         since = query_from(min(rep.cursor for rep in reps))
         connection = self._connection(connection_id)
+        applied = task_apply.ApplyReport()
         try:
             with self.opener(connection) as api:
-                versions = self._read(api, [rep.sf_user_id for rep in reps], since, report)
+                rows = self._read(api, [rep.sf_user_id for rep in reps], since, report)
+                for page in _in_pages(rows):
+                    _combine(applied, self._apply(group, reps, page, started, report))
         except SalesforceError as error:
             self._record_failure(group, reps, connection, error)
             task_api.break_connection_if_revoked(self.runtime, connection_id, error)
             return
-        self._apply(group, reps, versions, started, report)
+        with unit_of_work(self.runtime.sessions) as session:
+            _advance_cursors(session, reps, applied, started, self.runtime.clock.now(), [])
 
     def _read(
         self, api: TaskApi, owners: list[str], since: dt.datetime, report: PollReport
-    ) -> list[Record]:
-        versions: list[Record] = []
+    ) -> Iterator[Record]:
         for soql in changes_queries(owners, since):
             report.queries += 1
             # A long gap (a reconcile) can read many rows: past 10,000, through Bulk API 2.0.
-            versions.extend(
-                api.query_all_large(
-                    soql,
-                    bulk_above=self.runtime.settings.bulk_above_rows,
-                    booleans=records.TASK_BOOLEAN_FIELDS,
-                )
+            yield from api.query_all_large(
+                soql,
+                bulk_above=self.runtime.settings.bulk_above_rows,
+                booleans=records.TASK_BOOLEAN_FIELDS,
             )
-        return versions
 
     def _apply(
         self,
@@ -270,10 +272,14 @@ class TaskPullJob:
         versions: list[Record],
         started: dt.datetime,
         report: PollReport,
-    ) -> None:
+    ) -> task_apply.ApplyReport:
         with unit_of_work(self.runtime.sessions) as session:
             now = self.runtime.clock.now()
-            report.add(apply_in_session(session, group, reps, versions, started, now=now))
+            applied = apply_in_session(
+                session, group, reps, versions, started, now=now, advance=False
+            )
+        report.add(applied)
+        return applied
 
     def _connection(self, connection_id: int) -> SalesforceConnection:
         with unit_of_work(self.runtime.sessions) as session:
@@ -320,6 +326,7 @@ def apply_in_session(
     now: dt.datetime,
     seen: list[dt.datetime] | None = None,
     reread: bool = False,
+    advance: bool = True,
 ) -> task_apply.ApplyReport:
     """Apply Task versions read for ``reps`` and move their cursors, in the caller's
     transaction: the poll's rules, shared by the Change Data Capture stream. ``seen`` adds
@@ -342,8 +349,33 @@ def apply_in_session(
         reread=reread,
     )
     applied = task_apply.apply_versions(context, versions)
-    _advance_cursors(session, reps, applied, started, now, extra_seen=seen or [])
+    if advance:
+        _advance_cursors(session, reps, applied, started, now, seen or [])
     return applied
+
+
+#: Versions applied per transaction by the poll.
+APPLY_PAGE = 2000
+
+
+def _in_pages(rows: Iterator[Record]) -> Iterator[list[Record]]:
+    page: list[Record] = []
+    for row in rows:
+        page.append(row)
+        if len(page) >= APPLY_PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _combine(total: task_apply.ApplyReport, page: task_apply.ApplyReport) -> None:
+    """Fold one page's report into the poll's: newest stamp seen, earliest left behind."""
+    total.outcomes.update(page.outcomes)
+    stamps = [s for s in (total.newest_modstamp, page.newest_modstamp) if s is not None]
+    total.newest_modstamp = max(stamps) if stamps else None
+    deferred = [s for s in (total.earliest_deferred, page.earliest_deferred) if s is not None]
+    total.earliest_deferred = min(deferred) if deferred else None
 
 
 def _advance_cursors(
