@@ -182,6 +182,7 @@ def sync_run(
         handled = worker.drain()
         for job in worker.periodic:
             job.run_once()
+        worker.close()
         console.print(f"processed {handled} queued items")
         return
     worker.run_forever(threading.Event())

@@ -584,3 +584,10 @@ class TaskStreamJob:
             client.close()
             with unit_of_work(self.runtime.sessions) as session:
                 task_streams.release_lease(session, team_id, org_id, holder=self.worker_id)
+                state = task_streams.load(session, team_id, org_id)
+                if state.mode == task_streams.CDC:
+                    # Not live any more: the poll covers the org until a stream resumes from
+                    # the stored replay id.
+                    stopped = dataclasses.replace(state, heartbeat_at=None)
+                    now = self.runtime.clock.now()
+                    task_streams.save(session, team_id, org_id, stopped, now=now)

@@ -98,7 +98,15 @@ class Worker:
                 busy = 0
             if not busy:
                 stop.wait(self.idle_seconds)
+        self.close()
         log.info("worker stopped", extra={"action": "worker_stop", "worker": self.worker_id})
+
+    def close(self) -> None:
+        """Stop the periodic jobs that run threads of their own (the Task change streams)."""
+        for job in self.periodic:
+            stop = getattr(job, "stop", None)
+            if callable(stop):
+                stop()
 
     def _run_handler(self, handler: Handler) -> int:
         now = self.runtime.clock.now()

@@ -295,9 +295,16 @@ def test_the_worker_job_runs_one_stream_per_org_under_a_lease(live: Live) -> Non
         world.advance(minutes=1)
         sf_id = world.sf_create("ana", Subject="Through the worker")
         wait_until(lambda: world.task_for_sf(sf_id) is not None)
+        assert world.poll().streamed  # live: the poll leaves the org to the stream
     finally:
         first.stop()
         second.stop()
+    # Stopped (a worker shutting down): the poll covers the org at once, the lease is free.
+    assert not world.poll().streamed
+    third = TaskStreamJob(world.runtime, puller=world.puller, worker_id="w3", pubsub=connect)
+    third.run_once()
+    wait_until(lambda: world.org.pubsub.subscribes == 2)
+    third.stop()
 
 
 def _mode(live: Live, team_id: int) -> str:
