@@ -49,7 +49,7 @@ from salesync.store.tables import (
     ReminderTask,
     SalesforceConnection,
 )
-from salesync.sync.task_stream import PubSubFactory
+from salesync.sync.task_stream_job import PubSubFactory
 from salesync.sync.task_worker import task_handlers, task_periodic_jobs
 from salesync.sync.worker import Worker
 from tests.fixtures_sandbox import add_user

@@ -19,6 +19,7 @@ conflicts, cursors):
   falls back to polling and the stream is tried again later.
 
 While a stream is live the poll skips its org (``TaskPullJob`` reads the stream's heartbeat).
+:mod:`salesync.sync.task_stream_job` runs the streams in the worker.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -78,39 +77,12 @@ CDC_OFF_MESSAGE = (
 MAX_FAILURES = 5
 #: How long an org polls before its stream is tried again.
 RETRY_AFTER = dt.timedelta(minutes=10)
-#: A worker holds an org's stream this long without renewing before another may take it.
-LEASE = dt.timedelta(seconds=120)
 #: Seconds a stream waits for a response before renewing its lease and looking again.
 WAIT_SECONDS = 5.0
 _QUERY_BY_ID = "SELECT {fields:literal} FROM Task WHERE Id IN {}"
 #: Changes of only these fields never need a read (automation bumps, our own stamps).
 _STAMPS = frozenset({"SystemModstamp", "LastModifiedDate", "LastModifiedById"})
 _SYNCED = frozenset(records.TASK_QUERY_FIELDS) - _STAMPS - {"Id", "CreatedDate", "IsDeleted"}
-
-#: API-FACTS §8.1: the global endpoint.
-SALESFORCE_ENDPOINT = "api.pubsub.salesforce.com:7443"
-_SALESFORCE_DOMAINS = (".salesforce.com", ".force.com", ".salesforce.mil")
-
-#: A Pub/Sub client for an org's instance URL, or None when it has no Pub/Sub endpoint.
-PubSubFactory = Callable[[str], PubSubClient | None]
-
-
-def default_pubsub(runtime: Runtime) -> PubSubFactory | None:
-    """Clients of the org's Pub/Sub endpoint; None when real-time sync is off."""
-    settings = runtime.settings
-    if not settings.realtime_sync:
-        return None
-
-    def connect(instance_url: str) -> PubSubClient | None:
-        endpoint = settings.pubsub_endpoint
-        if not endpoint:
-            host = urlsplit(instance_url).hostname or ""
-            if not host.endswith(_SALESFORCE_DOMAINS):
-                return None  # never send a token for another host to Salesforce
-            endpoint = SALESFORCE_ENDPOINT
-        return PubSubClient(endpoint, tls=settings.pubsub_tls)
-
-    return connect
 
 
 @dataclasses.dataclass
@@ -444,12 +416,6 @@ class TaskStream:
                 diagnostics.resolve_code_for_user(session, rep.user_id, CDC_OFF_CODE, now=now)
 
 
-NO_ENDPOINT = (
-    "This org is not on Salesforce's domains and no Pub/Sub API endpoint is configured "
-    "(SALESYNC_PUBSUB_ENDPOINT)."
-)
-
-
 def stream_connection(
     runtime: Runtime, puller: TaskPullJob, team_id: int, org_id: str
 ) -> SalesforceConnection | None:
@@ -466,128 +432,7 @@ def stream_connection(
     return None
 
 
-def _mark_polling(runtime: Runtime, team_id: int, org_id: str, reason: str) -> None:
-    now = runtime.clock.now()
-    with unit_of_work(runtime.sessions) as session:
-        state = task_streams.load(session, team_id, org_id)
-        state = dataclasses.replace(
-            state,
-            mode=task_streams.POLLING,
-            reason=reason,
-            heartbeat_at=None,
-            retry_at=now + RETRY_AFTER,
-        )
-        task_streams.save(session, team_id, org_id, state, now=now)
-
-
 def _synced_row(record: Record, owners: set[str]) -> bool:
     """What the poll's query selects: reminders (subtype Task or none) of synced reps."""
     owner = records.normalized_id(record.get("OwnerId"))
     return owner in owners and record.get("TaskSubtype") in ("Task", None)
-
-
-class TaskStreamJob:
-    """Keeps one stream running per team and org, on whichever worker holds its lease.
-
-    A periodic job of the worker: each round it starts a thread for every org with synced
-    reps whose lease it can take, unless the org fell back to polling less than
-    ``RETRY_AFTER`` ago.
-    """
-
-    name = "task_stream"
-    interval_seconds = 5.0
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        *,
-        puller: TaskPullJob,
-        worker_id: str,
-        pubsub: PubSubFactory | None = None,
-        opener: ApiOpener | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self.puller = puller
-        self.worker_id = worker_id
-        self.pubsub = pubsub if pubsub is not None else default_pubsub(runtime)
-        self.opener = opener
-        self.stop_event = threading.Event()
-        self._threads: dict[tuple[int, str], threading.Thread] = {}
-
-    def run_once(self) -> None:
-        if self.pubsub is None or self.stop_event.is_set():
-            return
-        now = self.runtime.clock.now()
-        for group in self.puller.groups():
-            key = (group.team_id, group.org_id)
-            running = self._threads.get(key)
-            if running is not None and running.is_alive():
-                continue
-            with unit_of_work(self.runtime.sessions) as session:
-                state = task_streams.load(session, *key)
-                if state.retry_at is not None and now < state.retry_at:
-                    continue
-                if not self._renew(session, key):
-                    continue
-            thread = threading.Thread(
-                target=self._run, args=key, name=f"task-stream-{key[1]}", daemon=True
-            )
-            self._threads[key] = thread
-            thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stop_event.set()
-        for thread in self._threads.values():
-            thread.join(timeout)
-
-    def _renew(self, session: Any, key: tuple[int, str]) -> bool:
-        return task_streams.claim_lease(
-            session,
-            key[0],
-            key[1],
-            holder=self.worker_id,
-            now=self.runtime.clock.now(),
-            lease=LEASE,
-        )
-
-    def _run(self, team_id: int, org_id: str) -> None:
-        assert self.pubsub is not None
-        connection = stream_connection(self.runtime, self.puller, team_id, org_id)
-        client = self.pubsub(connection.instance_url) if connection is not None else None
-        if client is None:
-            _mark_polling(self.runtime, team_id, org_id, NO_ENDPOINT)
-            with unit_of_work(self.runtime.sessions) as session:
-                task_streams.release_lease(session, team_id, org_id, holder=self.worker_id)
-            return
-        stream = TaskStream(
-            self.runtime,
-            team_id,
-            org_id,
-            client=client,
-            puller=self.puller,
-            opener=self.opener,
-        )
-        try:
-            if not stream.open():
-                return
-            while not self.stop_event.is_set():
-                with unit_of_work(self.runtime.sessions) as session:
-                    if not self._renew(session, (team_id, org_id)):
-                        break  # another worker took the org over
-                if not stream.step(min(WAIT_SECONDS, 1.0)):
-                    break
-        except Exception:
-            log.exception("task stream of org %s crashed; the poll covers it", org_id)
-            stream.fall_back("salesync hit an internal error in the stream; it polls meanwhile.")
-        finally:
-            stream.close()
-            client.close()
-            with unit_of_work(self.runtime.sessions) as session:
-                task_streams.release_lease(session, team_id, org_id, holder=self.worker_id)
-                state = task_streams.load(session, team_id, org_id)
-                if state.mode == task_streams.CDC:
-                    # Not live any more: the poll covers the org until a stream resumes from
-                    # the stored replay id.
-                    stopped = dataclasses.replace(state, heartbeat_at=None)
-                    now = self.runtime.clock.now()
-                    task_streams.save(session, team_id, org_id, stopped, now=now)

@@ -7,7 +7,7 @@ from salesync.sync.task_api import ApiOpener
 from salesync.sync.task_enable import TaskSyncEnableHandler
 from salesync.sync.task_pull import TaskPullJob
 from salesync.sync.task_push import TaskPushHandler
-from salesync.sync.task_stream import PubSubFactory, TaskStreamJob
+from salesync.sync.task_stream_job import PubSubFactory, TaskStreamJob
 from salesync.sync.worker import Handler, PeriodicJob
 
 

@@ -18,13 +18,8 @@ from salesync.services import diagnostics, task_sync
 from salesync.store import task_streams
 from salesync.store.db import unit_of_work
 from salesync.store.tables import TaskStatus, User
-from salesync.sync.task_stream import (
-    CDC_OFF_CODE,
-    SALESFORCE_ENDPOINT,
-    TaskStream,
-    TaskStreamJob,
-    default_pubsub,
-)
+from salesync.sync.task_stream import CDC_OFF_CODE, TaskStream
+from salesync.sync.task_stream_job import SALESFORCE_ENDPOINT, TaskStreamJob, default_pubsub
 from tests.integration.tasks.test_tasks_support import World, make_world
 
 
