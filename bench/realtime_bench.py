@@ -35,6 +35,8 @@ from bench.task_sync_bench import Setup, _p95, _pull_once, _wait_for, setup
 from salesync.clock import SystemClock
 from salesync.runtime import Runtime
 from salesync.salesforce import oauth
+from salesync.salesforce.auth import MemoryTokenStore, OAuthRefresher, RefreshingAuth
+from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.pubsub import PubSubClient
 from salesync.sandbox.pubsub_server import PubSubServer
 from salesync.services import task_sync, tasks
@@ -122,11 +124,11 @@ def _mode(world: Setup) -> str:
 # -- 2. first import through Bulk API 2.0 vs REST ------------------------------------------------
 
 
-def import_in_fresh_process(base_url: str, bulk: bool) -> dict[str, float]:
-    """Run one first import in a new Python process; its calls, seconds and RSS."""
+def import_in_fresh_process(base_url: str, bulk: bool, mode: str) -> dict[str, float]:
+    """Run one first import (or read) in a new Python process; its calls, seconds and RSS."""
     bulk_flag = ["--bulk"] if bulk else []
     output = subprocess.run(
-        [sys.executable, "-m", "bench.realtime_bench", "--import-run", base_url, *bulk_flag],
+        [sys.executable, "-m", "bench.realtime_bench", mode, base_url, *bulk_flag],
         check=True,
         capture_output=True,
         text=True,
@@ -188,6 +190,41 @@ def import_run(base_url: str, bulk: bool) -> None:
         )
 
 
+def read_run(base_url: str, bulk: bool) -> None:
+    """The child process of a read-only run: read every Task once, apply nothing."""
+    with httpx.Client(timeout=120) as http:
+        config = oauth.OAuthClientConfig("salesync", "salesync-secret", login_url=base_url)
+        tokens = oauth.password_login(config, REP, "sandbox", http=http)
+        auth = RefreshingAuth(MemoryTokenStore(tokens), OAuthRefresher(config, http))
+        client = SalesforceClient(tokens.instance_url, auth, http=http)
+        baseline = rss_mb()
+        peak = [baseline]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_mb())
+                time.sleep(0.05)
+
+        threading.Thread(target=sample, daemon=True).start()
+        started = time.perf_counter()
+        soql = "SELECT Id, Subject, Description, ActivityDate, SystemModstamp FROM Task"
+        rows = client.query_all_large(soql, bulk_above=0 if bulk else 10**9)
+        count = sum(1 for _ in rows)
+        done.set()
+        print(
+            json.dumps(
+                {
+                    "imported": count,
+                    "calls": client.api_calls_made,
+                    "seconds": time.perf_counter() - started,
+                    "rss_before": baseline,
+                    "rss_peak": peak[0],
+                }
+            )
+        )
+
+
 def _connect(runtime: Runtime, base_url: str) -> object:
     user = add_user(runtime, "rep1@salesync.test")
     with httpx.Client(timeout=60) as http:
@@ -218,7 +255,7 @@ def _connect(runtime: Runtime, base_url: str) -> object:
     return user
 
 
-def imports(count: int) -> dict[str, dict[str, float]]:
+def imports(count: int, mode: str = "--import-run") -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as folder:
         org_file = Path(folder) / "org.db"
         subprocess.run(
@@ -241,7 +278,7 @@ def imports(count: int) -> dict[str, dict[str, float]]:
             base_url = f"http://127.0.0.1:{port}"
             try:
                 _wait_for(lambda url=base_url: _up(url), timeout=60)
-                results[name] = import_in_fresh_process(base_url, bulk)
+                results[name] = import_in_fresh_process(base_url, bulk, mode)
             finally:
                 sandbox.terminate()
                 sandbox.wait(timeout=30)
@@ -261,11 +298,30 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--poll-interval", type=float, default=5.0)
     parser.add_argument("--tasks", type=int, default=5_000)
+    parser.add_argument(
+        "--read-tasks",
+        type=int,
+        default=0,
+        help="also read N Tasks through each path without applying them (client only)",
+    )
+    parser.add_argument("--only-read", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--import-run", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--read-run", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--bulk", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.import_run:
         import_run(args.import_run, args.bulk)
+        return
+    if args.read_run:
+        read_run(args.read_run, args.bulk)
+        return
+    if args.read_tasks:
+        _report(
+            f"reading {args.read_tasks} Tasks, nothing applied",
+            args.read_tasks,
+            imports(args.read_tasks, "--read-run"),
+        )
+    if args.only_read:
         return
     print(
         f"Salesforce -> salesync latency, {args.samples} edits each (poll interval "
@@ -277,15 +333,18 @@ def main() -> None:
         print(
             f"  {name:<26} {statistics.median(measured):>7.3f} {_p95(measured):>7.3f} {calls:>10}"
         )
-    print(f"first import of {args.tasks} Tasks (sandbox in its own process)")
-    print(
-        f"  {'read through':<26} {'calls':>7} {'seconds':>8} {'peak RSS MB':>12} {'growth MB':>10}"
-    )
-    for name, result in imports(args.tasks).items():
+    _report(f"first import of {args.tasks} Tasks", args.tasks, imports(args.tasks))
+
+
+def _report(title: str, count: int, results: dict[str, dict[str, float]]) -> None:
+    print(f"{title} (sandbox in its own process)")
+    header = f"{'calls':>7} {'seconds':>8} {'peak RSS MB':>12} {'growth MB':>10}"
+    print(f"  {'read through':<26} {header}")
+    for name, result in results.items():
         print(
             f"  {name:<26} {result['calls']:>7.0f} {result['seconds']:>8.1f} "
             f"{result['rss_peak']:>12.0f} {result['rss_peak'] - result['rss_before']:>10.0f}"
-            + (f"  ({result['imported']:.0f} imported)" if result["imported"] != args.tasks else "")
+            + (f"  ({result['imported']:.0f} rows)" if result["imported"] != count else "")
         )
 
 
