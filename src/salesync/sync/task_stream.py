@@ -171,6 +171,8 @@ class TaskStream:
             return False
         try:
             self._handle(batch, group)
+        except PubSubError as error:  # GetSchema failed: nothing of the response was stored
+            return self._recover(error)
         except SalesforceError as error:
             # Nothing of this response was stored: resuming from the stored replay id gets
             # its events again.
