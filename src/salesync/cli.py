@@ -308,6 +308,7 @@ def sync_run(
         handled = worker.drain()
         for job in worker.periodic:
             job.run_once()
+        worker.close()
         console.print(f"processed {handled} queued items")
         return
     stop = threading.Event()
@@ -334,11 +335,17 @@ def sandbox_command(
         int | None,
         typer.Option(help="Also accept mail here: Email to Salesforce and a mail catcher."),
     ] = None,
+    pubsub_port: Annotated[
+        int | None,
+        typer.Option(help="Also serve the Pub/Sub API (gRPC, Change Data Capture) here."),
+    ] = None,
 ) -> None:
     """Serve a Salesforce-compatible sandbox org (REST, OAuth, SOQL, control plane)."""
     from salesync.sandbox.run import run_sandbox
 
-    run_sandbox(host=host, port=port, seed=seed, db=db, smtp_port=smtp_port)
+    run_sandbox(
+        host=host, port=port, seed=seed, db=db, smtp_port=smtp_port, pubsub_port=pubsub_port
+    )
 
 
 @app.command("diagnose")

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
 
     #: Seconds between two polls of Salesforce for task changes.
     poll_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    #: Real-time Task sync through Change Data Capture where the org allows it (else polling).
+    realtime_sync: bool = True
+    #: Pub/Sub API endpoint (``host:port``). Empty: Salesforce's global endpoint for orgs on
+    #: Salesforce's domains, none (polling) for any other instance, such as a local sandbox.
+    #: See docs/realtime.md.
+    pubsub_endpoint: str = ""
+    #: TLS to the Pub/Sub endpoint; only a local sandbox runs without it.
+    pubsub_tls: bool = True
+    #: Task reads (first import, catch-up, reconcile) of more rows than this go through a
+    #: Bulk API 2.0 query job instead of REST query pages.
+    bulk_above_rows: Annotated[int, Field(ge=0)] = 10_000
 
     #: A browser session ends after this long without a request...
     session_idle_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 30)] = 8 * 60

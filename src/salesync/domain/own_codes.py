@@ -21,6 +21,14 @@ class OwnCode:
 
 _CODES = (
     OwnCode(
+        "TASK_CDC_OFF",
+        "setup",
+        "Change Data Capture is not enabled for Task in this Salesforce org, so salesync "
+        "reads Task changes by polling instead of in real time.",
+        "In Salesforce Setup, open Change Data Capture and move Task to Selected Entities; "
+        "salesync switches to real time within minutes.",
+    ),
+    OwnCode(
         "NO_SALESFORCE_ID",
         "unmatched",
         "Calls are logged by Salesforce ID only (MATCH-2) and this person has none.",

@@ -19,10 +19,13 @@ apart in change feeds (API-FACTS §2.14, Pitfalls: Loop and echo suppression).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import threading
+import time
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +61,14 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 COLLECTION_CHUNK_SIZE = 200
 #: Sforce-Query-Options batchSize range (API-FACTS §2.7).
 MIN_BATCH_SIZE, MAX_BATCH_SIZE = 200, 2000
+#: Rows per Bulk API 2.0 results page: big enough for a handful of calls, small enough that
+#: one page (a few MB of CSV) is all that is held at once.
+BULK_PAGE_ROWS = 10_000
+#: Seconds between polls of a Bulk API 2.0 job: doubling from the first to the last
+#: (API-FACTS §9.5: keep polls few with a backoff).
+BULK_POLL_SECONDS = (0.5, 10.0)
+#: Above this many rows, :meth:`SalesforceClient.query_all_large` reads through Bulk API 2.0.
+BULK_ABOVE_ROWS = 10_000
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _VERSION = re.compile(r"v?(\d+\.\d)")
@@ -199,6 +210,9 @@ class SalesforceClient:
 
     def _pages(self, resource: str, soql: str, headers: dict[str, str] | None) -> Iterator[Record]:
         page = _object(self._send("GET", f"{resource}/", params={"q": soql}, headers=headers))
+        yield from self._pages_from(page, headers)
+
+    def _pages_from(self, page: dict[str, Any], headers: dict[str, str] | None) -> Iterator[Record]:
         while True:
             yield from page.get("records") or []
             next_url = page.get("nextRecordsUrl")
@@ -206,6 +220,81 @@ class SalesforceClient:
                 return
             # queryAll's continuation URL says /query/ but continues queryAll (API-FACTS §2.7).
             page = _object(self._send("GET", str(next_url), headers=headers))
+
+    def query_all_large(
+        self,
+        soql: str,
+        *,
+        bulk_above: int = BULK_ABOVE_ROWS,
+        booleans: frozenset[str] = frozenset(),
+    ) -> Iterator[Record]:
+        """queryAll, read through a Bulk API 2.0 job when it has more than ``bulk_above`` rows.
+
+        The first queryAll page tells the size (one call); a big read then costs a handful
+        of calls (create, polls, one per ``BULK_PAGE_ROWS`` rows) instead of one per 2,000
+        rows. Bulk rows come from CSV: ``booleans`` names the fields to read as booleans.
+        """
+        page = _object(self._send("GET", "queryAll/", params={"q": soql}))
+        if int(page.get("totalSize") or 0) > bulk_above:
+            return self.bulk_query(soql, include_deleted=True, booleans=booleans)
+        return self._pages_from(page, None)
+
+    def bulk_query(
+        self,
+        soql: str,
+        *,
+        include_deleted: bool = False,
+        max_records: int = BULK_PAGE_ROWS,
+        booleans: frozenset[str] = frozenset(),
+        poll_seconds: tuple[float, float] = BULK_POLL_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Iterator[Record]:
+        """Run a Bulk API 2.0 query job and yield its rows, one results page at a time.
+
+        Create (``query`` or ``queryAll``), poll until ``JobComplete`` with a doubling wait,
+        then read the CSV pages by ``Sforce-Locator`` (API-FACTS §9); the job is deleted at
+        the end. A null is ``None``; every other value is text (``booleans`` excepted).
+        Raises ``OtherError`` when the job fails or is aborted.
+        """
+        body = {
+            "operation": "queryAll" if include_deleted else "query",
+            "query": soql,
+            "contentType": "CSV",
+            "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        }
+        job = _object(self._send("POST", "jobs/query", json=body))
+        path = f"jobs/query/{_segment(str(job['id']))}"
+        wait, longest = poll_seconds
+        while job.get("state") != "JobComplete":
+            if job.get("state") in ("Failed", "Aborted"):
+                raise OtherError(
+                    f"The Bulk API query job ended {job.get('state')}: "
+                    f"{job.get('errorMessage') or 'no reason given'}",
+                    raw=job,
+                )
+            sleep(wait)
+            wait = min(wait * 2, longest)
+            job = _object(self._send("GET", path))
+        return self._bulk_results(path, max_records, booleans)
+
+    def _bulk_results(
+        self, path: str, max_records: int, booleans: frozenset[str]
+    ) -> Iterator[Record]:
+        locator = ""
+        while True:
+            params = {"maxRecords": str(max_records)}
+            if locator:
+                params["locator"] = locator
+            response = self._send_raw(
+                "GET", f"{path}/results", params=params, headers={"Accept": "text/csv"}
+            )
+            yield from _csv_records(response.text, booleans)
+            locator = response.headers.get("Sforce-Locator", "null")
+            del response
+            if not locator or locator == "null":
+                break
+        self._send_raw("DELETE", path)
 
     def get_updated(self, sobject: str, start: datetime, end: datetime) -> UpdatedRecords:
         """Ids changed (by SystemModstamp) between ``start`` and ``end`` (API-FACTS §2.8)."""
@@ -420,6 +509,24 @@ def _batch_header(batch_size: int | None) -> dict[str, str] | None:
     if not MIN_BATCH_SIZE <= batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be {MIN_BATCH_SIZE}..{MAX_BATCH_SIZE}")
     return {"Sforce-Query-Options": f"batchSize={batch_size}"}
+
+
+def _csv_records(text: str, booleans: frozenset[str]) -> Iterator[Record]:
+    """Rows of one Bulk API 2.0 results page (each page starts with the header row)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return
+    for row in reader:
+        record: Record = {}
+        for name, value in zip(header, row, strict=False):
+            if value == "":
+                record[name] = None
+            elif name in booleans:
+                record[name] = value == "true"
+            else:
+                record[name] = value
+        yield record
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -11,6 +11,7 @@ from salesync.sandbox import (
     control_access,
     control_cdc,
     control_e2s,
+    control_pubsub,
     control_query,
     control_records,
 )
@@ -57,6 +58,7 @@ def build_router() -> Router[ControlCall]:
     control_e2s.register(router, PREFIX)
     control_cdc.register(router, PREFIX)
     control_query.register(router, PREFIX)
+    control_pubsub.register(router, PREFIX)
     return router
 
 

@@ -12,6 +12,7 @@ import time
 
 from salesync.sandbox import (
     errors,
+    rest_bulk,
     rest_collections,
     rest_composite,
     rest_misc,
@@ -36,6 +37,7 @@ def build_router() -> Router[Call]:
     rest_query.register(router)
     rest_collections.register(router)
     rest_composite.register(router)
+    rest_bulk.register(router)
     return router
 
 

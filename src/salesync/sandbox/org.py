@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from salesync.sandbox import seed as seeds
+from salesync.sandbox.bulk_query import BulkJobBook
 from salesync.sandbox.change_events import ChangeEventStream, EventTable
 from salesync.sandbox.changes import Change, ChangeLog, DeleteLog
 from salesync.sandbox.clock import SandboxClock
@@ -23,6 +24,7 @@ from salesync.sandbox.ids import IdFactory, normalize_id
 from salesync.sandbox.mail_catcher import MailCatcher
 from salesync.sandbox.objects import DEFAULT_TASK_TYPES, CustomFieldSpec, standard_objects
 from salesync.sandbox.persistence import SqliteStore
+from salesync.sandbox.pubsub_hub import PubSubHub
 from salesync.sandbox.records import Journal, Record, RecordStore
 from salesync.sandbox.schema import PicklistValue, Schema, SObjectDef
 from salesync.sandbox.security import UserAccess
@@ -102,6 +104,10 @@ class Org:
         self.faults = FaultBook()
         #: Every message the SMTP listener received (not persisted; see e2s_listener).
         self.mail = MailCatcher()
+        #: The Pub/Sub API's settings, open streams and faults (not persisted).
+        self.pubsub = PubSubHub()
+        #: Bulk API 2.0 query jobs (not persisted).
+        self.bulk = BulkJobBook()
         self._init_state(name, instance)
         if seed:
             seeds.apply_seed(self, seed)
@@ -174,7 +180,8 @@ class Org:
     def save(self, *, replace_all: bool = False) -> None:
         """Commit the current batch: forget undo actions and write to SQLite when persistent."""
         self.journal.clear()
-        self.events.commit(self.clock.now())
+        if self.events.commit(self.clock.now()):
+            self.pubsub.notify()
         if self.store is None:
             self.records.dirty.clear()
             return

@@ -17,7 +17,7 @@ from salesync.domain.own_codes import own_code
 from salesync.domain.spreadsheet import safe_row
 from salesync.errors import NotFound
 from salesync.runtime import Runtime
-from salesync.store import accounts, connections, outbox
+from salesync.store import accounts, connections, outbox, task_streams
 from salesync.store import diagnostics as store
 from salesync.store.db import unit_of_work
 from salesync.store.tables import DiagnosticEntry, Role, Team, User
@@ -71,11 +71,24 @@ class UsageView:
 
 
 @dataclass(frozen=True)
+class StreamView:
+    """How Salesforce Task changes reach salesync for one org: "cdc" (real time) or
+    "polling", the last change event, its lag, and why polling runs."""
+
+    org_id: str
+    mode: str
+    last_event_at: datetime | None
+    lag_ms: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class Overview:
     groups: tuple[GroupView, ...]
     backlog: dict[str, int]
     usage: tuple[UsageView, ...]
     setup_checks: tuple[tuple[str, str, str], ...] = field(default=())
+    streams: tuple[StreamView, ...] = field(default=())
 
 
 def _texts(code: str) -> tuple[str, str, str]:
@@ -137,6 +150,15 @@ def overview(
         outbox.backlog(session, viewer.team_id),
         _usage(session, viewer, now),
         _setup_checks(session, viewer, user_ids),
+        _streams(session, viewer),
+    )
+
+
+def _streams(session: Session, viewer: User) -> tuple[StreamView, ...]:
+    states = task_streams.load_all(session, viewer.team_id)
+    return tuple(
+        StreamView(org_id, state.mode, state.last_event_at, state.lag_ms, state.reason)
+        for org_id, state in sorted(states.items())
     )
 
 

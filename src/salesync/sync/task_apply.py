@@ -39,6 +39,7 @@ class Outcome(enum.StrEnum):
     MERGED = "merged"
     ECHO = "echo"
     DELETED = "deleted"
+    RESTORED = "restored"
     ALREADY_SEEN = "already_seen"
     IGNORED = "ignored"
     DEFERRED = "deferred"
@@ -145,6 +146,10 @@ def _apply_linked(
     if not context.reread and seen is not None and stamp <= seen:
         return Outcome.ALREADY_SEEN
     if link.deleted_at is not None or task.deleted_at is not None:
+        if record.get("IsDeleted") is not True and _deleted_by_salesforce(context, link):
+            _restore(context, link, task)  # undeleted there (Recycle Bin): back here too
+            _merge(context, report, link, task, record)
+            return Outcome.RESTORED
         # Deleted here: the push deletes it there; nothing from Salesforce brings it back.
         if record.get("IsDeleted") is True:
             link.deleted_at = link.deleted_at or context.now
@@ -159,8 +164,35 @@ def _delete_locally(context: ApplyContext, link: SalesforceLink, task: ReminderT
     task.deleted_at = context.now
     task.updated_at = context.now
     link.deleted_at = context.now
+    # Remembered so that an undelete in Salesforce brings the task back (never one the rep
+    # deleted here).
+    store.put_state(
+        context.session,
+        _link_scope(link),
+        _SF_DELETED,
+        {"at": context.now.isoformat()},
+        now=context.now,
+    )
     diagnostics.resolve_item(context.session, store.SUBJECT_TYPE, task.id, now=context.now)
     return Outcome.DELETED
+
+
+_SF_DELETED = "deleted_in_salesforce"
+
+
+def _link_scope(link: SalesforceLink) -> str:
+    return f"link:{link.id}"
+
+
+def _deleted_by_salesforce(context: ApplyContext, link: SalesforceLink) -> bool:
+    return store.state(context.session, _link_scope(link), _SF_DELETED) is not None
+
+
+def _restore(context: ApplyContext, link: SalesforceLink, task: ReminderTask) -> None:
+    task.deleted_at = None
+    task.updated_at = context.now
+    link.deleted_at = None
+    store.delete_state(context.session, _link_scope(link), _SF_DELETED)
 
 
 def _merge(

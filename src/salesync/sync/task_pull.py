@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +32,7 @@ from salesync.salesforce.errors import SalesforceError
 from salesync.salesforce.results import Record
 from salesync.services import task_sync
 from salesync.store import connections as connections_store
-from salesync.store import diagnostics
+from salesync.store import diagnostics, task_streams
 from salesync.store import tasks as store
 from salesync.store.db import unit_of_work
 from salesync.store.tables import SalesforceConnection, Team, User
@@ -53,6 +53,9 @@ _GATE = "task_poll"
 #: A rep not polled for this long may have missed deletes Salesforce has purged since (it
 #: keeps them 15 days, API-FACTS §2.8): catch up like after a pause instead of polling.
 STALE_CURSOR = DELETE_WINDOW - dt.timedelta(days=1)
+#: A stream silent for this long is presumed dead and the poll takes over: the Pub/Sub API
+#: sends a keepalive within 270 s (API-FACTS §8.4).
+STREAM_STALE = dt.timedelta(seconds=330)
 
 
 def changes_queries(owner_sf_ids: Sequence[str], since: dt.datetime) -> list[str]:
@@ -92,6 +95,8 @@ class PollReport:
     queries: int = 0
     outcomes: dict[str, int] = dataclasses.field(default_factory=dict)
     skipped: list[str] = dataclasses.field(default_factory=list)
+    #: Orgs not polled because their Change Data Capture stream is live.
+    streamed: list[str] = dataclasses.field(default_factory=list)
 
     def add(self, report: task_apply.ApplyReport) -> None:
         for outcome in report.outcomes.values():
@@ -115,16 +120,39 @@ class TaskPullJob:
         self.poll()
 
     def poll(self) -> PollReport:
-        """Poll every org with synced reps whose gate is free; returns what happened."""
+        """Poll every org with synced reps whose gate is free; returns what happened.
+
+        Orgs whose Change Data Capture stream is live are skipped: their changes arrive
+        through it (see :mod:`salesync.sync.task_stream`).
+        """
         report = PollReport()
-        for group in self._groups():
+        for group in self.groups():
+            if self._streamed(group):
+                report.streamed.append(group.gate_scope)
+                continue
             if self._take_gate(group) and self._budget_allows(group, report):
                 self._poll_group(group, report)
         return report
 
+    def poll_org_now(self, team_id: int, org_id: str) -> PollReport:
+        """Poll one team's org at once, whatever its gate says: the reconcile query of the
+        stream (first start, gap events, an expired replay id)."""
+        report = PollReport()
+        for group in self.groups():
+            if (group.team_id, group.org_id) == (team_id, org_id):
+                self._poll_group(group, report)
+        return report
+
+    def _streamed(self, group: _Group) -> bool:
+        now = self.runtime.clock.now()
+        with unit_of_work(self.runtime.sessions) as session:
+            state = task_streams.load(session, group.team_id, group.org_id)
+        return task_streams_live(state, now)
+
     # -- who to poll ---------------------------------------------------------------------------
 
-    def _groups(self) -> list[_Group]:
+    def groups(self) -> list[_Group]:
+        """The synced reps grouped by team and org (stale cursors are restarted first)."""
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
             for team in session.scalars(select(Team).order_by(Team.id)):
@@ -207,26 +235,35 @@ class TaskPullJob:
     def _poll_reps(
         self, group: _Group, connection_id: int, reps: list[_Rep], report: PollReport
     ) -> None:
+        """Read and apply page by page (memory stays flat however long the gap); the cursors
+        move only once everything was applied, so a failure half-way reads it all again."""
         started = self.runtime.clock.now()
         since = query_from(min(rep.cursor for rep in reps))
         connection = self._connection(connection_id)
+        applied = task_apply.ApplyReport()
         try:
             with self.opener(connection) as api:
-                versions = self._read(api, [rep.sf_user_id for rep in reps], since, report)
+                rows = self._read(api, [rep.sf_user_id for rep in reps], since, report)
+                for page in _in_pages(rows):
+                    _combine(applied, self._apply(group, reps, page, started, report))
         except SalesforceError as error:
             self._record_failure(group, reps, connection, error)
             task_api.break_connection_if_revoked(self.runtime, connection_id, error)
             return
-        self._apply(group, reps, versions, started, report)
+        with unit_of_work(self.runtime.sessions) as session:
+            _advance_cursors(session, reps, applied, started, self.runtime.clock.now(), [])
 
     def _read(
         self, api: TaskApi, owners: list[str], since: dt.datetime, report: PollReport
-    ) -> list[Record]:
-        versions: list[Record] = []
+    ) -> Iterator[Record]:
         for soql in changes_queries(owners, since):
             report.queries += 1
-            versions.extend(api.query_all(soql))
-        return versions
+            # A long gap (a reconcile) can read many rows: past 10,000, through Bulk API 2.0.
+            yield from api.query_all_large(
+                soql,
+                bulk_above=self.runtime.settings.bulk_above_rows,
+                booleans=records.TASK_BOOLEAN_FIELDS,
+            )
 
     def _apply(
         self,
@@ -235,26 +272,14 @@ class TaskPullJob:
         versions: list[Record],
         started: dt.datetime,
         report: PollReport,
-    ) -> None:
-        now = self.runtime.clock.now()
+    ) -> task_apply.ApplyReport:
         with unit_of_work(self.runtime.sessions) as session:
-            owners = {rep.sf_user_id: task_apply.Owner(rep.user_id, rep.sf_user_id) for rep in reps}
-            in_doubt = store.pushes_in_doubt(
-                session,
-                [rep.user_id for rep in reps],
-                unknown_outcome_codes=task_api.UNKNOWN_OUTCOME_CODES,
+            now = self.runtime.clock.now()
+            applied = apply_in_session(
+                session, group, reps, versions, started, now=now, advance=False
             )
-            context = task_apply.ApplyContext(
-                session=session,
-                now=now,
-                team_id=group.team_id,
-                org_id=group.org_id,
-                owners=owners,
-                defer_new_of=in_doubt,
-            )
-            applied = task_apply.apply_versions(context, versions)
-            report.add(applied)
-            _advance_cursors(session, reps, applied, started, now)
+        report.add(applied)
+        return applied
 
     def _connection(self, connection_id: int) -> SalesforceConnection:
         with unit_of_work(self.runtime.sessions) as session:
@@ -291,16 +316,80 @@ class TaskPullJob:
                 )
 
 
+def apply_in_session(
+    session: Session,
+    group: _Group,
+    reps: list[_Rep],
+    versions: list[Record],
+    started: dt.datetime,
+    *,
+    now: dt.datetime,
+    seen: list[dt.datetime] | None = None,
+    reread: bool = False,
+    advance: bool = True,
+) -> task_apply.ApplyReport:
+    """Apply Task versions read for ``reps`` and move their cursors, in the caller's
+    transaction: the poll's rules, shared by the Change Data Capture stream. ``seen`` adds
+    instants the reps' changes are known to be read up to (a stream's commit times);
+    ``reread`` merges versions even when their SystemModstamp was seen (a change event says
+    the record changed, and two saves within one second share a SystemModstamp)."""
+    owners = {rep.sf_user_id: task_apply.Owner(rep.user_id, rep.sf_user_id) for rep in reps}
+    in_doubt = store.pushes_in_doubt(
+        session,
+        [rep.user_id for rep in reps],
+        unknown_outcome_codes=task_api.UNKNOWN_OUTCOME_CODES,
+    )
+    context = task_apply.ApplyContext(
+        session=session,
+        now=now,
+        team_id=group.team_id,
+        org_id=group.org_id,
+        owners=owners,
+        defer_new_of=in_doubt,
+        reread=reread,
+    )
+    applied = task_apply.apply_versions(context, versions)
+    if advance:
+        _advance_cursors(session, reps, applied, started, now, seen or [])
+    return applied
+
+
+#: Versions applied per transaction by the poll.
+APPLY_PAGE = 2000
+
+
+def _in_pages(rows: Iterator[Record]) -> Iterator[list[Record]]:
+    page: list[Record] = []
+    for row in rows:
+        page.append(row)
+        if len(page) >= APPLY_PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _combine(total: task_apply.ApplyReport, page: task_apply.ApplyReport) -> None:
+    """Fold one page's report into the poll's: newest stamp seen, earliest left behind."""
+    total.outcomes.update(page.outcomes)
+    stamps = [s for s in (total.newest_modstamp, page.newest_modstamp) if s is not None]
+    total.newest_modstamp = max(stamps) if stamps else None
+    deferred = [s for s in (total.earliest_deferred, page.earliest_deferred) if s is not None]
+    total.earliest_deferred = min(deferred) if deferred else None
+
+
 def _advance_cursors(
     session: Session,
     reps: list[_Rep],
     applied: task_apply.ApplyReport,
     started: dt.datetime,
     now: dt.datetime,
+    extra_seen: list[dt.datetime],
 ) -> None:
     """Move each rep's cursor to the newest SystemModstamp seen (never past the poll's start,
     never back) but not past a version left for the next poll."""
     seen = [applied.newest_modstamp] if applied.newest_modstamp else []
+    seen.extend(extra_seen)
     for rep in reps:
         cursor = advance_cursor(rep.cursor, seen, started)
         if applied.earliest_deferred is not None:
@@ -310,6 +399,15 @@ def _advance_cursors(
             state = dataclasses.replace(state, cursor=cursor, polled_at=now)
             task_sync.save_state(session, rep.user_id, state, now=now)
         diagnostics.resolve_code_for_user(session, rep.user_id, POLL_FAILED_CODE, now=now)
+
+
+def task_streams_live(state: task_streams.StreamState, now: dt.datetime) -> bool:
+    """Whether an org's stream delivers changes now (its worker answered lately)."""
+    return (
+        state.mode == task_streams.CDC
+        and state.heartbeat_at is not None
+        and now - state.heartbeat_at <= STREAM_STALE
+    )
 
 
 def _team_connection_id(connection: SalesforceConnection | None, org_id: str) -> int | None:

@@ -46,6 +46,8 @@ TASK_QUERY_FIELDS = (
     "LastModifiedDate",
     "SystemModstamp",
 )
+#: The boolean fields among them (Bulk API 2.0 reads them as CSV text).
+TASK_BOOLEAN_FIELDS = frozenset({"IsRecurrence", "IsDeleted"})
 #: The synced Task fields as Salesforce names them (TASK-2).
 SALESFORCE_FIELDS = tuple(SALESFORCE_FIELD[name] for name in SYNCED_FIELDS)
 _SNAPSHOT = "snapshot"

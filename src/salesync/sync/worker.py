@@ -136,7 +136,12 @@ class Worker:
             return len(held)
 
     def close(self) -> None:
-        """Let handlers release what they keep between rounds (HTTP clients)."""
+        """Stop the periodic jobs that run threads of their own (the Task change streams) and
+        let handlers release what they keep between rounds (HTTP clients)."""
+        for job in self.periodic:
+            stop = getattr(job, "stop", None)
+            if callable(stop):
+                stop()
         for handler in self.handlers:
             close = getattr(handler, "close", None)
             if callable(close):

@@ -106,6 +106,11 @@ class _FakeApi:
         self.queries.append(soql)
         return iter(self.rows)
 
+    def query_all_large(
+        self, soql: str, *, bulk_above: int = 0, booleans: frozenset[str] = frozenset()
+    ) -> Iterator[Record]:
+        return self.query_all(soql)
+
     def get_deleted(self, sobject: str, start: datetime, end: datetime) -> DeletedRecords:
         return DeletedRecords((), None, None)
 

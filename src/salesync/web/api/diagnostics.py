@@ -46,11 +46,21 @@ class UsagePublic(BaseModel):
     allowance: int
 
 
+class StreamPublic(BaseModel):
+    org_id: str
+    #: "cdc": Salesforce changes arrive in real time; "polling": every poll interval.
+    mode: str
+    last_event_at: datetime | None
+    lag_ms: int | None
+    reason: str
+
+
 class OverviewPublic(BaseModel):
     groups: list[GroupPublic]
     backlog: dict[str, int]
     usage: list[UsagePublic]
     setup_checks: list[tuple[str, str, str]]
+    task_streams: list[StreamPublic] = []
 
 
 class RetryBody(BoundedInput):
@@ -92,6 +102,7 @@ def read_diagnostics(
         backlog=data.backlog,
         usage=[UsagePublic(**vars(u)) for u in data.usage],
         setup_checks=list(data.setup_checks),
+        task_streams=[StreamPublic(**vars(s)) for s in data.streams],
     )
 
 
