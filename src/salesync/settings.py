@@ -137,7 +137,16 @@ class Settings(BaseSettings):
 
 
 #: SALESYNC_ variables that are not settings but are read by the commands and the tests.
-OTHER_VARIABLES = frozenset({"NEW_USER_PASSWORD", "TEST_POSTGRES_URL", "CHROMIUM", "DOVECOT"})
+OTHER_VARIABLES = frozenset(
+    {
+        "NEW_USER_PASSWORD",
+        "TEST_POSTGRES_URL",
+        "BENCH_POSTGRES_URL",
+        "FUZZ_EXAMPLES",
+        "CHROMIUM",
+        "DOVECOT",
+    }
+)
 
 
 def misspelt_variables(environ: Mapping[str, str]) -> list[str]:
