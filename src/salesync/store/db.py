@@ -19,9 +19,10 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """Create the engine for ``url``; SQLite files get their folder, WAL and foreign keys."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
+    sqlite_file: Path | None = None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            create_private_file(Path(parsed.database))
+            sqlite_file = Path(parsed.database)
         # Worker threads share the engine; SQLite's own locking serialises writers.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
@@ -30,6 +31,15 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if sqlite_file is not None:
+        private_file = sqlite_file
+
+        # Made on the first connection, not here: a command that only checks whether the
+        # database exists must not create it.
+        @event.listens_for(engine, "do_connect")
+        def _create_private_file(*_: Any) -> None:
+            create_private_file(private_file)
+
     return engine
 
 
