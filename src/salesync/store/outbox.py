@@ -227,7 +227,7 @@ class Settled:
     message: str | None
     #: When a rescheduled item runs again; ``None`` keeps its time (failed items).
     available_at: datetime | None = None
-    #: ``outcome_unknown`` and the like, merged into the payload when given.
+    #: The item's whole new payload (with ``outcome_unknown`` and the like), when given.
     payload: dict[str, Any] | None = None
 
 

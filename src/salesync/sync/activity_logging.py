@@ -711,7 +711,12 @@ def _stale_id_outcome(
     if w.kind is not ActivityKind.CALL:
         stale = [*item.payload.get(STALE_IDS, []), stale_id]
         return outbox.Settled(
-            item.id, OutboxStatus.PENDING, "STALE_SALESFORCE_ID", "", now, {STALE_IDS: stale}
+            item.id,
+            OutboxStatus.PENDING,
+            "STALE_SALESFORCE_ID",
+            "",
+            now,
+            {**item.payload, STALE_IDS: stale},
         )
     sobject = ids.object_type(stale_id) or "record"
     message = (
@@ -735,7 +740,12 @@ def _item_error_outcome(
         # The cached profile was wrong about a field: the org is read again before the
         # next batch, which leaves the field out, so this item waits for that once.
         return outbox.Settled(
-            item.id, OutboxStatus.PENDING, code, message, now, {_RETRIED_AFTER_REFRESH: True}
+            item.id,
+            OutboxStatus.PENDING,
+            code,
+            message,
+            now,
+            {**item.payload, _RETRIED_AFTER_REFRESH: True},
         )
     return Failure(item, code, category, message)
 
