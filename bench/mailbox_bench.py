@@ -72,14 +72,21 @@ def run(count: int) -> tuple[float, int, float, int]:
                            updated_at=now)
                     for a in emails
                 )  # fmt: skip
+            admin = add_user(runtime, "admin@salesync.test", admin=True)
+            mailbox_accounts.save_team_settings(
+                runtime,
+                admin,
+                mailbox_accounts.TeamMailboxInput(
+                    host="127.0.0.1", port=server.imap_port, security="plain",
+                    allow_custom_servers=False, internal_domains=(), blocked_domains=(),
+                    log_anyone=False,
+                ),
+            )  # fmt: skip
             mailbox_accounts.save_mailbox(
                 runtime,
                 rep,
-                mailbox_accounts.MailboxInput(
-                    username=REP, password="bench password", host="127.0.0.1",
-                    port=server.imap_port, security="plain",
-                ),
-            )  # fmt: skip
+                mailbox_accounts.MailboxInput(username=REP, password="bench password"),
+            )
             started = time.perf_counter()
             rounds = MailboxSyncJob(runtime, max_per_round=count).drain()
             read_seconds = time.perf_counter() - started

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from salesync.domain.mailbox_rules import normalize_domains
+from salesync.domain.outbound_hosts import check_outbound_host, parse_allow_list
 from salesync.errors import InvalidInput, NotFound, PermissionDenied
 from salesync.mailbox.auth import PasswordAuth
 from salesync.mailbox.client import (
@@ -172,6 +173,16 @@ def save_mailbox(runtime: Runtime, user: User, data: MailboxInput) -> None:
         if not custom and not team.host:
             raise InvalidInput("give your mail server (host and port)", field="host")
         _check_server(data.host if custom else None, data.port, data.security)
+        if custom and data.host and data.port and user.role is not Role.ADMIN:
+            # A rep's own server must be one an admin set or allowed: otherwise Test
+            # connection and the sync could aim the server at any host and port.
+            check_outbound_host(
+                data.host.strip(),
+                data.port,
+                admin_set=[(team.host, team.port)] if team.host and team.port else [],
+                allowed=parse_allow_list(runtime.settings.allowed_outbound_hosts),
+                chosen_by_admin=False,
+            )
         row = store.account_for_user(session, user.id)
         if row is None:
             if not data.password:

@@ -47,6 +47,22 @@ def start_demo_mailboxes(runtime: Runtime) -> local_dovecot.Dovecot | None:
             session.scalars(select(Person).where(Person.email.is_not(None)).order_by(Person.id))
         )
         session.expunge_all()
+    admin = next(iter(_admins(runtime)), None)
+    if admin is not None:
+        # The demo's Dovecot is the team's server, set by the admin: reps give only their login.
+        mailbox_accounts.save_team_settings(
+            runtime,
+            admin,
+            mailbox_accounts.TeamMailboxInput(
+                host="127.0.0.1",
+                port=server.imap_port,
+                security="plain",
+                allow_custom_servers=True,
+                internal_domains=(),
+                blocked_domains=(),
+                log_anyone=False,
+            ),
+        )
     passwords = {rep.email: secrets.token_urlsafe(12) for rep in reps}
     for address, password in passwords.items():
         server.add_user(address, password)  # all before the first login reads the file
@@ -58,9 +74,9 @@ def start_demo_mailboxes(runtime: Runtime) -> local_dovecot.Dovecot | None:
             mailbox_accounts.MailboxInput(
                 username=rep.email,
                 password=password,
-                host="127.0.0.1",
-                port=server.imap_port,
-                security="plain",
+                host=None if admin is not None else "127.0.0.1",
+                port=None if admin is not None else server.imap_port,
+                security=None if admin is not None else "plain",
             ),
         )
         pair = people[index * 2 : index * 2 + 2]
@@ -121,3 +137,12 @@ def _bounce(rep: str, recipient: str, original_id: str) -> bytes:
 def _stop(server: local_dovecot.Dovecot, root: Path) -> None:
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+def _admins(runtime: Runtime) -> list[User]:
+    with runtime.sessions() as session:
+        admins = list(
+            session.scalars(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+        )
+        session.expunge_all()
+        return admins

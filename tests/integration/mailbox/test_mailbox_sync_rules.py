@@ -37,7 +37,11 @@ NOW = dt.datetime(2026, 3, 2, 15, 30, tzinfo=dt.UTC)
 
 @pytest.fixture
 def runtime(engine: Engine, tmp_path: Path, clock: FakeClock) -> Iterator[Runtime]:
-    settings = Settings(data_dir=tmp_path, database_url=engine.url.render_as_string(False))
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=engine.url.render_as_string(False),
+        allowed_outbound_hosts="imap.example.com:993",
+    )
     yield Runtime(settings, engine, session_factory(engine), SecretBox(b"k" * 40), clock)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from salesync.mailbox.fake import FakeConnector, FakeMailServer
 from salesync.runtime import Runtime
@@ -12,10 +16,21 @@ from salesync.serving import ServerThread
 from salesync.store.db import unit_of_work
 from salesync.store.tables import MailboxAccount, Person, User
 from salesync.sync.mailbox_sync import MailboxSyncJob
-from tests.integration.web.web_support import browser_for, csrf_from, token_client
+from tests.integration.web.web_support import browser_for, build_runtime, csrf_from, token_client
+from tests.support import FakeClock
 from tests.support_mail import dsn, mail
 
 SECRET = "very secret app password"
+
+
+@pytest.fixture
+def runtime(engine: Engine, tmp_path: Path, clock: FakeClock) -> Iterator[Runtime]:
+    """The operator allows reps' own server imap.example.com:993, and no other."""
+    built = build_runtime(engine, tmp_path, clock, "http://testserver")
+    settings = built.settings.model_copy(update={"allowed_outbound_hosts": "imap.example.com:993"})
+    allowed = dataclasses.replace(built, settings=settings)
+    yield allowed
+    built.close()
 
 
 @pytest.fixture
@@ -78,6 +93,8 @@ def test_test_connection_gives_the_servers_answer_and_the_special_use_folders(
         ({"host": "bad host/name"}, "host"),
         ({"security": "plain"}, "security"),  # unencrypted to another machine
         ({"host": None, "port": None, "security": None}, "host"),  # no team server either
+        ({"host": "10.0.0.7", "port": 6379}, "host"),  # a server no admin set or allowed
+        ({"port": 22}, "host"),  # an allowed host on another port
     ],
 )
 def test_bad_connections_are_refused_with_the_field(
