@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -17,14 +18,15 @@ from salesync.services import (
 )
 from salesync.web.api.activities import RecipientIn, _mailer
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep
+from salesync.web.schemas import BoundedInput, Id, IdPath, Line, Multiline, ShortLine
 
 router = APIRouter(tags=["engagement"])
 
 
-class TemplateIn(BaseModel):
-    name: str = Field(max_length=200)
-    subject: str = Field(max_length=998)
-    body: str = Field(max_length=100_000)
+class TemplateIn(BoundedInput):
+    name: Annotated[Line, Field(max_length=200)]
+    subject: Annotated[Line, Field(max_length=998)]
+    body: Annotated[Multiline, Field(max_length=100_000)]
     #: A team template (admins only); otherwise your own.
     team: bool = False
 
@@ -37,8 +39,8 @@ class TemplatePublic(BaseModel):
     scope: str
 
 
-class PreviewIn(BaseModel):
-    person_id: int
+class PreviewIn(BoundedInput):
+    person_id: Id
 
 
 class RenderedPublic(BaseModel):
@@ -46,9 +48,9 @@ class RenderedPublic(BaseModel):
     body: str
 
 
-class TemplateSend(BaseModel):
-    person_id: int
-    cc: list[RecipientIn] = []
+class TemplateSend(BoundedInput):
+    person_id: Id
+    cc: list[RecipientIn] = Field(default=[], max_length=activities.MAX_RECIPIENTS)
     track: bool | None = None
 
 
@@ -104,20 +106,20 @@ def create_template(runtime: RuntimeDep, user: CurrentUser, body: TemplateIn) ->
 
 @router.put("/templates/{template_id}", response_model=TemplatePublic)
 def change_template(
-    runtime: RuntimeDep, user: CurrentUser, template_id: int, body: TemplateIn
+    runtime: RuntimeDep, user: CurrentUser, template_id: IdPath, body: TemplateIn
 ) -> TemplatePublic:
     values = body.model_dump(exclude={"team"})
     return _public(templates.save_template(runtime, user, template_id=template_id, **values))
 
 
 @router.delete("/templates/{template_id}", status_code=204)
-def delete_template(runtime: RuntimeDep, user: CurrentUser, template_id: int) -> None:
+def delete_template(runtime: RuntimeDep, user: CurrentUser, template_id: IdPath) -> None:
     templates.delete_template(runtime, user, template_id)
 
 
 @router.post("/templates/{template_id}/preview", response_model=RenderedPublic)
 def preview_template(
-    runtime: RuntimeDep, user: CurrentUser, template_id: int, body: PreviewIn
+    runtime: RuntimeDep, user: CurrentUser, template_id: IdPath, body: PreviewIn
 ) -> RenderedPublic:
     """The template filled in for one person, as they would get it."""
     rendered = templates.preview(runtime, user, template_id, body.person_id)
@@ -126,7 +128,11 @@ def preview_template(
 
 @router.post("/templates/{template_id}/send", response_model=SentId, status_code=201)
 def send_template(
-    request: Request, runtime: RuntimeDep, user: CurrentUser, template_id: int, body: TemplateSend
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    template_id: IdPath,
+    body: TemplateSend,
 ) -> SentId:
     """Send the template to one person, filled in for them."""
     email_id = templates.send_from_template(
@@ -142,7 +148,7 @@ def send_template(
 
 
 @router.get("/emails/{email_id}/engagement", response_model=EngagementPublic)
-def email_engagement(runtime: RuntimeDep, user: CurrentUser, email_id: int) -> EngagementPublic:
+def email_engagement(runtime: RuntimeDep, user: CurrentUser, email_id: IdPath) -> EngagementPublic:
     """Opens and clicks of one of your emails."""
     with runtime.sessions() as session:
         activities.get_email(session, user, email_id)
@@ -168,7 +174,7 @@ def email_engagement(runtime: RuntimeDep, user: CurrentUser, email_id: int) -> E
 
 
 @router.post("/people/{person_id}/unsubscribe", response_model=OptOutPublic, status_code=201)
-def unsubscribe_person(runtime: RuntimeDep, user: CurrentUser, person_id: int) -> OptOutPublic:
+def unsubscribe_person(runtime: RuntimeDep, user: CurrentUser, person_id: IdPath) -> OptOutPublic:
     """Record that a person asked for no more emails; pushed to Salesforce at once."""
     row = unsubscribes.unsubscribe_person(runtime, user, person_id)
     return OptOutPublic(address=row.address, source=row.source, created_at=row.created_at)
@@ -183,7 +189,7 @@ class EngagementSettingsPublic(BaseModel):
     rollup_fields: dict[str, str]
 
 
-class EngagementSettingsIn(BaseModel):
+class EngagementSettingsIn(BoundedInput):
     tracking_enabled: bool | None = None
     track_by_default: bool | None = None
     opt_out_field: str | None = Field(default=None, max_length=80)
@@ -208,9 +214,9 @@ def change_engagement_settings(
     return _settings_public(engagement.save_options(runtime, admin, **body.model_dump()))
 
 
-class RollupFieldsIn(BaseModel):
+class RollupFieldsIn(BoundedInput):
     #: Roll-up key -> field API name (the same on Lead, Contact, Account and Opportunity).
-    fields: dict[str, str]
+    fields: dict[ShortLine, Annotated[Line, Field(max_length=80)]] = Field(max_length=50)
 
 
 class RollupCheckPublic(BaseModel):

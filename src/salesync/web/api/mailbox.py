@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
@@ -12,6 +12,7 @@ from salesync.mailbox.client import MailboxConnector
 from salesync.mailbox.imap import ImapConnector
 from salesync.services import mailbox_accounts
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep
+from salesync.web.schemas import Line
 
 router = APIRouter(tags=["mailbox"])
 
@@ -71,8 +72,12 @@ class TeamMailboxSettings(BaseModel):
     port: int | None = Field(default=None, ge=1, le=65535)
     security: SecurityName | None = None
     allow_custom_servers: bool = True
-    internal_domains: list[str] = Field(default_factory=list, max_length=100)
-    blocked_domains: list[str] = Field(default_factory=list, max_length=1000)
+    internal_domains: list[Annotated[Line, Field(max_length=253)]] = Field(
+        default_factory=list, max_length=100
+    )
+    blocked_domains: list[Annotated[Line, Field(max_length=253)]] = Field(
+        default_factory=list, max_length=1000
+    )
     #: Log sent mail to anyone found in Salesforce by address, not only to salesync people.
     log_anyone: bool = False
     lookback_days: int = Field(default=7, ge=1, le=mailbox_accounts.MAX_LOOKBACK_DAYS)
