@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         text=True,
     )
     assert process.stdout is not None
+    later: list[str] = []
     try:
         output = ""
         deadline = time.monotonic() + READY_WAIT_SECONDS
@@ -73,6 +75,9 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             output += line
         passwords = dict(re.findall(r"(\S+@demo\.salesync\.test)\s*│\s*(\S+)\s*│", output))
         assert REP in passwords, output
+        # Keep reading what the demo prints, so its pipe never fills, and show it on failure.
+        reader = threading.Thread(target=lambda: later.extend(process.stdout or ()), daemon=True)
+        reader.start()
         yield Demo(
             f"http://127.0.0.1:{web}",
             f"http://127.0.0.1:{org}",
@@ -85,6 +90,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        # pytest shows this only when the test failed: the demo's own account of it.
+        print("the demo printed after 'ready':\n" + "".join(later))  # noqa: T201
 
 
 def _linked_person(demo: Demo) -> tuple[str, str, str]:
