@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from salesync.runtime import Runtime
 from salesync.store.tables import (
     ApiCallCount,
     DiagnosticEntry,
+    MailboxAccount,
     OrgApiUsage,
     OutboxItem,
     OutboxStatus,
@@ -46,12 +47,6 @@ ERRORS = Counter(
     "salesync_errors",
     "Unexpected errors by class: handler crashes, failed periodic jobs, HTTP 5xx answers.",
     ["error_class"],
-    registry=PROCESS_REGISTRY,
-)
-MAILBOX_LAG_SECONDS = Gauge(
-    "salesync_mailbox_lag_seconds",
-    "How far behind its mailbox a mailbox sync is (set by the mailbox sync job).",
-    ["mailbox"],
     registry=PROCESS_REGISTRY,
 )
 
@@ -93,6 +88,11 @@ class DatabaseCollector(Collector):
                 .group_by(DiagnosticEntry.category)
             ).all()
             usage_rows = usage.all()
+            mailboxes = session.execute(
+                select(
+                    MailboxAccount.id, MailboxAccount.last_sync_at, MailboxAccount.created_at
+                ).where(MailboxAccount.enabled.is_(True))
+            ).all()
 
         outbox = GaugeMetricFamily(
             "salesync_outbox_items", "Outbox items by kind and state.", labels=["kind", "state"]
@@ -135,6 +135,16 @@ class DatabaseCollector(Collector):
         for category, count in problems:
             open_problems.add_metric([category], count)
         yield open_problems
+        lag = GaugeMetricFamily(
+            "salesync_mailbox_lag_seconds",
+            "Seconds since each enabled mailbox was last read (since it was added, if never).",
+            labels=["mailbox"],
+        )
+        for mailbox_id, last_sync_at, created_at in mailboxes:
+            lag.add_metric(
+                [str(mailbox_id)], max((now - (last_sync_at or created_at)).total_seconds(), 0.0)
+            )
+        yield lag
 
 
 def app_registry(runtime: Runtime) -> CollectorRegistry:

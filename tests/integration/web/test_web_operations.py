@@ -18,7 +18,13 @@ from salesync.runtime import Runtime
 from salesync.serving import ServerThread, serve_in_thread
 from salesync.store import migrate, outbox
 from salesync.store.db import create_db_engine, unit_of_work
-from salesync.store.tables import ApiCallCount, DiagnosticEntry, OrgApiUsage, User
+from salesync.store.tables import (
+    ApiCallCount,
+    DiagnosticEntry,
+    MailboxAccount,
+    OrgApiUsage,
+    User,
+)
 from salesync.web.app import create_app
 from tests.integration.web.security_support import (
     CountingHasher,
@@ -150,6 +156,19 @@ def test_metrics_report_the_queue_api_use_and_problems(
                 last_seen_at=start,
             )
         )
+        session.add(
+            MailboxAccount(
+                team_id=rep.team_id,
+                user_id=rep.id,
+                username="rep",
+                password_enc="",
+                cursors={},
+                last_sync_at=start - timedelta(seconds=30),
+                next_sync_at=start,
+                created_at=start,
+                updated_at=start,
+            )
+        )
     with unit_of_work(runtime.sessions) as session:
         outbox.claim(
             session,
@@ -172,7 +191,8 @@ def test_metrics_report_the_queue_api_use_and_problems(
     assert samples['salesync_salesforce_api_remaining{org="00D000000000001AAA"}'] == 13800
     assert samples['salesync_open_problems{category="access_validation"}'] == 1
     assert "# TYPE salesync_sync_batch_seconds histogram" in answer.text
-    assert "# TYPE salesync_mailbox_lag_seconds gauge" in answer.text
+    [lag] = [v for k, v in samples.items() if k.startswith("salesync_mailbox_lag_seconds{")]
+    assert lag == 120  # read 30 s before the start, 90 s ago
 
 
 @pytest.fixture
