@@ -12,6 +12,8 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from salesync.domain.wording import Translatable
+
 SESSION_COOKIE = "salesync_session"
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -78,13 +80,21 @@ class BrowserSession:
         self._data.clear()
 
     def flash(self, message: str) -> None:
-        """Keep a short note to show on the next page (e.g. "Person saved")."""
-        self._data[_FLASH_KEY] = [*self._data.get(_FLASH_KEY, []), message]
+        """Keep a short note to show on the next page (e.g. "Person saved").
+
+        A :class:`Translatable` keeps its id and values, so the next page shows it in the
+        reader's language.
+        """
+        note = message.to_json() if isinstance(message, Translatable) else message
+        self._data[_FLASH_KEY] = [*self._data.get(_FLASH_KEY, []), note]
 
     def pop_flashes(self) -> list[str]:
         if _FLASH_KEY not in self._data:
             return []
-        return [str(note) for note in self._data.pop(_FLASH_KEY)]
+        return [
+            Translatable.from_json(note) if isinstance(note, dict) else str(note)
+            for note in self._data.pop(_FLASH_KEY)
+        ]
 
 
 class SecurityHeadersMiddleware:

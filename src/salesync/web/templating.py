@@ -10,8 +10,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
+from salesync import i18n
+from salesync.domain.wording import Translatable
+from salesync.web.languages import language_for
 from salesync.web.security import CSRF_FORM_FIELD, PAGE_CONTENT_SECURITY_POLICY, BrowserSession
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -25,6 +29,33 @@ def local_time(moment: datetime | None, time_zone: str = "UTC") -> str:
     return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
 
 
+def _escaped_and_filled(
+    context: jinja2.runtime.Context, text: str, variables: dict[str, Any]
+) -> str:
+    # What Jinja's own "newstyle" gettext does: the translation is markup, values are escaped.
+    rendered: str = Markup(text) if context.eval_ctx.autoescape else text
+    if variables:
+        return rendered % variables
+    return rendered.replace("%%", "%")
+
+
+@jinja2.pass_context
+def template_gettext(context: jinja2.runtime.Context, message: str, **variables: Any) -> str:
+    """``{{ _("…") }}`` and ``{% trans %}``: a catalog text, or a value that knows its id."""
+    if isinstance(message, Translatable):
+        return i18n.translate(message)
+    return _escaped_and_filled(context, i18n.translate(message), variables)
+
+
+@jinja2.pass_context
+def template_ngettext(
+    context: jinja2.runtime.Context, singular: str, plural: str, n: int, **variables: Any
+) -> str:
+    """``{% trans count=n %}…{% pluralize %}…{% endtrans %}``."""
+    text = i18n.catalog(i18n.current_language()).ngettext(singular, plural, n)
+    return _escaped_and_filled(context, text, {"num": n} | variables)
+
+
 def create_templates() -> Jinja2Templates:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -33,6 +64,15 @@ def create_templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Whitespace inside {% trans %} is not part of the catalog id (extraction trims it too).
+    environment.policies["ext.i18n.trimmed"] = True
+    # Our own callables, not install_gettext_callables: its wrapper %-formats every result,
+    # which breaks on a Salesforce message or a name that contains "%".
+    environment.newstyle_gettext = True  # type: ignore[attr-defined]
+    environment.globals.update(
+        gettext=template_gettext, _=template_gettext, ngettext=template_ngettext
     )
     environment.filters["local_time"] = local_time
     environment.globals["csrf_field_name"] = CSRF_FORM_FIELD
@@ -49,15 +89,20 @@ def render(
     """Render a page with what every page needs: the user, the CSRF token, pending notes."""
     templates: Jinja2Templates = request.app.state.templates
     browser = BrowserSession(request.session)
+    language = language_for(request)
     base: dict[str, Any] = {
         "user": getattr(request.state, "user", None),
         "csrf_token": browser.csrf_token(),
         "flashes": browser.pop_flashes(),
         "section": "",
+        "language": language,
     }
-    response = templates.TemplateResponse(
-        request, template, base | (context or {}), status_code=status_code
-    )
+    # TemplateResponse renders at once, so the language holds for exactly this page.
+    with i18n.use_language(language):
+        response = templates.TemplateResponse(
+            request, template, base | (context or {}), status_code=status_code
+        )
+    response.headers["Content-Language"] = language
     response.headers["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
     # Pages show personal data and one-time secrets: never keep them in a shared cache.
     response.headers["Cache-Control"] = "no-store"
