@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 
 from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
-from salesync.domain.reminder_mapping import SYNCED_FIELDS, ReminderType
+from salesync.domain.reminder_mapping import (
+    SYNCED_FIELDS,
+    ReminderPriority,
+    ReminderStatus,
+    ReminderType,
+)
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.services import task_sync
@@ -32,7 +37,7 @@ from salesync.store import outbox
 from salesync.store import people as people_store
 from salesync.store import tasks as store
 from salesync.store.db import unit_of_work
-from salesync.store.tables import ReminderTask, Role, TaskConflict, TaskPriority, TaskStatus, User
+from salesync.store.tables import ReminderTask, Role, TaskConflict, User
 
 NAME_MAX_LENGTH = 255
 DEFAULT_PAGE_SIZE = 100
@@ -64,17 +69,17 @@ def clean_name(value: object) -> str:
     return name
 
 
-def clean_priority(value: object) -> TaskPriority:
+def clean_priority(value: object) -> ReminderPriority:
     """Normal or High (TASK-4); any spelling case is accepted."""
-    for priority in TaskPriority:
+    for priority in ReminderPriority:
         if isinstance(value, str) and value.strip().lower() == priority.value.lower():
             return priority
     raise InvalidInput(f"must be Normal or High, not {value!r}", field="priority")
 
 
-def clean_status(value: object) -> TaskStatus:
+def clean_status(value: object) -> ReminderStatus:
     """Open or Complete (TASK-3); any spelling case is accepted."""
-    for status in TaskStatus:
+    for status in ReminderStatus:
         if isinstance(value, str) and value.strip().lower() == status.value.lower():
             return status
     raise InvalidInput(f"must be Open or Complete, not {value!r}", field="status")
@@ -195,7 +200,7 @@ def create_task(runtime: Runtime, actor: User, values: Mapping[str, object]) -> 
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         _check_references(session, actor, cleaned)
-        status = cleaned.get("status", TaskStatus.OPEN)
+        status = cleaned.get("status", ReminderStatus.OPEN)
         task = ReminderTask(
             team_id=actor.team_id,
             assignee_id=cleaned["assignee_id"],
@@ -203,14 +208,14 @@ def create_task(runtime: Runtime, actor: User, values: Mapping[str, object]) -> 
             person_id=cleaned.get("person_id"),
             name=cleaned["name"],
             status=status,
-            priority=cleaned.get("priority", TaskPriority.NORMAL),
+            priority=cleaned.get("priority", ReminderPriority.NORMAL),
             due_date=cleaned.get("due_date"),
             details=cleaned.get("details", ""),
             task_type=cleaned.get("task_type", ReminderType.CUSTOM.value),
             field_edited_at={},
             created_at=now,
             updated_at=now,
-            completed_at=now if status is TaskStatus.COMPLETE else None,
+            completed_at=now if status is ReminderStatus.COMPLETE else None,
         )
         store.add_task(session, task)
         _queue_push(session, task, now)
@@ -245,18 +250,18 @@ def apply_edit(task: ReminderTask, cleaned: Mapping[str, Any], now: dt.datetime)
             edited[field] = now.isoformat()
             synced_change = True
         if field == "status":
-            task.completed_at = now if value is TaskStatus.COMPLETE else None
+            task.completed_at = now if value is ReminderStatus.COMPLETE else None
     task.field_edited_at = edited
     task.updated_at = now
     return synced_change
 
 
 def complete_task(runtime: Runtime, actor: User, task_id: int) -> ReminderTask:
-    return update_task(runtime, actor, task_id, {"status": TaskStatus.COMPLETE.value})
+    return update_task(runtime, actor, task_id, {"status": ReminderStatus.COMPLETE.value})
 
 
 def reopen_task(runtime: Runtime, actor: User, task_id: int) -> ReminderTask:
-    return update_task(runtime, actor, task_id, {"status": TaskStatus.OPEN.value})
+    return update_task(runtime, actor, task_id, {"status": ReminderStatus.OPEN.value})
 
 
 def delete_task(runtime: Runtime, actor: User, task_id: int) -> None:
@@ -337,7 +342,7 @@ def command_center(
             actor.team_id,
             visible_to=None,
             assignee_id=actor.id,
-            status=TaskStatus.OPEN.value,
+            status=ReminderStatus.OPEN.value,
             due_from=days.first,
             due_to=days.last,
             limit=MAX_PAGE_SIZE,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
+from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus, ReminderType
 from salesync.domain.settings import SettingOrigin, TaskSyncMode
 from salesync.services import task_sync, tasks
 from salesync.store.tables import ReminderTask, TaskConflict
@@ -27,9 +28,9 @@ from salesync.web.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"], dependencies=[Depends(check_api_csrf)])
 
-Priority = Literal["Normal", "High"]
-Status = Literal["Open", "Complete"]
-TaskType = Literal["Email", "Call", "InMail", "Custom"]
+Priority = ReminderPriority
+Status = ReminderStatus
+TaskType = ReminderType
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -59,11 +60,11 @@ class TaskCreate(_Input):
     #: An active member of the caller's team; the caller when left out.
     assignee_id: Id | None = None
     due_date: DueDate | None = None
-    priority: Priority = "Normal"
+    priority: Priority = ReminderPriority.NORMAL
     details: Annotated[Multiline, Field(max_length=DESCRIPTION_MAX_LENGTH)] = ""
-    status: Status = "Open"
+    status: Status = ReminderStatus.OPEN
     #: What the reminder is for (TASK-10); the subject template's {{activity_type}}.
-    task_type: TaskType = "Custom"
+    task_type: TaskType = ReminderType.CUSTOM
 
 
 class TaskUpdate(_Input):

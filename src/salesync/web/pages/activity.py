@@ -13,6 +13,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.reminder_mapping import ReminderStatus
 from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
@@ -29,7 +30,6 @@ from salesync.store.tables import (
     Role,
     SalesforceConnection,
     SentEmail,
-    TaskStatus,
     User,
 )
 from salesync.web import team_accounts
@@ -298,7 +298,7 @@ def _task_item(
     users: dict[int, str],
     state: ActivityState,
 ) -> TimelineItem:
-    done = task.status is TaskStatus.COMPLETE
+    done = task.status is ReminderStatus.COMPLETE
     details = [
         "Completed" if done else "Open",
         f"Due {task.due_date.isoformat()}" if task.due_date else "No due date",
@@ -320,7 +320,7 @@ def _task_item(
 
 
 def _task_time(task: ReminderTask) -> datetime:
-    if task.status is TaskStatus.COMPLETE and task.completed_at is not None:
+    if task.status is ReminderStatus.COMPLETE and task.completed_at is not None:
         return task.completed_at
     return task.created_at
 

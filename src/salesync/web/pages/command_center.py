@@ -15,6 +15,7 @@ from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from salesync.domain.command_center import DueFilter, date_range
+from salesync.domain.reminder_mapping import ReminderStatus
 from salesync.errors import InvalidInput
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
@@ -22,7 +23,7 @@ from salesync.services import activities, engagement, people, task_sync, tasks
 from salesync.services.mail_accounts import mailer_for
 from salesync.store import activities as activity_store
 from salesync.store import tasks as task_store
-from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, TaskStatus, User
+from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, User
 from salesync.web.api.activities import ActivityState
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
 from salesync.web.pages.activity import (
@@ -119,7 +120,7 @@ def _local_now(runtime: Runtime, user: User) -> dt.datetime:
 def _page_context(runtime: Runtime, user: User, due_filter: DueFilter) -> dict[str, Any]:
     now = _local_now(runtime, user)
     days = date_range(due_filter, user.time_zone, now)
-    done_query = tasks.TaskQuery(user.id, TaskStatus.COMPLETE.value, due_filter, limit=100)
+    done_query = tasks.TaskQuery(user.id, ReminderStatus.COMPLETE.value, due_filter, limit=100)
     emails = TimelineScope(user.team_id, user.id, kinds=("email",), limit=SENT_EMAILS_SHOWN)
     picker = people.list_people(runtime, user, people.PeopleQuery(limit=PICKER_LIMIT))
     return {
