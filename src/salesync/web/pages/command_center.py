@@ -21,18 +21,13 @@ from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
 from salesync.services import activities, engagement, people, task_sync, tasks
 from salesync.services.mail_accounts import mailer_for
+from salesync.services.timeline import TimelineScope
 from salesync.store import activities as activity_store
 from salesync.store import tasks as task_store
 from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, User
 from salesync.web.api.activities import ActivityState
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
-from salesync.web.pages.activity import (
-    PersonRef,
-    TimelineScope,
-    display_name,
-    task_states,
-    timeline,
-)
+from salesync.web.pages.activity import PersonRef, display_name, task_states, timeline
 from salesync.web.pages.recipients import parse_recipients
 from salesync.web.schemas import MAX_ID, IdPath
 from salesync.web.templating import render
@@ -84,7 +79,7 @@ def _task_rows(runtime: Runtime, user: User, found: list[ReminderTask]) -> list[
     person_ids = sorted({t.person_id for t in found if t.person_id is not None})
     with runtime.sessions() as session:
         named = activity_store.people_by_id(session, person_ids)
-        states = task_states(session, user.team_id, [t.id for t in found])
+    states = task_states(runtime, user.team_id, [t.id for t in found])
     refs = {pid: PersonRef(pid, display_name(person)) for pid, person in named.items()}
     return [
         TaskRow(t, refs.get(t.person_id or 0), _due_label(t.due_date, today), states[t.id])
