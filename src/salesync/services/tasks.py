@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from salesync.domain import spreadsheet
 from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
 from salesync.domain.reminder_mapping import (
@@ -28,6 +29,12 @@ from salesync.domain.reminder_mapping import (
     ReminderPriority,
     ReminderStatus,
     ReminderType,
+)
+from salesync.domain.task_import import (
+    TASK_IMPORT_FIELDS,
+    ImportProblem,
+    TaskImportRow,
+    plan_task_import,
 )
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
@@ -64,6 +71,8 @@ def clean_name(value: object) -> str:
     name = " ".join(value.split())
     if not name:
         raise InvalidInput("a task needs a name", field="name")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInput("contains control characters", field="name")
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(f"is longer than {NAME_MAX_LENGTH} characters", field="name")
     return name
@@ -200,26 +209,32 @@ def create_task(runtime: Runtime, actor: User, values: Mapping[str, object]) -> 
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         _check_references(session, actor, cleaned)
-        status = cleaned.get("status", ReminderStatus.OPEN)
-        task = ReminderTask(
-            team_id=actor.team_id,
-            assignee_id=cleaned["assignee_id"],
-            created_by_id=actor.id,
-            person_id=cleaned.get("person_id"),
-            name=cleaned["name"],
-            status=status,
-            priority=cleaned.get("priority", ReminderPriority.NORMAL),
-            due_date=cleaned.get("due_date"),
-            details=cleaned.get("details", ""),
-            task_type=cleaned.get("task_type", ReminderType.CUSTOM.value),
-            field_edited_at={},
-            created_at=now,
-            updated_at=now,
-            completed_at=now if status is ReminderStatus.COMPLETE else None,
-        )
-        store.add_task(session, task)
-        _queue_push(session, task, now)
-        return task
+        return _add_task(session, actor, cleaned, now)
+
+
+def _add_task(
+    session: Session, actor: User, cleaned: Mapping[str, Any], now: dt.datetime
+) -> ReminderTask:
+    status = cleaned.get("status", ReminderStatus.OPEN)
+    task = ReminderTask(
+        team_id=actor.team_id,
+        assignee_id=cleaned["assignee_id"],
+        created_by_id=actor.id,
+        person_id=cleaned.get("person_id"),
+        name=cleaned["name"],
+        status=status,
+        priority=cleaned.get("priority", ReminderPriority.NORMAL),
+        due_date=cleaned.get("due_date"),
+        details=cleaned.get("details", ""),
+        task_type=cleaned.get("task_type", ReminderType.CUSTOM.value),
+        field_edited_at={},
+        created_at=now,
+        updated_at=now,
+        completed_at=now if status is ReminderStatus.COMPLETE else None,
+    )
+    store.add_task(session, task)
+    _queue_push(session, task, now)
+    return task
 
 
 def update_task(
@@ -356,3 +371,80 @@ def task_conflicts(runtime: Runtime, actor: User, task_id: int | None = None) ->
             return store.conflicts_of_tasks(session, [_visible_task(session, actor, task_id).id])
         visible_to = None if actor.role is Role.ADMIN else actor.id
         return store.recent_conflicts(session, actor.team_id, visible_to=visible_to, limit=200)
+
+
+# -- CSV import -----------------------------------------------------------------------------------
+
+#: Limits of one imported file (docs/task-sync.md "Importing tasks from CSV").
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 2_000
+
+
+class InvalidTaskImport(InvalidInput):
+    """The file was not imported; nothing was changed."""
+
+    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+        first = problems[0]
+        super().__init__(_describe(first), field=first.field)
+        self.problems = tuple(problems)
+
+
+def _describe(problem: ImportProblem) -> str:
+    where = [f"row {problem.row}"] if problem.row is not None else []
+    if problem.column is not None:
+        where.append(f"column {problem.column!r}")
+    return f"{', '.join(where)}: {problem.message}" if where else problem.message
+
+
+def _clean_row(
+    session: Session, actor: User, row: TaskImportRow
+) -> tuple[dict[str, Any], list[ImportProblem]]:
+    """A row's values checked like a task created through the API, and every problem."""
+    cleaned: dict[str, Any] = {"assignee_id": actor.id}
+    problems = []
+    for field, value in row.values.items():
+        column = row.columns[field]
+        if field == "person_email":
+            person = people_store.person_by_email(session, actor.team_id, value)
+            if person is None:
+                message = f"no person of your team has the email {value!r}; add them first"
+                problems.append(ImportProblem(row.row, column, field, message))
+            else:
+                cleaned["person_id"] = person.id
+            continue
+        try:
+            cleaned.update(clean_changes({field: value}))
+        except InvalidInput as exc:
+            problems.append(ImportProblem(row.row, column, exc.field or field, exc.message))
+    return cleaned, problems
+
+
+def import_tasks_csv(runtime: Runtime, actor: User, content: bytes) -> list[ReminderTask]:
+    """Create the actor's reminder tasks from a CSV file, all of them or none.
+
+    A task has nothing a row could be matched on when the file is uploaded again, so a file
+    with any bad row imports nothing (or fixing the file and uploading it again would create
+    its good rows twice). Raises InvalidInput (field ``file``) when the file is unusable, and
+    InvalidTaskImport with every problem of every row otherwise.
+    """
+    table = spreadsheet.read_csv(content, max_bytes=MAX_IMPORT_BYTES, max_rows=MAX_IMPORT_ROWS)
+    plan = plan_task_import(table)
+    if plan.problems and not plan.rows:
+        raise InvalidTaskImport(plan.problems)
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        problems = list(plan.problems)
+        rows = []
+        for row in plan.rows:
+            cleaned, row_problems = _clean_row(session, actor, row)
+            problems += row_problems
+            rows.append(cleaned)
+        if problems:
+            problems.sort(
+                key=lambda p: (
+                    p.row or 0,
+                    TASK_IMPORT_FIELDS.index(p.field) if p.field in TASK_IMPORT_FIELDS else 0,
+                )
+            )
+            raise InvalidTaskImport(problems)
+        return [_add_task(session, actor, cleaned, now) for cleaned in rows]

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from salesync.domain.command_center import DueFilter, date_range
 from salesync.domain.reminder_mapping import ReminderStatus
+from salesync.domain.task_import import ImportProblem
 from salesync.errors import InvalidInput
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
@@ -26,6 +27,7 @@ from salesync.store import activities as activity_store
 from salesync.store import tasks as task_store
 from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, User
 from salesync.web.api.activities import ActivityState
+from salesync.web.api.people import read_upload
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
 from salesync.web.pages.activity import PersonRef, display_name, task_states, timeline
 from salesync.web.pages.recipients import parse_recipients
@@ -54,6 +56,8 @@ class FormProblem:
     message: str
     field: str | None = None
     values: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: Every problem, when there can be many (an imported file's rows).
+    details: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,41 @@ async def create_task(
         problem = FormProblem("task", exc.message, exc.field, form)
         return _page(request, runtime, user, _filter_of(due_filter), problem=problem)
     browser.flash(f"Added the task “{task.name}”.")
+    return _back(due_filter, "#tasks")
+
+
+def _import_problem(exc: InvalidInput) -> FormProblem:
+    if isinstance(exc, tasks.InvalidTaskImport):
+        lines = tuple(_import_line(p) for p in exc.problems)
+        return FormProblem(
+            "task-import", "Nothing was imported; fix the file:", "file", details=lines
+        )
+    return FormProblem("task-import", f"File: {exc.message}", "file")
+
+
+def _import_line(problem: ImportProblem) -> str:
+    where = [f"Row {problem.row}"] if problem.row is not None else ["File"]
+    if problem.column is not None:
+        where.append(f"column “{problem.column}”")
+    return f"{', '.join(where)}: {problem.message}"
+
+
+@router.post("/tasks/import")
+def import_tasks(
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    browser: SessionDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    due_filter: Annotated[str, Form(alias="filter", max_length=32)] = "",
+) -> Response:
+    """The Command Center's CSV import of reminder tasks: all rows or none."""
+    try:
+        content = read_upload(file, tasks.MAX_IMPORT_BYTES) if file is not None else b""
+        created = tasks.import_tasks_csv(runtime, user, content)
+    except InvalidInput as exc:
+        return _page(request, runtime, user, _filter_of(due_filter), problem=_import_problem(exc))
+    browser.flash(f"Imported {len(created)} task(s).")
     return _back(due_filter, "#tasks")
 
 
