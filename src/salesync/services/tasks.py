@@ -39,6 +39,7 @@ from salesync.domain.task_import import (
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.services import task_sync
+from salesync.services.accounts import validate_email
 from salesync.store import accounts as accounts_store
 from salesync.store import outbox
 from salesync.store import people as people_store
@@ -405,7 +406,12 @@ def _clean_row(
     for field, value in row.values.items():
         column = row.columns[field]
         if field == "person_email":
-            person = people_store.person_by_email(session, actor.team_id, value)
+            try:
+                email = validate_email(value, field=field)
+            except InvalidInput as exc:
+                problems.append(ImportProblem(row.row, column, field, exc.message))
+                continue
+            person = people_store.person_by_email(session, actor.team_id, email)
             if person is None:
                 message = f"no person of your team has the email {value!r}; add them first"
                 problems.append(ImportProblem(row.row, column, field, message))

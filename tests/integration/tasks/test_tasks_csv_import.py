@@ -79,6 +79,7 @@ def test_any_bad_row_imports_nothing_and_every_problem_names_its_row(api: Api) -
         "nobody@acme.test,Unknown person,tomorrow,Low,Fax,\n"  # row 3: four problems
         "\n"  # row 4: blank, skipped
         ",,,,,notes only\n"  # row 5: no subject
+        "lee\x00@acme.test,Bad address,,,,\n"  # row 6: never looked up
     )
     with api.client(rep) as client:
         answer = _upload(client, bad)
@@ -91,6 +92,7 @@ def test_any_bad_row_imports_nothing_and_every_problem_names_its_row(api: Api) -
         (3, "Priority", "priority"),
         (3, "Type", "task_type"),
         (5, "Subject", "name"),
+        (6, "Email", "person_email"),
     ]
     messages = [p["message"] for p in answer.json()["detail"]]
     assert "must be Normal or High" in messages[2]
