@@ -25,6 +25,7 @@ from salesync.domain.reminder_mapping import (
     PulledFields,
     ReminderPriority,
     ReminderStatus,
+    ReminderType,
 )
 from salesync.store import tasks as store
 from salesync.store.tables import ReminderTask, SalesforceLink
@@ -61,7 +62,7 @@ def to_local(task: ReminderTask) -> LocalReminder:
         priority=ReminderPriority(task.priority),
         due_date=task.due_date,
         details=task.details or None,
-        task_type=task.task_type or "Custom",
+        task_type=task.task_type or ReminderType.CUSTOM.value,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from salesync.domain.command_center import DueFilter, date_range
-from salesync.domain.reminder_mapping import ReminderStatus
+from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus, ReminderType
 from salesync.domain.task_import import ImportProblem
 from salesync.errors import InvalidInput
 from salesync.mail.smtp import Mailer
@@ -193,8 +193,8 @@ def _task_values(form: dict[str, str]) -> dict[str, object]:
     """The task fields of a form, as services.tasks expects them ("" clears a field)."""
     values: dict[str, object] = {
         "name": form.get("name", ""),
-        "priority": form.get("priority") or "Normal",
-        "task_type": form.get("task_type") or "Custom",
+        "priority": form.get("priority") or ReminderPriority.NORMAL.value,
+        "task_type": form.get("task_type") or ReminderType.CUSTOM.value,
         "details": form.get("details", ""),
         "due_date": form.get("due_date") or None,
     }
