@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, make_url, text
 
 from salesync.store import migrate
 from salesync.store.db import create_db_engine
@@ -21,7 +22,8 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]: 
         engine.dispose()
         return
     admin = create_db_engine(POSTGRES_URL, echo=False)
-    name = "salesync_migration_test"
+    # Named after the test database, so test runs against other databases never collide.
+    name = f"{make_url(POSTGRES_URL).database}_migration_test"
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         connection.execute(text(f"CREATE DATABASE {name}"))
@@ -49,3 +51,92 @@ def test_downgrade_to_base_removes_everything(empty_engine: Engine) -> None:
     assert _user_tables(empty_engine) == set()
     migrate.upgrade(empty_engine)
     assert _user_tables(empty_engine) == set(Base.metadata.tables)
+
+
+_BEFORE_ONE_SPELLING = "e13a5f7c2b01"
+_ONE_SPELLING = "f17c5a1ab0de"
+_T0 = "2026-03-02 15:30:00"
+
+
+def _add_task_with_lowercase_sync_data(engine: Engine) -> None:
+    """A linked task as the code before the one-spelling migration stored it."""
+    snapshot = {
+        "base": {
+            "name": "Call Maria",
+            "status": "complete",
+            "priority": "high",
+            "due_date": "2026-03-03",
+            "details": None,
+        },
+        "remote": {"Status": "Completed", "Priority": "High", "Subject": "Call Maria"},
+        "owner": "005000000000001AAA",
+    }
+    statements = [
+        "INSERT INTO teams (id, name, api_budget_share, attribute_field_map,"
+        " external_id_field, created_at) VALUES (1, 'Acme', 0.5, '{}', '', :t0)",
+        "INSERT INTO users (id, team_id, email, name, role, time_zone, password_hash,"
+        " is_active, created_at, language) VALUES"
+        " (1, 1, 'ana@example.com', 'Ana', 'rep', 'UTC', 'x', true, :t0, 'en')",
+        "INSERT INTO reminder_tasks (id, team_id, assignee_id, name, status, priority,"
+        " details, field_edited_at, created_at, updated_at, task_type) VALUES"
+        " (1, 1, 1, 'Call Maria', 'Complete', 'High', '', '{}', :t0, :t0, 'Custom')",
+        "INSERT INTO task_conflicts (id, task_id, field, local_value, remote_value, winner,"
+        " reason, decided_at) VALUES"
+        " (1, 1, 'status', 'open', 'complete', 'salesforce', 'later edit', :t0),"
+        " (2, 1, 'due_date', '2026-03-03', '2026-03-04', 'salesync', 'later edit', :t0)",
+        "INSERT INTO sync_cursors (id, scope, name, value, updated_at) VALUES"
+        " (1, 'task:1', 'snapshot', :snapshot, :t0),"
+        " (2, 'org:00D000000000001AAA', 'tasks', :cursor, :t0)",
+    ]
+    params = {
+        "t0": _T0,
+        "snapshot": json.dumps(snapshot),
+        "cursor": json.dumps({"status": "open", "since": _T0}),
+    }
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), params)
+
+
+def _sync_data(engine: Engine) -> tuple[object, ...]:
+    with engine.connect() as connection:
+        snapshot, cursor = (
+            row.value if isinstance(row.value, dict) else json.loads(row.value)
+            for row in connection.execute(text("SELECT value FROM sync_cursors ORDER BY id"))
+        )
+        conflicts = connection.execute(
+            text("SELECT field, local_value, remote_value FROM task_conflicts ORDER BY id")
+        ).all()
+    base = snapshot["base"]
+    return (
+        base["status"],
+        base["priority"],
+        snapshot["remote"],
+        cursor,
+        [tuple(c) for c in conflicts],
+    )
+
+
+def test_one_spelling_rewrites_snapshots_and_conflicts_and_goes_back(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, _BEFORE_ONE_SPELLING)
+    _add_task_with_lowercase_sync_data(empty_engine)
+    remote = {"Status": "Completed", "Priority": "High", "Subject": "Call Maria"}
+    untouched = {"status": "open", "since": _T0}  # not a task snapshot
+    migrate.upgrade(empty_engine, _ONE_SPELLING)
+    assert _sync_data(empty_engine) == (
+        "Complete",
+        "High",
+        remote,
+        untouched,
+        [("status", "Open", "Complete"), ("due_date", "2026-03-03", "2026-03-04")],
+    )
+    migrate.downgrade(empty_engine, _BEFORE_ONE_SPELLING)
+    assert _sync_data(empty_engine) == (
+        "complete",
+        "high",
+        remote,
+        untouched,
+        [("status", "open", "complete"), ("due_date", "2026-03-03", "2026-03-04")],
+    )

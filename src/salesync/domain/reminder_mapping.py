@@ -15,17 +15,22 @@ from salesync.domain.subject_template import fit_subject, render_subject, uses_a
 
 
 class ReminderStatus(enum.StrEnum):
-    """A reminder task's status in salesync (TASK-3)."""
+    """A reminder task's status in salesync (TASK-3).
 
-    OPEN = "open"
-    COMPLETE = "complete"
+    The one spelling of it: the database column, the API, the sync snapshots and the
+    recorded conflicts all use these values.
+    """
+
+    OPEN = "Open"
+    COMPLETE = "Complete"
 
 
 class ReminderPriority(enum.StrEnum):
-    """A reminder task's priority in salesync (TASK-4: only Normal and High)."""
+    """A reminder task's priority in salesync (TASK-4: only Normal and High); one spelling
+    everywhere, like the status."""
 
-    NORMAL = "normal"
-    HIGH = "high"
+    NORMAL = "Normal"
+    HIGH = "High"
 
 
 #: TASK-3: Open <-> Not Started, Complete <-> Completed; other Salesforce values don't sync.

@@ -9,17 +9,15 @@ case-insensitively; a CSV import updates the person with the row's email or crea
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import enum
-import io
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from salesync.domain import ids
+from salesync.domain import ids, spreadsheet
 from salesync.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from salesync.runtime import Runtime
 from salesync.services import activities
@@ -355,63 +353,15 @@ class _Columns:
         return self.header[self.positions[field]]
 
 
-@dataclass(frozen=True)
-class _ParsedFile:
-    header: list[str]
-    #: (row number, cells) for every row that holds something.
-    records: list[tuple[int, list[str]]]
-
-
-def _decode(content: bytes) -> str:
-    if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(f"is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", field="file")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("is not UTF-8 text; save the CSV as UTF-8", field="file") from None
-
-
-def _delimiter(text: str) -> str:
-    """Comma unless the header line holds more semicolons or tabs (spreadsheet exports)."""
-    first_line = text.split("\n", 1)[0]
-    return max([",", ";", "\t"], key=first_line.count)
-
-
-def _parse(content: bytes) -> _ParsedFile:
-    text = _decode(content)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise InvalidInput(
-            f"is not valid CSV near line {reader.line_num}: {exc}", field="file"
-        ) from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise InvalidInput("is empty: the first line must name the columns", field="file")
-    records = [
-        (number, cells)
-        for number, cells in enumerate(rows[1:], start=2)
-        if any(c.strip() for c in cells)
-    ]
-    if len(records) > MAX_IMPORT_ROWS:
-        raise InvalidInput(f"has more than {MAX_IMPORT_ROWS} rows; split it", field="file")
-    return _ParsedFile([cell.strip() for cell in rows[0]], records)
-
-
-def _column_key(name: str) -> str:
-    """Letters and digits only: "E-mail", "First Name" and "SF Lead ID" match field names."""
-    return "".join(char for char in name.lower() if char.isalnum())
-
-
-_FIELD_BY_KEY = {_column_key(field): field for field in PERSON_FIELDS}
+_FIELD_BY_KEY = {spreadsheet.column_key(field): field for field in PERSON_FIELDS}
 
 
 def default_mapping(header: Sequence[str]) -> dict[str, str]:
     """Map the columns named like a person field ("Email", "First Name", "SF Lead ID")."""
     return {
-        column: _FIELD_BY_KEY[_column_key(column)]
+        column: _FIELD_BY_KEY[spreadsheet.column_key(column)]
         for column in header
-        if _column_key(column) in _FIELD_BY_KEY
+        if spreadsheet.column_key(column) in _FIELD_BY_KEY
     }
 
 
@@ -456,9 +406,8 @@ def _row_values(cells: list[str], positions: Mapping[str, int]) -> dict[str, str
     """The mapped, non-empty cells of a row (an empty cell leaves the stored value alone)."""
     values = {}
     for field, position in positions.items():
-        cell = cells[position].strip() if position < len(cells) else ""
-        if cell:
-            values[field] = cell
+        if value := spreadsheet.cell(cells, position):
+            values[field] = value
     return values
 
 
@@ -501,7 +450,7 @@ def import_people_csv(
     Raises InvalidInput (field ``file`` or ``mapping``) before writing anything when the
     file or the mapping is unusable.
     """
-    parsed = _parse(content)
+    parsed = spreadsheet.read_csv(content, max_bytes=MAX_IMPORT_BYTES, max_rows=MAX_IMPORT_ROWS)
     columns = _Columns(parsed.header, resolve_mapping(parsed.header, mapping))
     rows = [_import_row(runtime, actor, number, cells, columns) for number, cells in parsed.records]
     return ImportReport(rows)

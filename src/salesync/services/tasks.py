@@ -16,23 +16,36 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from salesync.domain import spreadsheet
 from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
-from salesync.domain.reminder_mapping import SYNCED_FIELDS, ReminderType
+from salesync.domain.reminder_mapping import (
+    SYNCED_FIELDS,
+    ReminderPriority,
+    ReminderStatus,
+    ReminderType,
+)
+from salesync.domain.task_import import (
+    TASK_IMPORT_FIELDS,
+    ImportProblem,
+    TaskImportRow,
+    plan_task_import,
+)
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.services import task_sync
+from salesync.services.accounts import validate_email
 from salesync.store import accounts as accounts_store
 from salesync.store import outbox
 from salesync.store import people as people_store
 from salesync.store import tasks as store
 from salesync.store.db import unit_of_work
-from salesync.store.tables import ReminderTask, Role, TaskConflict, TaskPriority, TaskStatus, User
+from salesync.store.tables import ReminderTask, Role, TaskConflict, User
 
 NAME_MAX_LENGTH = 255
 DEFAULT_PAGE_SIZE = 100
@@ -59,22 +72,24 @@ def clean_name(value: object) -> str:
     name = " ".join(value.split())
     if not name:
         raise InvalidInput("a task needs a name", field="name")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidInput("contains control characters", field="name")
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(f"is longer than {NAME_MAX_LENGTH} characters", field="name")
     return name
 
 
-def clean_priority(value: object) -> TaskPriority:
+def clean_priority(value: object) -> ReminderPriority:
     """Normal or High (TASK-4); any spelling case is accepted."""
-    for priority in TaskPriority:
+    for priority in ReminderPriority:
         if isinstance(value, str) and value.strip().lower() == priority.value.lower():
             return priority
     raise InvalidInput(f"must be Normal or High, not {value!r}", field="priority")
 
 
-def clean_status(value: object) -> TaskStatus:
+def clean_status(value: object) -> ReminderStatus:
     """Open or Complete (TASK-3); any spelling case is accepted."""
-    for status in TaskStatus:
+    for status in ReminderStatus:
         if isinstance(value, str) and value.strip().lower() == status.value.lower():
             return status
     raise InvalidInput(f"must be Open or Complete, not {value!r}", field="status")
@@ -195,26 +210,32 @@ def create_task(runtime: Runtime, actor: User, values: Mapping[str, object]) -> 
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         _check_references(session, actor, cleaned)
-        status = cleaned.get("status", TaskStatus.OPEN)
-        task = ReminderTask(
-            team_id=actor.team_id,
-            assignee_id=cleaned["assignee_id"],
-            created_by_id=actor.id,
-            person_id=cleaned.get("person_id"),
-            name=cleaned["name"],
-            status=status,
-            priority=cleaned.get("priority", TaskPriority.NORMAL),
-            due_date=cleaned.get("due_date"),
-            details=cleaned.get("details", ""),
-            task_type=cleaned.get("task_type", ReminderType.CUSTOM.value),
-            field_edited_at={},
-            created_at=now,
-            updated_at=now,
-            completed_at=now if status is TaskStatus.COMPLETE else None,
-        )
-        store.add_task(session, task)
-        _queue_push(session, task, now)
-        return task
+        return _add_task(session, actor, cleaned, now)
+
+
+def _add_task(
+    session: Session, actor: User, cleaned: Mapping[str, Any], now: dt.datetime
+) -> ReminderTask:
+    status = cleaned.get("status", ReminderStatus.OPEN)
+    task = ReminderTask(
+        team_id=actor.team_id,
+        assignee_id=cleaned["assignee_id"],
+        created_by_id=actor.id,
+        person_id=cleaned.get("person_id"),
+        name=cleaned["name"],
+        status=status,
+        priority=cleaned.get("priority", ReminderPriority.NORMAL),
+        due_date=cleaned.get("due_date"),
+        details=cleaned.get("details", ""),
+        task_type=cleaned.get("task_type", ReminderType.CUSTOM.value),
+        field_edited_at={},
+        created_at=now,
+        updated_at=now,
+        completed_at=now if status is ReminderStatus.COMPLETE else None,
+    )
+    store.add_task(session, task)
+    _queue_push(session, task, now)
+    return task
 
 
 def update_task(
@@ -245,18 +266,18 @@ def apply_edit(task: ReminderTask, cleaned: Mapping[str, Any], now: dt.datetime)
             edited[field] = now.isoformat()
             synced_change = True
         if field == "status":
-            task.completed_at = now if value is TaskStatus.COMPLETE else None
+            task.completed_at = now if value is ReminderStatus.COMPLETE else None
     task.field_edited_at = edited
     task.updated_at = now
     return synced_change
 
 
 def complete_task(runtime: Runtime, actor: User, task_id: int) -> ReminderTask:
-    return update_task(runtime, actor, task_id, {"status": TaskStatus.COMPLETE.value})
+    return update_task(runtime, actor, task_id, {"status": ReminderStatus.COMPLETE.value})
 
 
 def reopen_task(runtime: Runtime, actor: User, task_id: int) -> ReminderTask:
-    return update_task(runtime, actor, task_id, {"status": TaskStatus.OPEN.value})
+    return update_task(runtime, actor, task_id, {"status": ReminderStatus.OPEN.value})
 
 
 def delete_task(runtime: Runtime, actor: User, task_id: int) -> None:
@@ -337,7 +358,7 @@ def command_center(
             actor.team_id,
             visible_to=None,
             assignee_id=actor.id,
-            status=TaskStatus.OPEN.value,
+            status=ReminderStatus.OPEN.value,
             due_from=days.first,
             due_to=days.last,
             limit=MAX_PAGE_SIZE,
@@ -351,3 +372,85 @@ def task_conflicts(runtime: Runtime, actor: User, task_id: int | None = None) ->
             return store.conflicts_of_tasks(session, [_visible_task(session, actor, task_id).id])
         visible_to = None if actor.role is Role.ADMIN else actor.id
         return store.recent_conflicts(session, actor.team_id, visible_to=visible_to, limit=200)
+
+
+# -- CSV import -----------------------------------------------------------------------------------
+
+#: Limits of one imported file (docs/task-sync.md "Importing tasks from CSV").
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 2_000
+
+
+class InvalidTaskImport(InvalidInput):
+    """The file was not imported; nothing was changed."""
+
+    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+        first = problems[0]
+        super().__init__(_describe(first), field=first.field)
+        self.problems = tuple(problems)
+
+
+def _describe(problem: ImportProblem) -> str:
+    where = [f"row {problem.row}"] if problem.row is not None else []
+    if problem.column is not None:
+        where.append(f"column {problem.column!r}")
+    return f"{', '.join(where)}: {problem.message}" if where else problem.message
+
+
+def _clean_row(
+    session: Session, actor: User, row: TaskImportRow
+) -> tuple[dict[str, Any], list[ImportProblem]]:
+    """A row's values checked like a task created through the API, and every problem."""
+    cleaned: dict[str, Any] = {"assignee_id": actor.id}
+    problems = []
+    for field, value in row.values.items():
+        column = row.columns[field]
+        if field == "person_email":
+            try:
+                email = validate_email(value, field=field)
+            except InvalidInput as exc:
+                problems.append(ImportProblem(row.row, column, field, exc.message))
+                continue
+            person = people_store.person_by_email(session, actor.team_id, email)
+            if person is None:
+                message = f"no person of your team has the email {value!r}; add them first"
+                problems.append(ImportProblem(row.row, column, field, message))
+            else:
+                cleaned["person_id"] = person.id
+            continue
+        try:
+            cleaned.update(clean_changes({field: value}))
+        except InvalidInput as exc:
+            problems.append(ImportProblem(row.row, column, exc.field or field, exc.message))
+    return cleaned, problems
+
+
+def import_tasks_csv(runtime: Runtime, actor: User, content: bytes) -> list[ReminderTask]:
+    """Create the actor's reminder tasks from a CSV file, all of them or none.
+
+    A task has nothing a row could be matched on when the file is uploaded again, so a file
+    with any bad row imports nothing (or fixing the file and uploading it again would create
+    its good rows twice). Raises InvalidInput (field ``file``) when the file is unusable, and
+    InvalidTaskImport with every problem of every row otherwise.
+    """
+    table = spreadsheet.read_csv(content, max_bytes=MAX_IMPORT_BYTES, max_rows=MAX_IMPORT_ROWS)
+    plan = plan_task_import(table)
+    if plan.problems and not plan.rows:
+        raise InvalidTaskImport(plan.problems)
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        problems = list(plan.problems)
+        rows = []
+        for row in plan.rows:
+            cleaned, row_problems = _clean_row(session, actor, row)
+            problems += row_problems
+            rows.append(cleaned)
+        if problems:
+            problems.sort(
+                key=lambda p: (
+                    p.row or 0,
+                    TASK_IMPORT_FIELDS.index(p.field) if p.field in TASK_IMPORT_FIELDS else 0,
+                )
+            )
+            raise InvalidTaskImport(problems)
+        return [_add_task(session, actor, cleaned, now) for cleaned in rows]

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus
 from salesync.store.types import BigId, UTCDateTime
 
 #: Stable constraint names, so migrations can alter them on SQLite (batch mode) and PostgreSQL.
@@ -57,16 +58,6 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 class Role(enum.StrEnum):
     ADMIN = "admin"
     REP = "rep"
-
-
-class TaskStatus(enum.StrEnum):
-    OPEN = "Open"
-    COMPLETE = "Complete"
-
-
-class TaskPriority(enum.StrEnum):
-    NORMAL = "Normal"
-    HIGH = "High"
 
 
 class RecipientKind(enum.StrEnum):
@@ -226,8 +217,12 @@ class ReminderTask(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(255))
-    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), default=TaskStatus.OPEN)
-    priority: Mapped[TaskPriority] = mapped_column(_enum(TaskPriority), default=TaskPriority.NORMAL)
+    status: Mapped[ReminderStatus] = mapped_column(
+        _enum(ReminderStatus), default=ReminderStatus.OPEN
+    )
+    priority: Mapped[ReminderPriority] = mapped_column(
+        _enum(ReminderPriority), default=ReminderPriority.NORMAL
+    )
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     details: Mapped[str] = mapped_column(Text, default="")
     #: Per synced field, when it was last edited here (the conflict rule compares these).

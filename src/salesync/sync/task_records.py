@@ -25,9 +25,10 @@ from salesync.domain.reminder_mapping import (
     PulledFields,
     ReminderPriority,
     ReminderStatus,
+    ReminderType,
 )
 from salesync.store import tasks as store
-from salesync.store.tables import ReminderTask, SalesforceLink, TaskPriority, TaskStatus
+from salesync.store.tables import ReminderTask, SalesforceLink
 
 #: Fields read from Salesforce for every Task version the sync looks at.
 TASK_QUERY_FIELDS = (
@@ -52,27 +53,16 @@ TASK_BOOLEAN_FIELDS = frozenset({"IsRecurrence", "IsDeleted"})
 SALESFORCE_FIELDS = tuple(SALESFORCE_FIELD[name] for name in SYNCED_FIELDS)
 _SNAPSHOT = "snapshot"
 
-_STATUS_TO_LOCAL = {
-    TaskStatus.OPEN: ReminderStatus.OPEN,
-    TaskStatus.COMPLETE: ReminderStatus.COMPLETE,
-}
-_STATUS_TO_STORED = {value: key for key, value in _STATUS_TO_LOCAL.items()}
-_PRIORITY_TO_LOCAL = {
-    TaskPriority.NORMAL: ReminderPriority.NORMAL,
-    TaskPriority.HIGH: ReminderPriority.HIGH,
-}
-_PRIORITY_TO_STORED = {value: key for key, value in _PRIORITY_TO_LOCAL.items()}
-
 
 def to_local(task: ReminderTask) -> LocalReminder:
     """The stored task in the terms of the mapping rules."""
     return LocalReminder(
         name=task.name,
-        status=_STATUS_TO_LOCAL[TaskStatus(task.status)],
-        priority=_PRIORITY_TO_LOCAL[TaskPriority(task.priority)],
+        status=ReminderStatus(task.status),
+        priority=ReminderPriority(task.priority),
         due_date=task.due_date,
         details=task.details or None,
-        task_type=task.task_type or "Custom",
+        task_type=task.task_type or ReminderType.CUSTOM.value,
     )
 
 
@@ -82,26 +72,17 @@ def set_fields(
     """Copy the named fields of ``reminder`` onto the stored task (a pull: no edit times)."""
     for name in names:
         if name == "status":
-            status = _STATUS_TO_STORED[reminder.status]
-            if status != task.status:
-                task.completed_at = now if status is TaskStatus.COMPLETE else None
-            task.status = status
+            if reminder.status != task.status:
+                task.completed_at = now if reminder.status is ReminderStatus.COMPLETE else None
+            task.status = reminder.status
         elif name == "priority":
-            task.priority = _PRIORITY_TO_STORED[reminder.priority]
+            task.priority = reminder.priority
         elif name == "details":
             task.details = reminder.details or ""
         else:
             setattr(task, name, getattr(reminder, name))
     if names:
         task.updated_at = now
-
-
-def stored_status(status: ReminderStatus) -> TaskStatus:
-    return _STATUS_TO_STORED[status]
-
-
-def stored_priority(priority: ReminderPriority) -> TaskPriority:
-    return _PRIORITY_TO_STORED[priority]
 
 
 def edited_at(task: ReminderTask) -> dict[str, dt.datetime]:
@@ -157,8 +138,8 @@ class Snapshot:
         base = value["base"]
         reminder = LocalReminder(
             name=base["name"],
-            status=ReminderStatus(base["status"]),
-            priority=ReminderPriority(base["priority"]),
+            status=_status(base["status"]),
+            priority=_priority(base["priority"]),
             due_date=dt.date.fromisoformat(base["due_date"]) if base["due_date"] else None,
             details=base["details"],
         )
@@ -188,6 +169,17 @@ def save_snapshot(
     if record is not None:
         link.sf_last_modified = parse_salesforce_datetime(record["LastModifiedDate"])
         link.sf_system_modstamp = parse_salesforce_datetime(record["SystemModstamp"])
+
+
+def _status(value: str) -> ReminderStatus:
+    # Snapshots written before status had one spelling said "open"/"complete"; the migration
+    # rewrites them, and this still reads one written by a worker not yet upgraded.
+    return ReminderStatus(value.capitalize())
+
+
+def _priority(value: str) -> ReminderPriority:
+    # Likewise "normal"/"high" before.
+    return ReminderPriority(value.capitalize())
 
 
 def _scope(task_id: int) -> str:

@@ -6,14 +6,16 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
+from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus, ReminderType
 from salesync.domain.settings import SettingOrigin, TaskSyncMode
 from salesync.services import task_sync, tasks
 from salesync.store.tables import ReminderTask, TaskConflict
+from salesync.web.api.people import read_upload
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep, check_api_csrf
 from salesync.web.schemas import (
     BoundedInput,
@@ -27,9 +29,9 @@ from salesync.web.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"], dependencies=[Depends(check_api_csrf)])
 
-Priority = Literal["Normal", "High"]
-Status = Literal["Open", "Complete"]
-TaskType = Literal["Email", "Call", "InMail", "Custom"]
+Priority = ReminderPriority
+Status = ReminderStatus
+TaskType = ReminderType
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -59,11 +61,11 @@ class TaskCreate(_Input):
     #: An active member of the caller's team; the caller when left out.
     assignee_id: Id | None = None
     due_date: DueDate | None = None
-    priority: Priority = "Normal"
+    priority: Priority = ReminderPriority.NORMAL
     details: Annotated[Multiline, Field(max_length=DESCRIPTION_MAX_LENGTH)] = ""
-    status: Status = "Open"
+    status: Status = ReminderStatus.OPEN
     #: What the reminder is for (TASK-10); the subject template's {{activity_type}}.
-    task_type: TaskType = "Custom"
+    task_type: TaskType = ReminderType.CUSTOM
 
 
 class TaskUpdate(_Input):
@@ -93,6 +95,13 @@ class TaskPublic(_Public):
     created_at: dt.datetime
     updated_at: dt.datetime
     completed_at: dt.datetime | None
+
+
+class TaskImportPublic(BaseModel):
+    """An imported file: how many tasks it created, and the tasks."""
+
+    created: int
+    items: list[TaskPublic]
 
 
 class ConflictPublic(_Public):
@@ -165,6 +174,21 @@ def create_task(runtime: RuntimeDep, user: CurrentUser, body: TaskCreate) -> Tas
     if values.get("assignee_id") is None:
         values.pop("assignee_id", None)
     return _public(tasks.create_task(runtime, user, values))
+
+
+@router.post("/tasks/import", response_model=TaskImportPublic, status_code=201)
+def import_tasks(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    file: Annotated[
+        UploadFile,
+        File(description="CSV, UTF-8 with or without BOM, header row first (docs/task-sync.md)"),
+    ],
+) -> TaskImportPublic:
+    """Create the caller's reminder tasks from a CSV file: every row or, when any row is
+    wrong, none (422 listing every problem with its row and column)."""
+    created = tasks.import_tasks_csv(runtime, user, read_upload(file, tasks.MAX_IMPORT_BYTES))
+    return TaskImportPublic(created=len(created), items=[_public(task) for task in created])
 
 
 @router.get("/tasks/{task_id}", response_model=TaskPublic)

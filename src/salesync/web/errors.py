@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from salesync.domain.task_import import ImportProblem
 from salesync.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -25,6 +26,7 @@ from salesync.errors import (
 )
 from salesync.services.activities import SendFailed
 from salesync.services.people import InvalidPerson
+from salesync.services.tasks import InvalidTaskImport
 from salesync.web.deps import SignInRequired
 from salesync.web.templating import render
 
@@ -55,10 +57,22 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
+def import_problem(problem: ImportProblem) -> dict[str, Any]:
+    """A problem of an imported file, with the row and column it is in (row None: the file)."""
+    return {
+        "field": problem.field,
+        "message": problem.message,
+        "row": problem.row,
+        "column": problem.column,
+    }
+
+
 def field_problems(exc: InvalidInput) -> list[dict[str, Any]]:
     """The 422 body's list: every bad field with its message."""
     if isinstance(exc, InvalidPerson):
         return [{"field": p.field, "message": p.message} for p in exc.problems]
+    if isinstance(exc, InvalidTaskImport):
+        return [import_problem(p) for p in exc.problems]
     return [{"field": exc.field, "message": exc.message}]
 
 

@@ -112,6 +112,9 @@ _Input = BoundedInput
 class FieldProblemPublic(BaseModel):
     field: str | None
     message: str
+    #: Only in the answer to a refused task import: the row (None: the whole file) and column.
+    row: int | None = None
+    column: str | None = None
 
 
 class ProblemsBody(BaseModel):

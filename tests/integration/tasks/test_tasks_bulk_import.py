@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from salesync.store.tables import TaskStatus
+from salesync.domain.reminder_mapping import ReminderStatus
 from tests.integration.tasks.test_tasks_support import World, make_world
 
 
@@ -29,7 +29,7 @@ def test_a_first_import_past_the_threshold_goes_through_a_bulk_query_job(world: 
     rep = world.rep("ana@example.com", "ana")
     tasks = world.tasks_of(rep)
     assert [t.name for t in tasks] == [f"Reminder {i:02d}" for i in range(12)]
-    assert sum(t.status is TaskStatus.COMPLETE for t in tasks) == 6
+    assert sum(t.status is ReminderStatus.COMPLETE for t in tasks) == 6
     assert world.org.bulk.created == 1
     # the sizing queryAll page, create, one poll, one results page, delete
     assert world.api_calls() - calls == 5

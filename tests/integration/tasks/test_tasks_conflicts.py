@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from salesync.domain.reminder_mapping import ReminderPriority
 from salesync.services import tasks as task_service
-from salesync.store.tables import ReminderTask, TaskPriority, User
+from salesync.store.tables import ReminderTask, User
 from tests.integration.tasks.test_tasks_support import World, make_world
 
 
@@ -42,7 +43,7 @@ def test_salesforce_edited_later_wins_its_field_and_salesync_keeps_the_others(
     local, remote = world.task(task.id), world.sf_task(sf_id)
     assert (local.due_date, local.priority, local.details) == (
         date(2026, 3, 12),
-        TaskPriority.HIGH,
+        ReminderPriority.HIGH,
         "local notes",
     )
     assert (remote["ActivityDate"], remote["Priority"], remote["Description"]) == (
@@ -69,7 +70,7 @@ def test_salesync_edited_later_wins_even_when_the_push_runs_first(world: World) 
     world.drain()  # the push reads the Task first and merges before writing
     remote = world.sf_task(sf_id)
     assert (remote["Description"], remote["Priority"]) == ("from salesync", "High")
-    assert world.task(task.id).priority is TaskPriority.HIGH
+    assert world.task(task.id).priority is ReminderPriority.HIGH
     [conflict] = world.conflicts()
     assert (conflict.field, conflict.winner) == ("details", "salesync")
     assert (conflict.local_value, conflict.remote_value) == ("from salesync", "from Salesforce")

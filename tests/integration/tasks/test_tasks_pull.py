@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus
 from salesync.services import task_sync
+from salesync.store import tasks as tasks_store
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxStatus, TaskPriority, TaskStatus
+from salesync.store.tables import OutboxStatus
 from tests.fixtures_sandbox import add_person
 from tests.integration.tasks.test_tasks_support import World, make_world
 
@@ -40,8 +42,8 @@ def test_a_task_created_in_salesforce_arrives_with_its_fields(world: World) -> N
     assert task is not None
     assert (task.name, task.status, task.priority, task.due_date, task.details) == (
         "Prepare demo",
-        TaskStatus.COMPLETE,
-        TaskPriority.HIGH,
+        ReminderStatus.COMPLETE,
+        ReminderPriority.HIGH,
         date(2026, 3, 6),
         "bring the laptop",
     )
@@ -81,8 +83,8 @@ def test_salesforce_edits_of_synced_fields_come_back_and_subject_edits_do_not(
     pulled = world.task(task.id)
     assert pulled.name == "Call Maria"  # TASK-5: subject edits do not sync back
     assert (pulled.status, pulled.priority, pulled.due_date, pulled.details) == (
-        TaskStatus.COMPLETE,
-        TaskPriority.HIGH,
+        ReminderStatus.COMPLETE,
+        ReminderPriority.HIGH,
         date(2026, 3, 9),
         "notes from Salesforce",
     )
@@ -99,7 +101,7 @@ def test_in_progress_and_low_stay_untouched_on_both_sides(world: World) -> None:
     world.poll()
     task = world.task_for_sf(sf_id)
     assert task is not None
-    assert (task.status, task.priority) == (TaskStatus.OPEN, TaskPriority.NORMAL)
+    assert (task.status, task.priority) == (ReminderStatus.OPEN, ReminderPriority.NORMAL)
     rep = world.user_by_id(task.assignee_id)
     world.update(rep, task.id, details="found the org chart", due_date="2026-03-10")
     world.drain()
@@ -109,7 +111,7 @@ def test_in_progress_and_low_stay_untouched_on_both_sides(world: World) -> None:
     world.advance(minutes=1)
     world.sf_update(sf_id, "ana", Status="Waiting on someone else")
     world.poll()
-    assert world.task(task.id).status is TaskStatus.OPEN
+    assert world.task(task.id).status is ReminderStatus.OPEN
     assert world.sf_task(sf_id)["Status"] == "Waiting on someone else"
     world.advance(minutes=1)
     world.update(rep, task.id, status="Complete")
@@ -192,3 +194,43 @@ def test_the_poll_cursor_advances_and_reads_with_an_overlap(world: World) -> Non
     assert report.outcomes == {"already_seen": 1, "imported": 1}
     assert world.task_for_sf(second) is not None
     assert len(world.all_tasks()) == 2
+
+
+def test_a_snapshot_in_the_old_lowercase_spelling_causes_no_push_and_no_conflict(
+    world: World,
+) -> None:
+    """Snapshots written before status and priority had one spelling said "complete" and
+    "high"; the upgrade rewrites them, and one an older worker still writes reads the same.
+    Fingerprints cover only Salesforce's values, so they do not change either."""
+    rep = world.rep("ana@example.com", "ana")
+    task = world.create(rep, "Spelling", status="Complete", priority="High")
+    world.drain()
+    link = world.link(task.id)
+    assert link is not None
+    scope = f"task:{task.id}"
+    with unit_of_work(world.runtime.sessions) as session:
+        snapshot = tasks_store.state(session, scope, "snapshot")
+        assert snapshot is not None
+        assert (snapshot["base"]["status"], snapshot["base"]["priority"]) == ("Complete", "High")
+        legacy = {
+            **snapshot,
+            "base": {**snapshot["base"], "status": "complete", "priority": "high"},
+        }
+        tasks_store.put_state(session, scope, "snapshot", legacy, now=world.now())
+    pushes = len(world.outbox("task_push"))
+    world.advance(minutes=1)
+    world.sf_update(link.sf_id, "ana", Description="notes from Salesforce")
+    report = world.poll()
+    assert report.outcomes == {"merged": 1}
+    after = world.task(task.id)
+    assert (after.status, after.priority, after.details) == (
+        ReminderStatus.COMPLETE,
+        ReminderPriority.HIGH,
+        "notes from Salesforce",
+    )
+    assert len(world.outbox("task_push")) == pushes
+    assert world.conflicts() == []
+    with unit_of_work(world.runtime.sessions) as session:
+        rewritten = tasks_store.state(session, scope, "snapshot")
+    assert rewritten is not None
+    assert (rewritten["base"]["status"], rewritten["base"]["priority"]) == ("Complete", "High")

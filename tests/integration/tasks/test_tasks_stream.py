@@ -12,12 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from salesync.domain.reminder_mapping import ReminderStatus
 from salesync.salesforce.pubsub import PubSubClient
 from salesync.sandbox.pubsub_server import PubSubServer
 from salesync.services import diagnostics, task_sync
 from salesync.store import task_streams
 from salesync.store.db import unit_of_work
-from salesync.store.tables import TaskStatus, User
+from salesync.store.tables import User
 from salesync.sync.task_stream import CDC_OFF_CODE, TaskStream
 from salesync.sync.task_stream_job import SALESFORCE_ENDPOINT, TaskStreamJob, default_pubsub
 from tests.integration.tasks.test_tasks_support import World, make_world
@@ -90,14 +91,14 @@ def test_edit_completion_delete_and_undelete_arrive_through_the_stream(live: Liv
     pump(stream, lambda: world.task(task_id).details == "bring the laptop")
     world.advance(minutes=1)
     world.sf_update(sf_id, "ana", Status="Completed")
-    pump(stream, lambda: world.task(task_id).status is TaskStatus.COMPLETE)
+    pump(stream, lambda: world.task(task_id).status is ReminderStatus.COMPLETE)
     world.advance(minutes=1)
     world.sf_delete(sf_id, "ana")
     pump(stream, lambda: world.task(task_id).deleted_at is not None)
     world.advance(minutes=1)
     world.org.undelete_record(sf_id)
     pump(stream, lambda: world.task(task_id).deleted_at is None)
-    assert world.task(task_id).status is TaskStatus.COMPLETE
+    assert world.task(task_id).status is ReminderStatus.COMPLETE
     # Nothing was polled for it: the poll skips an org whose stream is live.
     calls_before = world.api_calls()
     report = world.poll()
@@ -186,7 +187,7 @@ def test_a_gap_event_reconciles_by_polling_the_org(live: Live) -> None:
     live.control("POST", "events/gap", {"changeType": "GAP_UPDATE", "recordIds": [sf_id]})
     reconciles = stream.report.reconciles
     pump(stream, lambda: stream.report.reconciles > reconciles)
-    assert world.task(task_id).status is TaskStatus.COMPLETE
+    assert world.task(task_id).status is ReminderStatus.COMPLETE
     stream.close()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from salesync.errors import InvalidInput
 from salesync.services import task_sync
-from salesync.web.pages.activity import task_states
+from salesync.services.timeline import task_sync_states
 from tests.integration.tasks.test_tasks_support import World, make_world
 
 
@@ -44,14 +44,12 @@ def test_the_default_type_is_custom_and_an_unknown_one_is_refused(world: World) 
 def test_a_task_made_before_sync_was_on_says_so_on_its_badge(world: World) -> None:
     rep = world.rep("ana@example.com", "ana", sync=False)
     old = world.create(rep, "Written before sync")
-    with world.runtime.sessions() as session:
-        assert task_states(session, rep.team_id, [old.id])[old.id].state == "local"
+    assert task_sync_states(world.runtime, rep.team_id, [old.id])[old.id].state == "local"
     world.advance(minutes=5)
     task_sync.set_mode(world.runtime, rep, "two_way")
     world.drain()
     new = world.create(rep, "Written after sync")
     world.drain()
-    with world.runtime.sessions() as session:
-        states = task_states(session, rep.team_id, [old.id, new.id])
+    states = task_sync_states(world.runtime, rep.team_id, [old.id, new.id])
     assert states[old.id].state == "before_sync"
     assert states[new.id].state == "logged"

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from salesync.domain.reminder_mapping import ReminderStatus
 from salesync.domain.settings import TaskSyncMode
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
@@ -17,7 +18,7 @@ from salesync.services import activities, people, task_sync, tasks
 from salesync.serving import ServerThread
 from salesync.store import outbox
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxItem, TaskStatus, User
+from salesync.store.tables import OutboxItem, User
 from tests.integration.web.test_web_work_activity import add_connection
 from tests.integration.web.web_support import browser_for, csrf_from
 from tests.support import FakeClock
@@ -84,13 +85,13 @@ def test_complete_reopen_edit_and_delete_in_place(
     done = _post(rep_browser, f"/command-center/tasks/{task_id}/complete", {"filter": "today"})
     assert done.status_code == 303
     assert done.headers["location"] == "/command-center?filter=today#tasks"
-    assert tasks.get_task(runtime, rep, task_id).status is TaskStatus.COMPLETE
+    assert tasks.get_task(runtime, rep, task_id).status is ReminderStatus.COMPLETE
     page = rep_browser.get("/command-center?filter=today").text
     assert "Completed “Call Ada back”." in page
     assert f'action="/command-center/tasks/{task_id}/reopen"' in page
 
     _post(rep_browser, f"/command-center/tasks/{task_id}/reopen", {})
-    assert tasks.get_task(runtime, rep, task_id).status is TaskStatus.OPEN
+    assert tasks.get_task(runtime, rep, task_id).status is ReminderStatus.OPEN
 
     edit = {"name": "Call Ada at 4", "due_date": "2026-03-03", "priority": "High", "details": "x"}
     _post(rep_browser, f"/command-center/tasks/{task_id}/edit", edit)
@@ -131,7 +132,7 @@ def test_a_form_without_the_csrf_token_changes_nothing(
     del rep_browser.headers["X-CSRF-Token"]  # a plain form post, without the hidden field
     answer = rep_browser.post(f"/command-center/tasks/{task_id}/complete", data={})
     assert answer.status_code == 403
-    assert tasks.get_task(runtime, rep, task_id).status is TaskStatus.OPEN
+    assert tasks.get_task(runtime, rep, task_id).status is ReminderStatus.OPEN
 
 
 def test_another_reps_task_cannot_be_touched(

@@ -95,9 +95,9 @@ def parse_mapping(raw: str | None) -> dict[str, str] | None:
     return {key: value or "" for key, value in mapping.items()}
 
 
-def read_upload(upload: UploadFile) -> bytes:
-    """The uploaded file, read one byte past the limit so an oversized file is refused."""
-    return upload.file.read(people.MAX_IMPORT_BYTES + 1)
+def read_upload(upload: UploadFile, limit: int = people.MAX_IMPORT_BYTES) -> bytes:
+    """The uploaded file, read one byte past ``limit`` so an oversized file is refused."""
+    return upload.file.read(limit + 1)
 
 
 @router.post("/import", response_model=ImportReportPublic)

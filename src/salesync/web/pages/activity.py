@@ -9,27 +9,22 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, selectinload
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.reminder_mapping import ReminderStatus
 from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
-from salesync.services import engagement_view, people, people_lookup, task_sync
+from salesync.services import people, people_lookup
+from salesync.services import timeline as timeline_service
 from salesync.services.engagement_view import EngagementView
-from salesync.store import diagnostics as diagnostic_store
-from salesync.store import tasks as task_store
+from salesync.services.timeline import KINDS, TimelineScope, scope_for
 from salesync.store.tables import (
     Call,
-    OutboxItem,
-    OutboxStatus,
     Person,
     ReminderTask,
     Role,
-    SalesforceConnection,
     SentEmail,
-    TaskStatus,
     User,
 )
 from salesync.web import team_accounts
@@ -41,9 +36,6 @@ from salesync.web.templating import render
 
 router = APIRouter()
 
-#: Items of each kind read for one timeline; the newest of them are shown.
-TIMELINE_LIMIT = 60
-KINDS = ("email", "call", "task")
 #: The person's Salesforce ids, in the order the page shows them.
 PERSON_ID_FIELDS = (
     ("Lead", "sf_lead_id"),
@@ -51,18 +43,6 @@ PERSON_ID_FIELDS = (
     ("Account", "sf_account_id"),
     ("Opportunity", "sf_opportunity_id"),
 )
-
-
-@dataclass(frozen=True)
-class TimelineScope:
-    """Which activities one timeline reads."""
-
-    team_id: int
-    #: Only this user's activities (a rep always sees only their own).
-    user_id: int | None = None
-    person_id: int | None = None
-    kinds: tuple[str, ...] = KINDS
-    limit: int = TIMELINE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -102,137 +82,16 @@ def display_name(person: Person) -> str:
     )
 
 
-def scope_for(
-    viewer: User,
-    *,
-    user_id: int | None = None,
-    person_id: int | None = None,
-    kinds: tuple[str, ...] = KINDS,
-) -> TimelineScope:
-    """Reps see their own activities; admins the team's, or one member's with ``user_id``."""
-    only = viewer.id if viewer.role is not Role.ADMIN else user_id
-    return TimelineScope(viewer.team_id, only, person_id, kinds)
+def activity_state_of(state: timeline_service.TaskSyncState) -> ActivityState:
+    """A task's sync state as the pages' badge (and the JSON API) shows it."""
+    links = [LinkPublic(sobject=k.sobject, sf_id=k.sf_id, url=k.url) for k in state.links]
+    return ActivityState(state=state.state, links=links, reasons=list(state.reasons))
 
 
-# -- reading the timeline ---------------------------------------------------------------------
-
-
-def _emails(session: Session, scope: TimelineScope) -> list[SentEmail]:
-    query: Select[SentEmail] = select(SentEmail).where(SentEmail.team_id == scope.team_id)
-    if scope.user_id is not None:
-        query = query.where(SentEmail.sender_id == scope.user_id)
-    if scope.person_id is not None:
-        query = query.where(SentEmail.recipients.any(person_id=scope.person_id))
-    query = query.options(selectinload(SentEmail.recipients))
-    order = (SentEmail.sent_at.desc(), SentEmail.id.desc())
-    return list(session.scalars(query.order_by(*order).limit(scope.limit)))
-
-
-def _calls(session: Session, scope: TimelineScope) -> list[Call]:
-    query: Select[Call] = select(Call).where(Call.team_id == scope.team_id)
-    if scope.user_id is not None:
-        query = query.where(Call.user_id == scope.user_id)
-    if scope.person_id is not None:
-        query = query.where(Call.person_id == scope.person_id)
-    order = (Call.occurred_at.desc(), Call.id.desc())
-    return list(session.scalars(query.order_by(*order).limit(scope.limit)))
-
-
-def _tasks(session: Session, scope: TimelineScope) -> list[ReminderTask]:
-    query: Select[ReminderTask] = select(ReminderTask).where(
-        ReminderTask.team_id == scope.team_id, ReminderTask.deleted_at.is_(None)
-    )
-    if scope.user_id is not None:
-        # The tasks a rep may see: assigned to them or created by them (services.tasks.may_see).
-        mine = (ReminderTask.assignee_id == scope.user_id) | (
-            ReminderTask.created_by_id == scope.user_id
-        )
-        query = query.where(mine)
-    if scope.person_id is not None:
-        query = query.where(ReminderTask.person_id == scope.person_id)
-    order = (ReminderTask.updated_at.desc(), ReminderTask.id.desc())
-    return list(session.scalars(query.order_by(*order).limit(scope.limit)))
-
-
-def _people_named(session: Session, person_ids: set[int]) -> dict[int, PersonRef]:
-    if not person_ids:
-        return {}
-    rows = session.scalars(select(Person).where(Person.id.in_(sorted(person_ids))))
-    return {row.id: PersonRef(row.id, display_name(row)) for row in rows}
-
-
-def _instance_urls(session: Session, team_id: int) -> dict[str, str]:
-    rows = session.scalars(
-        select(SalesforceConnection).where(SalesforceConnection.team_id == team_id)
-    )
-    return {row.org_id: row.instance_url.rstrip("/") for row in rows}
-
-
-def _waiting_task_statuses(session: Session, task_ids: list[int]) -> dict[int, set[OutboxStatus]]:
-    """Statuses of each task's outbox rows not done yet."""
-    rows = session.scalars(
-        select(OutboxItem).where(
-            OutboxItem.subject_type == task_store.SUBJECT_TYPE,
-            OutboxItem.subject_id.in_(task_ids),
-            OutboxItem.status != OutboxStatus.DONE,
-        )
-    )
-    statuses: dict[int, set[OutboxStatus]] = {}
-    for item in rows:
-        statuses.setdefault(item.subject_id, set()).add(item.status)
-    return statuses
-
-
-def _open_reasons(session: Session, item_type: str, item_id: int) -> list[str]:
-    entries = diagnostic_store.entries_for_item(session, item_type, item_id)
-    return [entry.message for entry in entries if entry.resolved_at is None]
-
-
-def task_states(session: Session, team_id: int, task_ids: list[int]) -> dict[int, ActivityState]:
-    """Where each reminder task stands with Salesforce: in Salesforce (with the link), waiting
-    to sync, failed (with the reasons), or only in salesync (task sync off)."""
-    links = task_store.links_for_tasks(session, task_ids)
-    statuses = _waiting_task_statuses(session, task_ids)
-    instances = _instance_urls(session, team_id)
-    before_sync = _created_before_sync(session, task_ids)
-    states = {}
-    for task_id in task_ids:
-        link = links.get(task_id)
-        public = []
-        if link is not None and link.deleted_at is None:
-            url = f"{instances.get(link.org_id, '')}/{link.sf_id}"
-            public.append(LinkPublic(sobject=link.sobject, sf_id=link.sf_id, url=url))
-        state = _task_state(statuses.get(task_id, set()), bool(public))
-        if state == "local" and task_id in before_sync:
-            state = "before_sync"
-        states[task_id] = ActivityState(
-            state=state,
-            links=public,
-            reasons=_open_reasons(session, task_store.SUBJECT_TYPE, task_id),
-        )
-    return states
-
-
-def _created_before_sync(session: Session, task_ids: list[int]) -> set[int]:
-    """Tasks made before their assignee turned two-way sync on: they never go to Salesforce
-    (DESIGN §3), which their badge must say rather than "sync is off"."""
-    tasks = list(session.scalars(select(ReminderTask).where(ReminderTask.id.in_(task_ids))))
-    states = task_sync.states_of(session, sorted({t.assignee_id for t in tasks}))
-    found = set()
-    for task in tasks:
-        state = states.get(task.assignee_id)
-        if state is not None and state.on and state.enabled_at is not None:
-            if task.created_at < state.enabled_at:
-                found.add(task.id)
-    return found
-
-
-def _task_state(statuses: set[OutboxStatus], linked: bool) -> str:
-    if OutboxStatus.FAILED in statuses:
-        return "failed"
-    if statuses:
-        return "pending"
-    return "logged" if linked else "local"
+def task_states(runtime: Runtime, team_id: int, task_ids: list[int]) -> dict[int, ActivityState]:
+    """The badge of each reminder task (see ``services.timeline.task_sync_states``)."""
+    found = timeline_service.task_sync_states(runtime, team_id, task_ids)
+    return {task_id: activity_state_of(state) for task_id, state in found.items()}
 
 
 def email_state(runtime: Runtime, email: SentEmail) -> ActivityState:
@@ -298,7 +157,7 @@ def _task_item(
     users: dict[int, str],
     state: ActivityState,
 ) -> TimelineItem:
-    done = task.status is TaskStatus.COMPLETE
+    done = task.status is ReminderStatus.COMPLETE
     details = [
         "Completed" if done else "Open",
         f"Due {task.due_date.isoformat()}" if task.due_date else "No due date",
@@ -310,7 +169,7 @@ def _task_item(
     return TimelineItem(
         "task",
         task.id,
-        _task_time(task),
+        timeline_service.activity_time(task),
         task.name,
         tuple(details),
         (person,) if person else (),
@@ -319,38 +178,15 @@ def _task_item(
     )
 
 
-def _task_time(task: ReminderTask) -> datetime:
-    if task.status is TaskStatus.COMPLETE and task.completed_at is not None:
-        return task.completed_at
-    return task.created_at
-
-
 def timeline(runtime: Runtime, scope: TimelineScope) -> list[TimelineItem]:
-    """The scope's emails, calls and tasks, newest first (``scope.limit`` of them)."""
-    with runtime.sessions() as session:
-        emails = _emails(session, scope) if "email" in scope.kinds else []
-        calls = _calls(session, scope) if "call" in scope.kinds else []
-        tasks = _tasks(session, scope) if "task" in scope.kinds else []
-        rows: list[tuple[datetime, SentEmail | Call | ReminderTask]] = [
-            *((e.sent_at, e) for e in emails),
-            *((c.occurred_at, c) for c in calls),
-            *((_task_time(t), t) for t in tasks),
-        ]
-        rows.sort(key=lambda row: row[0], reverse=True)
-        shown = [row for _, row in rows[: scope.limit]]
-        person_ids = {r.person_id for e in emails for r in e.recipients if r.person_id}
-        person_ids |= {c.person_id for c in calls} | {t.person_id for t in tasks if t.person_id}
-        names = _people_named(session, person_ids)
-        team = session.scalars(select(User).where(User.team_id == scope.team_id))
-        users = {u.id: u.name for u in team}
-        shown_tasks = [row.id for row in shown if isinstance(row, ReminderTask)]
-        states = task_states(session, scope.team_id, shown_tasks)
-        engaged = engagement_view.views_for(session, [e.id for e in emails if not e.is_reply])
-        session.expunge_all()
-    items = [_item(runtime, row, names, users, states) for row in shown]
+    """The scope's emails, calls and tasks, newest first, as the timelines show them."""
+    found = timeline_service.read_timeline(runtime, scope)
+    names = {pid: PersonRef(pid, display_name(person)) for pid, person in found.people.items()}
+    states = {tid: activity_state_of(state) for tid, state in found.task_states.items()}
+    items = [_item(runtime, row, names, found.users, states) for row in found.rows]
     return [
-        dataclasses.replace(item, engagement=engaged[item.item_id])
-        if item.kind == "email" and item.item_id in engaged
+        dataclasses.replace(item, engagement=found.engagement[item.item_id])
+        if item.kind == "email" and item.item_id in found.engagement
         else item
         for item in items
     ]
@@ -446,43 +282,14 @@ def activity_page(
 
 def visible_state(runtime: Runtime, user: User, local_type: str, item_id: int) -> ActivityState:
     """The state of one activity the user may see; NotFound otherwise."""
-    scope = scope_for(user)
-    with runtime.sessions() as session:
-        if local_type == "task":
-            if not _task_visible(session, scope, item_id):
-                raise NotFound(f"task {item_id} does not exist")
-            return task_states(session, scope.team_id, [item_id])[item_id]
-        row: SentEmail | Call | None = None
-        if local_type == "email":
-            row = session.get(SentEmail, item_id)
-            owner = row.sender_id if row is not None else None
-        elif local_type == "call":
-            row = session.get(Call, item_id)
-            owner = row.user_id if row is not None else None
-        if row is None or row.team_id != scope.team_id or scope.user_id not in (None, owner):
-            raise NotFound(f"{local_type} {item_id} does not exist")
-        session.expunge(row)
+    if local_type == "task":
+        return activity_state_of(timeline_service.visible_task_state(runtime, user, item_id))
+    row = timeline_service.visible_activity(runtime, user, local_type, item_id)
     return (
         email_state(runtime, row)
         if isinstance(row, SentEmail)
         else activity_state(runtime, "call", item_id)
     )
-
-
-def _task_visible(session: Session, scope: TimelineScope, task_id: int) -> bool:
-    query = select(ReminderTask.id).where(
-        ReminderTask.id == task_id,
-        ReminderTask.team_id == scope.team_id,
-        ReminderTask.deleted_at.is_(None),
-    )
-    if scope.user_id is not None:
-        query = query.where(
-            or_(
-                ReminderTask.assignee_id == scope.user_id,
-                ReminderTask.created_by_id == scope.user_id,
-            )
-        )
-    return session.scalar(query) is not None
 
 
 @router.get("/activity/state/{local_type}/{item_id:int}")

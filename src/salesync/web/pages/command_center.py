@@ -10,28 +10,26 @@ from dataclasses import dataclass
 from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from salesync.domain.command_center import DueFilter, date_range
+from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus, ReminderType
+from salesync.domain.task_import import ImportProblem
 from salesync.errors import InvalidInput
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
 from salesync.services import activities, engagement, people, task_sync, tasks
 from salesync.services.mail_accounts import mailer_for
+from salesync.services.timeline import TimelineScope
 from salesync.store import activities as activity_store
 from salesync.store import tasks as task_store
-from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, TaskStatus, User
+from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, User
 from salesync.web.api.activities import ActivityState
+from salesync.web.api.people import read_upload
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
-from salesync.web.pages.activity import (
-    PersonRef,
-    TimelineScope,
-    display_name,
-    task_states,
-    timeline,
-)
+from salesync.web.pages.activity import PersonRef, display_name, task_states, timeline
 from salesync.web.pages.recipients import parse_recipients
 from salesync.web.schemas import MAX_ID, IdPath
 from salesync.web.templating import render
@@ -58,6 +56,8 @@ class FormProblem:
     message: str
     field: str | None = None
     values: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: Every problem, when there can be many (an imported file's rows).
+    details: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _task_rows(runtime: Runtime, user: User, found: list[ReminderTask]) -> list[
     person_ids = sorted({t.person_id for t in found if t.person_id is not None})
     with runtime.sessions() as session:
         named = activity_store.people_by_id(session, person_ids)
-        states = task_states(session, user.team_id, [t.id for t in found])
+    states = task_states(runtime, user.team_id, [t.id for t in found])
     refs = {pid: PersonRef(pid, display_name(person)) for pid, person in named.items()}
     return [
         TaskRow(t, refs.get(t.person_id or 0), _due_label(t.due_date, today), states[t.id])
@@ -119,7 +119,7 @@ def _local_now(runtime: Runtime, user: User) -> dt.datetime:
 def _page_context(runtime: Runtime, user: User, due_filter: DueFilter) -> dict[str, Any]:
     now = _local_now(runtime, user)
     days = date_range(due_filter, user.time_zone, now)
-    done_query = tasks.TaskQuery(user.id, TaskStatus.COMPLETE.value, due_filter, limit=100)
+    done_query = tasks.TaskQuery(user.id, ReminderStatus.COMPLETE.value, due_filter, limit=100)
     emails = TimelineScope(user.team_id, user.id, kinds=("email",), limit=SENT_EMAILS_SHOWN)
     picker = people.list_people(runtime, user, people.PeopleQuery(limit=PICKER_LIMIT))
     return {
@@ -193,8 +193,8 @@ def _task_values(form: dict[str, str]) -> dict[str, object]:
     """The task fields of a form, as services.tasks expects them ("" clears a field)."""
     values: dict[str, object] = {
         "name": form.get("name", ""),
-        "priority": form.get("priority") or "Normal",
-        "task_type": form.get("task_type") or "Custom",
+        "priority": form.get("priority") or ReminderPriority.NORMAL.value,
+        "task_type": form.get("task_type") or ReminderType.CUSTOM.value,
         "details": form.get("details", ""),
         "due_date": form.get("due_date") or None,
     }
@@ -220,6 +220,41 @@ async def create_task(
         problem = FormProblem("task", exc.message, exc.field, form)
         return _page(request, runtime, user, _filter_of(due_filter), problem=problem)
     browser.flash(f"Added the task “{task.name}”.")
+    return _back(due_filter, "#tasks")
+
+
+def _import_problem(exc: InvalidInput) -> FormProblem:
+    if isinstance(exc, tasks.InvalidTaskImport):
+        lines = tuple(_import_line(p) for p in exc.problems)
+        return FormProblem(
+            "task-import", "Nothing was imported; fix the file:", "file", details=lines
+        )
+    return FormProblem("task-import", f"File: {exc.message}", "file")
+
+
+def _import_line(problem: ImportProblem) -> str:
+    where = [f"Row {problem.row}"] if problem.row is not None else ["File"]
+    if problem.column is not None:
+        where.append(f"column “{problem.column}”")
+    return f"{', '.join(where)}: {problem.message}"
+
+
+@router.post("/tasks/import")
+def import_tasks(
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    browser: SessionDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    due_filter: Annotated[str, Form(alias="filter", max_length=32)] = "",
+) -> Response:
+    """The Command Center's CSV import of reminder tasks: all rows or none."""
+    try:
+        content = read_upload(file, tasks.MAX_IMPORT_BYTES) if file is not None else b""
+        created = tasks.import_tasks_csv(runtime, user, content)
+    except InvalidInput as exc:
+        return _page(request, runtime, user, _filter_of(due_filter), problem=_import_problem(exc))
+    browser.flash(f"Imported {len(created)} task(s).")
     return _back(due_filter, "#tasks")
 
 
