@@ -79,14 +79,19 @@ class _Pseudo:
 
 
 @functools.cache
+def catalog_ids() -> frozenset[str]:
+    """Every id of the catalogs (the singular of a plural entry)."""
+    with TEMPLATE_FILE.open("rb") as template:
+        return frozenset(
+            str(m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(template) if m.id
+        )
+
+
+@functools.cache
 def catalog(language: str) -> Catalog:
     """The compiled catalog of a language; English and unknown tags read the ids themselves."""
     if language == PSEUDO_LANGUAGE:
-        with TEMPLATE_FILE.open("rb") as template:
-            ids = frozenset(
-                str(m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(template) if m.id
-            )
-        return _Pseudo(ids)
+        return _Pseudo(catalog_ids())
     if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
         return _English()
     path = LOCALE_DIR / catalog_locale(language) / "LC_MESSAGES" / f"{DOMAIN}.po"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import soql
 from salesync.domain.settings import ForceMode, LoggingMode, SyncSettings
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.mail import message as mail_message
 from salesync.mail.errors import InvalidMessage, MailError, MailRecipientsRefused, MailRejected
@@ -44,22 +45,26 @@ NOT_ACTIVE = "BCC_NOT_ACTIVE"
 
 #: BCC-2, from the seeds: where a rep finds (or sets up) the address in Salesforce.
 REP_STEPS = (
-    "Log in to Salesforce.",
-    "Open the menu under your name (top right) and choose My Settings.",
-    "Choose Email, then My Email to Salesforce.",
-    "The page shows your Email to Salesforce Address. If nothing is next to it, scroll to "
-    "My Acceptable Email Addresses.",
-    "Enter the email addresses you send BCC emails from (the one salesync sends from included).",
-    "Click Save Changes, then copy the address into the Email to Salesforce (BCC) tab here.",
+    tr("Log in to Salesforce."),
+    tr("Open the menu under your name (top right) and choose My Settings."),
+    tr("Choose Email, then My Email to Salesforce."),
+    tr(
+        "The page shows your Email to Salesforce Address. If nothing is next to it, scroll to "
+        "My Acceptable Email Addresses."
+    ),
+    tr(
+        "Enter the email addresses you send BCC emails from (the one salesync sends from included)."
+    ),
+    tr("Click Save Changes, then copy the address into the Email to Salesforce (BCC) tab here."),
 )
 #: BCC-2: when My Email to Salesforce is missing, a Salesforce admin enables it org-wide.
 ADMIN_STEPS = (
-    "Click Setup.",
-    "Click Email Administration.",
-    "Click Email to Salesforce.",
-    "Click Edit.",
-    "Tick the box next to Active.",
-    "Click Save.",
+    tr("Click Setup."),
+    tr("Click Email Administration."),
+    tr("Click Email to Salesforce."),
+    tr("Click Edit."),
+    tr("Tick the box next to Active."),
+    tr("Click Save."),
 )
 
 

@@ -44,6 +44,10 @@ def template_gettext(context: jinja2.runtime.Context, message: str, **variables:
     """``{{ _("…") }}`` and ``{% trans %}``: a catalog text, or a value that knows its id."""
     if isinstance(message, Translatable):
         return i18n.translate(message)
+    if not variables and message not in i18n.catalog_ids():
+        # ``{{ _(value) }}`` of a value the catalogs do not know (a Salesforce message, a
+        # name): data, escaped like any other value, never taken for markup.
+        return message
     return _escaped_and_filled(context, i18n.translate(message), variables)
 
 

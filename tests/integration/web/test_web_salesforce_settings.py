@@ -450,7 +450,7 @@ def test_the_budget_share_is_saved(server: ServerThread, admin: User) -> None:
         html = browser.get(TEAM).text
         options = browser.get("/api/v1/salesforce/admin-options").json()
     assert options["api_budget_share"] == 30
-    assert "30% of the org&#39;s daily API calls" in html
+    assert "30% of the org's daily API calls" in html
 
 
 def test_settings_forms_need_the_csrf_token(server: ServerThread, rep: User) -> None:

@@ -10,6 +10,7 @@ import httpx
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import PermissionDenied
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
@@ -32,19 +33,19 @@ Which = Literal["user", "team_sync"]
 
 #: Names of the org setup checks (salesforce/discovery.py keys) as the page shows them.
 CHECK_LABELS = {
-    "api_access": "API access",
-    "task_access": "Tasks",
-    "task_fields": "Task fields",
-    "task_sync_fields": "Task fields for task sync",
-    "task_type": "Type picklist",
-    "external_id": "External ID field",
+    "api_access": tr("API access"),
+    "task_access": tr("Tasks"),
+    "task_fields": tr("Task fields"),
+    "task_sync_fields": tr("Task fields for task sync"),
+    "task_type": tr("Type picklist"),
+    "external_id": tr("External ID field"),
     "task_status": "TaskStatus",
 }
 STATUS_LABELS = {
-    "connected": "Connected",
-    "broken": "Needs reconnecting",
-    "disconnected": "Disconnected",
-    "not_connected": "Not connected",
+    "connected": tr("Connected"),
+    "broken": tr("Needs reconnecting"),
+    "disconnected": tr("Disconnected"),
+    "not_connected": tr("Not connected"),
 }
 
 
@@ -95,7 +96,7 @@ class MemberConnection:
 
 def _check_label(key: str) -> str:
     if key.startswith("object_"):
-        return key.removeprefix("object_").title() + " access"
+        return tr("{object} access", object=key.removeprefix("object_").title())
     return CHECK_LABELS.get(key, key.replace("_", " ").capitalize())
 
 

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from salesync import i18n
+from salesync.domain.wording import tr, trn
 from salesync.errors import InvalidInput
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
@@ -20,6 +22,7 @@ from salesync.store.tables import User
 from salesync.sync.task_enable import CatchUpSummary, last_summary
 from salesync.web.api.salesforce import settings_public
 from salesync.web.deps import CurrentUser, RuntimeDep
+from salesync.web.languages import language_for
 from salesync.web.pages import salesforce_views as views
 from salesync.web.pages.salesforce_connections import connection_view
 from salesync.web.templating import render
@@ -80,12 +83,21 @@ def _summary_text(summary: CatchUpSummary | None) -> str:
     if summary is None:
         return ""
     if summary.mode == "first":
-        noun = "task" if summary.imported == 1 else "tasks"
-        return f"First import done: {summary.imported} Salesforce {noun} from the last 24 hours."
-    reconcile = ", every linked task checked" if summary.full_reconcile else ""
-    return (
-        f"Caught up after the pause: {summary.imported} imported, {summary.merged} merged, "
-        f"{summary.deleted} deleted{reconcile}."
+        return trn(
+            "First import done: {count} Salesforce task from the last 24 hours.",
+            "First import done: {count} Salesforce tasks from the last 24 hours.",
+            summary.imported,
+        )
+    counts = {"imported": summary.imported, "merged": summary.merged, "deleted": summary.deleted}
+    if summary.full_reconcile:
+        return tr(
+            "Caught up after the pause: {imported} imported, {merged} merged, {deleted} deleted, "
+            "every linked task checked.",
+            **counts,
+        )
+    return tr(
+        "Caught up after the pause: {imported} imported, {merged} merged, {deleted} deleted.",
+        **counts,
     )
 
 
@@ -240,6 +252,8 @@ def save_task_sync(
 
 
 @router.get("/settings/salesforce/task-sync-progress")
-def task_sync_progress(runtime: RuntimeDep, user: CurrentUser) -> JSONResponse:
+def task_sync_progress(request: Request, runtime: RuntimeDep, user: CurrentUser) -> JSONResponse:
     """The card's progress line while the first import runs (polled by settings.js)."""
-    return JSONResponse(task_sync_view(runtime, user).to_json())
+    view = task_sync_view(runtime, user)
+    summary = i18n.translate(view.summary, language_for(request)) if view.summary else ""
+    return JSONResponse(view.to_json() | {"summary": summary})

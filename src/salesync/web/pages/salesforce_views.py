@@ -9,6 +9,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from salesync.domain.settings import LoggingMode, SettingOrigin, TeamPolicy
+from salesync.domain.wording import tr
 
 #: The checkbox that turns API logging on or off; it stands for ``logging_mode`` (REPLY-2).
 API_LOGGING_FIELD = "api_logging"
@@ -35,85 +36,94 @@ class OptionGroup:
 
 API_LOGGING = OptionSpec(
     "logging_mode",
-    "Log email activity to Salesforce through the API",
-    "API and BCC logging are exclusive: turning this on stops BCC logging.",
+    tr("Log email activity to Salesforce through the API"),
+    tr("API and BCC logging are exclusive: turning this on stops BCC logging."),
 )
 API_CARD: tuple[OptionGroup, ...] = (
     OptionGroup(
-        "What gets logged",
+        tr("What gets logged"),
         (
-            OptionSpec("log_emails", "Log emails", "Each sales email becomes a completed Task."),
-            # REPLY-2: the Log Replies box shows only once API logging is on.
-            OptionSpec("log_replies", "Log replies", "Replies log as “Reply: <email subject>”."),
-            OptionSpec("log_calls", "Log calls", "Calls match on the person's Salesforce ID only."),
-        ),
-    ),
-    OptionGroup(
-        "Leads and Contacts",
-        (
-            OptionSpec("log_to_leads", "Log to Leads"),
             OptionSpec(
-                "log_to_contacts",
-                "Log to Contacts",
-                "When a Contact and a Lead share an address, the Contact wins.",
+                "log_emails", tr("Log emails"), tr("Each sales email becomes a completed Task.")
+            ),
+            # REPLY-2: the Log Replies box shows only once API logging is on.
+            OptionSpec(
+                "log_replies", tr("Log replies"), tr("Replies log as “Reply: <email subject>”.")
+            ),
+            OptionSpec(
+                "log_calls", tr("Log calls"), tr("Calls match on the person's Salesforce ID only.")
             ),
         ),
     ),
     OptionGroup(
-        "Opportunities",
+        tr("Leads and Contacts"),
+        (
+            OptionSpec("log_to_leads", tr("Log to Leads")),
+            OptionSpec(
+                "log_to_contacts",
+                tr("Log to Contacts"),
+                tr("When a Contact and a Lead share an address, the Contact wins."),
+            ),
+        ),
+    ),
+    OptionGroup(
+        tr("Opportunities"),
         (
             OptionSpec(
                 "opportunity_mode",
-                "Opportunities",
-                "Only opportunities where the person is a contact role.",  # API-8
+                tr("Opportunities"),
+                tr("Only opportunities where the person is a contact role."),  # API-8
                 (
-                    ("off", "Do not log to opportunities"),
-                    ("most_recent_open", "The most recent open opportunity"),
-                    ("all_open", "All open opportunities"),
+                    ("off", tr("Do not log to opportunities")),
+                    ("most_recent_open", tr("The most recent open opportunity")),
+                    ("all_open", tr("All open opportunities")),
                 ),
             ),
         ),
     ),
     OptionGroup(
-        "When there is a duplicate record",
+        tr("When there is a duplicate record"),
         (
             OptionSpec(
                 "duplicate_rule",
-                "Several records match one address",
+                tr("Several records match one address"),
                 choices=(
-                    ("most_activity", "The record with the most activity"),
-                    ("oldest", "The oldest record"),
-                    ("all", "All matching records (up to 50)"),
+                    ("most_activity", tr("The record with the most activity")),
+                    ("oldest", tr("The oldest record")),
+                    ("all", tr("All matching records (up to 50)")),
                 ),
             ),
         ),
     ),
     OptionGroup(
-        "If no matching records are found",
+        tr("If no matching records are found"),
         (
             OptionSpec(
                 "no_match_rule",
-                "No Lead or Contact matches",
+                tr("No Lead or Contact matches"),
                 choices=(
-                    ("skip", "Skip it: shown on Diagnostics, logged once a Salesforce ID is added"),
-                    ("create_lead", "Create a Lead and log to it"),
-                    ("log_unassigned", "Log it without a Lead or Contact"),
+                    (
+                        "skip",
+                        tr("Skip it: shown on Diagnostics, logged once a Salesforce ID is added"),
+                    ),
+                    ("create_lead", tr("Create a Lead and log to it")),
+                    ("log_unassigned", tr("Log it without a Lead or Contact")),
                 ),
             ),
         ),
     ),
     OptionGroup(
-        "Most Recent Activity",
+        tr("Most Recent Activity"),
         (
             # API-3 (d): roll-ups can be switched off per object for a user.
             OptionSpec(
                 "rollup_leads",
-                "Update Most Recent Activity on Leads",
-                "Last activity by sales, last engagement and last reply, on the record.",
+                tr("Update Most Recent Activity on Leads"),
+                tr("Last activity by sales, last engagement and last reply, on the record."),
             ),
-            OptionSpec("rollup_contacts", "Update Most Recent Activity on Contacts"),
-            OptionSpec("rollup_accounts", "Update Most Recent Activity on Accounts"),
-            OptionSpec("rollup_opportunities", "Update Most Recent Activity on Opportunities"),
+            OptionSpec("rollup_contacts", tr("Update Most Recent Activity on Contacts")),
+            OptionSpec("rollup_accounts", tr("Update Most Recent Activity on Accounts")),
+            OptionSpec("rollup_opportunities", tr("Update Most Recent Activity on Opportunities")),
         ),
     ),
 )
@@ -122,17 +132,17 @@ API_CARD_NAMES = ("logging_mode", *(o.name for g in API_CARD for o in g.options)
 
 TASK_SYNC = OptionSpec(
     "task_sync",
-    "Sync Tasks/Reminders to Salesforce Tasks",
+    tr("Sync Tasks/Reminders to Salesforce Tasks"),
     choices=(
-        ("off", "Do not sync to Salesforce tasks"),
-        ("two_way", "Two-way sync"),
+        ("off", tr("Do not sync to Salesforce tasks")),
+        ("two_way", tr("Two-way sync")),
     ),
 )
 
 OVERRIDE_CHOICES = (
-    ("", "No override: each rep chooses"),
-    ("bcc_only", "Only allow logging via Email to Salesforce (BCC)"),
-    ("api_only", "Only allow logging via the Salesforce API"),
+    ("", tr("No override: each rep chooses")),
+    ("bcc_only", tr("Only allow logging via Email to Salesforce (BCC)")),
+    ("api_only", tr("Only allow logging via the Salesforce API")),
 )
 
 #: Dynamic fields of the Activity Detail template in the order the chips show them (API-6).
@@ -148,7 +158,7 @@ TEMPLATE_FIELDS = (
 #: Sample activities the live preview renders, so admins see what Salesforce will get.
 PREVIEW_SAMPLES: tuple[tuple[str, Mapping[str, str]], ...] = (
     (
-        "Email",
+        tr("Email"),
         {
             "activity_type": "Email",
             "activity_subject": "Quick question about your Q3 rollout",
@@ -158,7 +168,7 @@ PREVIEW_SAMPLES: tuple[tuple[str, Mapping[str, str]], ...] = (
         },
     ),
     (
-        "Call",
+        tr("Call"),
         {
             "activity_type": "Call",
             "activity_subject": "Follow up on pricing",
@@ -194,10 +204,13 @@ class OptionView:
 def held_note(name: str, origin: str, locked_by: Mapping[str, str], force_mode: str | None) -> str:
     """The reason a rep may not change ``name``, or "" when they may."""
     if origin == SettingOrigin.LOCKED.value:
-        return f"Locked by {locked_by.get(name, 'your admin')}"
+        if name in locked_by:
+            return tr("Locked by {name}", name=locked_by[name])
+        return tr("Locked by your admin")
     if origin == SettingOrigin.FORCED.value:
-        only = "BCC" if force_mode == "bcc_only" else "API"
-        return f"Set by your admin's {only}-only override"
+        if force_mode == "bcc_only":
+            return tr("Set by your admin's BCC-only override")
+        return tr("Set by your admin's API-only override")
     return ""
 
 

@@ -110,7 +110,7 @@
             return;
           }
           line.removeAttribute("data-importing");
-          line.textContent = state.summary || (state.on ? "Two-way sync is on." : "");
+          line.textContent = state.summary || (state.on ? line.getAttribute("data-on-text") : "");
         })
         .catch(function () { window.setTimeout(poll, 5000); });
     };
