@@ -11,17 +11,19 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
+from salesync.domain.wording import tr
+
 #: Merge field -> what it holds (shown on the templates page).
 MERGE_FIELDS: Mapping[str, str] = {
-    "first_name": "the person's first name",
-    "last_name": "the person's last name",
-    "full_name": "the person's first and last name",
-    "email": "the person's email address",
-    "company": "the person's company",
-    "title": "the person's job title",
-    "sender_name": "your name",
-    "sender_first_name": "your first name",
-    "sender_email": "your email address",
+    "first_name": tr("the person's first name"),
+    "last_name": tr("the person's last name"),
+    "full_name": tr("the person's first and last name"),
+    "email": tr("the person's email address"),
+    "company": tr("the person's company"),
+    "title": tr("the person's job title"),
+    "sender_name": tr("your name"),
+    "sender_first_name": tr("your first name"),
+    "sender_email": tr("your email address"),
 }
 
 _FIELD = re.compile(r"\{\{\s*(?P<name>[^{}|]*?)\s*(?:\|(?P<fallback>[^{}]*))?\}\}")

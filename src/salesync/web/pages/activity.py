@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from salesync.domain.reminder_mapping import ReminderStatus
+from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
@@ -38,10 +39,10 @@ router = APIRouter()
 
 #: The person's Salesforce ids, in the order the page shows them.
 PERSON_ID_FIELDS = (
-    ("Lead", "sf_lead_id"),
-    ("Contact", "sf_contact_id"),
-    ("Account", "sf_account_id"),
-    ("Opportunity", "sf_opportunity_id"),
+    (tr("Lead"), "sf_lead_id"),
+    (tr("Contact"), "sf_contact_id"),
+    (tr("Account"), "sf_account_id"),
+    (tr("Opportunity"), "sf_opportunity_id"),
 )
 
 
@@ -105,19 +106,20 @@ def _email_item(
     runtime: Runtime, email: SentEmail, names: dict[int, PersonRef], users: dict[int, str]
 ) -> TimelineItem:
     if email.is_reply:
-        details: tuple[str, ...] = (f"From {email.from_address}",)
+        details: tuple[str, ...] = (tr("From {address}", address=email.from_address),)
     else:
         to = ", ".join(r.address for r in email.recipients if r.kind.value == "to")
         cc = ", ".join(r.address for r in email.recipients if r.kind.value == "cc")
-        details = (f"To {to}", f"Cc {cc}") if cc else (f"To {to}",)
+        sent_to = tr("To {addresses}", addresses=to)
+        details = (sent_to, tr("Cc {addresses}", addresses=cc)) if cc else (sent_to,)
     if email.status == "bounced":
-        details = (*details, email.error or "Bounced")  # from the mailbox's DSN
+        details = (*details, email.error or tr("Bounced"))  # from the mailbox's DSN
     people_of = {r.person_id for r in email.recipients if r.person_id is not None}
     return TimelineItem(
         "reply" if email.is_reply else "email",
         email.id,
         email.sent_at,
-        email.subject or "(no subject)",
+        email.subject or tr("(no subject)"),
         details,
         tuple(names[p] for p in sorted(people_of) if p in names),
         users.get(email.sender_id, ""),
@@ -129,16 +131,16 @@ def _call_item(
     runtime: Runtime, call: Call, names: dict[int, PersonRef], users: dict[int, str]
 ) -> TimelineItem:
     minutes, seconds = divmod(call.duration_seconds, 60)
-    details = [f"{minutes} min {seconds:02d} s"]
-    details += [
-        f"{label}: {value}"
-        for label, value in (("Outcome", call.outcome), ("Reason", call.reason))
-        if value
-    ]
+    padded = f"{seconds:02d}"
+    details: list[str] = [tr("{minutes} min {seconds} s", minutes=minutes, seconds=padded)]
+    if call.outcome:
+        details.append(tr("Outcome: {value}", value=call.outcome))
+    if call.reason:
+        details.append(tr("Reason: {value}", value=call.reason))
     if call.notes:
         details.append(call.notes)
     person = names.get(call.person_id)
-    title = f"Call with {person.name}" if person else "Call"
+    title = tr("Call with {name}", name=person.name) if person else tr("Call")
     return TimelineItem(
         "call",
         call.id,
@@ -158,10 +160,10 @@ def _task_item(
     state: ActivityState,
 ) -> TimelineItem:
     done = task.status is ReminderStatus.COMPLETE
-    details = [
-        "Completed" if done else "Open",
-        f"Due {task.due_date.isoformat()}" if task.due_date else "No due date",
-        f"{task.priority.value} priority",
+    details: list[str] = [
+        tr("Completed") if done else tr("Open"),
+        tr("Due {date}", date=task.due_date.isoformat()) if task.due_date else tr("No due date"),
+        tr("High priority") if task.priority is ReminderPriority.HIGH else tr("Normal priority"),
     ]
     if task.details:
         details.append(task.details)

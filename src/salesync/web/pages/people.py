@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput
 from salesync.services import people
 from salesync.store.tables import Person
@@ -22,16 +23,16 @@ router = APIRouter(prefix="/people")
 PAGE_SIZE = 25
 #: Labels of the person fields, in form order.
 FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email",
-    "company": "Company",
-    "title": "Title",
-    "phone": "Phone",
-    "sf_lead_id": "Salesforce Lead ID",
-    "sf_contact_id": "Salesforce Contact ID",
-    "sf_account_id": "Salesforce Account ID",
-    "sf_opportunity_id": "Salesforce Opportunity ID",
+    "first_name": tr("First name"),
+    "last_name": tr("Last name"),
+    "email": tr("Email"),
+    "company": tr("Company"),
+    "title": tr("Title"),
+    "phone": tr("Phone"),
+    "sf_lead_id": tr("Salesforce Lead ID"),
+    "sf_contact_id": tr("Salesforce Contact ID"),
+    "sf_account_id": tr("Salesforce Account ID"),
+    "sf_opportunity_id": tr("Salesforce Opportunity ID"),
 }
 
 
