@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -103,7 +103,7 @@ def update_profile(session: Session, user_id: int, changes: Mapping[str, str]) -
     Takes effect at once: Command Center days and the ActivityDate of Tasks logged from now
     on are computed in the user's time zone when they are needed, never copied.
     """
-    cleaners = {
+    cleaners: dict[str, Callable[[str], str]] = {
         "name": validate_name,
         "time_zone": validate_time_zone,
         "language": validate_language,

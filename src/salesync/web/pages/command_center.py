@@ -81,8 +81,7 @@ def _task_rows(runtime: Runtime, user: User, found: list[ReminderTask]) -> list[
         states = task_states(session, user.team_id, [t.id for t in found])
     refs = {pid: PersonRef(pid, display_name(person)) for pid, person in named.items()}
     return [
-        TaskRow(t, refs.get(t.person_id or 0), t.due_date == today, states[t.id])
-        for t in found
+        TaskRow(t, refs.get(t.person_id or 0), t.due_date == today, states[t.id]) for t in found
     ]
 
 
