@@ -52,6 +52,7 @@ def test_automatic_follows_the_browser_and_a_chosen_language_wins_over_it(
         assert _language_of(page) == "ja"
         assert "自動（ブラウザ、次にチーム）" in page.text
         assert '<option value="ja" lang="ja" selected>日本語</option>' in page.text
+        assert "<dd>営業担当者</dd>" in page.text  # the role, in the reader's language
         assert browser.patch("/api/v1/me", json={"language": ""}).status_code == 200
         assert _language_of(browser.get("/", headers={"Accept-Language": "zh-TW"})) == "zh-Hant"
 
@@ -111,3 +112,13 @@ def test_only_an_admin_sets_the_team_language(server: ServerThread, rep: User) -
             "/settings/admin/language", data={"csrf_token": token, "default_language": "ja"}
         )
     assert answer.status_code == 403
+
+
+def test_the_stylesheet_gives_cjk_pages_cjk_fonts_and_cjk_line_breaks(server: ServerThread) -> None:
+    with anonymous_client(server) as client:
+        css = client.get("/static/app.css").text
+    assert "html:lang(ja)" in css and '"Noto Sans CJK JP"' in css and '"Hiragino Sans"' in css
+    assert "html:lang(zh-Hant)" in css and '"Noto Sans CJK TC"' in css and '"PingFang TC"' in css
+    assert "line-break: strict" in css and "overflow-wrap: anywhere" in css
+    # nothing cuts a longer German or CJK label short
+    assert "text-overflow" not in css
