@@ -140,3 +140,51 @@ def test_one_spelling_rewrites_snapshots_and_conflicts_and_goes_back(
         untouched,
         [("status", "open", "complete"), ("due_date", "2026-03-03", "2026-03-04")],
     )
+
+
+def test_the_language_migration_makes_the_unchosen_english_automatic(
+    empty_engine: Engine,
+) -> None:
+    """ "en" was only the column's default (it came in the same release): it becomes "" (the
+    browser's language, then the team's); a language a rep did choose stays."""
+    migrate.upgrade(empty_engine, "e13a5f7c2b01")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO teams (id, name, api_budget_share, attribute_field_map,"
+                " external_id_field, created_at) VALUES (1, 'T', 50, '{}', 'X__c', :at)"
+            ),
+            {"at": "2026-12-03 10:00:00+00:00"},
+        )
+        for user_id, language in [(1, "en"), (2, "de"), (3, "ja")]:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, team_id, email, name, role, time_zone, password_hash,"
+                    " is_active, created_at, language) VALUES (:id, 1, :email, 'U', 'rep', 'UTC',"
+                    " 'x', true, :at, :language)"
+                ),
+                {
+                    "id": user_id,
+                    "email": f"u{user_id}@example.com",
+                    "at": "2026-12-03 10:00:00+00:00",
+                    "language": language,
+                },
+            )
+    migrate.upgrade(empty_engine)
+    with empty_engine.begin() as connection:
+        languages = dict(connection.execute(text("SELECT id, language FROM users")).all())
+        assert languages == {1: "", 2: "de", 3: "ja"}
+        assert connection.execute(text("SELECT default_language FROM teams")).scalar() == "en"
+        connection.execute(
+            text(
+                "INSERT INTO users (id, team_id, email, name, role, time_zone, password_hash,"
+                " is_active, created_at) VALUES (4, 1, 'new@example.com', 'N', 'rep', 'UTC',"
+                " 'x', true, :at)"
+            ),
+            {"at": "2026-12-03 10:00:00+00:00"},
+        )
+        assert connection.execute(text("SELECT language FROM users WHERE id = 4")).scalar() == ""
+    migrate.downgrade(empty_engine, "e13a5f7c2b01")
+    with empty_engine.begin() as connection:
+        languages = dict(connection.execute(text("SELECT id, language FROM users")).all())
+    assert languages == {1: "en", 2: "de", 3: "ja", 4: "en"}

@@ -20,27 +20,57 @@ DEFAULT_LANGUAGE = "en"
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
 
 
+#: A rep's stored language when they chose none: their browser's, then their team's.
+AUTOMATIC = ""
+
+
 def supported_language(tag: str | None) -> str | None:
-    """The supported language a BCP 47 tag asks for (``de-AT`` → ``de``), or None."""
+    """The supported language a BCP 47 tag asks for (``de-AT`` → ``de``), or None.
+
+    Chinese is Traditional when the tag says so (``zh-Hant``) or names Taiwan, Hong Kong or
+    Macau (``zh-TW``); Simplified Chinese (``zh``, ``zh-CN``, ``zh-Hans-HK``) is not
+    translated, so it is None and the next choice applies.
+    """
     if not tag:
         return None
-    parts = tag.strip().replace("_", "-").lower().split("-")
-    if tag.strip().lower() == PSEUDO_LANGUAGE.lower():
+    cleaned = tag.strip().replace("_", "-").lower()
+    if cleaned == PSEUDO_LANGUAGE.lower():
         return PSEUDO_LANGUAGE
-    primary = parts[0]
+    parts = cleaned.split("-")
+    if not all(part.isascii() and part.isalnum() for part in parts):
+        return None
+    primary, rest = parts[0], set(parts[1:])
     if primary == "zh":
-        rest = set(parts[1:])
-        if "hant" in rest or rest & _TRADITIONAL_REGIONS:
+        if "hant" in rest or ("hans" not in rest and rest & _TRADITIONAL_REGIONS):
             return "zh-Hant"
-        return None  # Simplified Chinese is not translated: fall through to the next choice
+        return None
     for known in LANGUAGES:
         if known == primary:
             return known
     return None
 
 
+def _weight(parameters: str) -> float | None:
+    """The q-value of one Accept-Language item (1 when absent), None when it is malformed."""
+    weight = 1.0
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value.strip())
+            except ValueError:
+                return None
+            if not 0 <= weight <= 1:  # also refuses nan
+                return None
+    return weight
+
+
 def parse_accept_language(header: str | None) -> list[str]:
-    """The tags of an ``Accept-Language`` header, most wanted first (RFC 9110 §12.5.4)."""
+    """The tags of an ``Accept-Language`` header, most wanted first (RFC 9110 §12.5.4).
+
+    Equal weights keep the header's order; ``q=0`` and malformed weights drop the tag, and so
+    does ``*`` (any language: it prefers none, so the team's default applies).
+    """
     if not header:
         return []
     weighted: list[tuple[float, int, str]] = []
@@ -49,15 +79,8 @@ def parse_accept_language(header: str | None) -> list[str]:
         tag = tag.strip()
         if not tag or tag == "*":
             continue
-        weight = 1.0
-        for parameter in parameters.split(";"):
-            name, _, value = parameter.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        if weight > 0:
+        weight = _weight(parameters)
+        if weight is not None and weight > 0:
             weighted.append((-weight, position, tag))
     return [tag for _, _, tag in sorted(weighted)]
 

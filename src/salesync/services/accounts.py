@@ -5,15 +5,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
 from sqlalchemy.orm import Session
 
 from salesync.domain.addresses import address_problem
+from salesync.domain.languages import (
+    AUTOMATIC,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    supported_language,
+)
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput
 from salesync.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -49,16 +55,35 @@ def validate_time_zone(name: str) -> str:
 NAME_MAX_LENGTH = 200
 
 
-def validate_language(tag: str) -> str:
-    """A language salesync knows (a BCP 47 tag such as ``en``, ``de`` or ``pt-BR``)."""
+def validate_language(tag: str, *, field: str = "language", automatic: bool = True) -> str:
+    """A language salesync is shown in, as its tag (``de-AT`` → ``de``, ``zh-TW`` →
+    ``zh-Hant``), or "" for automatic (the browser's language, then the team's) when
+    ``automatic``; InvalidInput naming ``field`` otherwise."""
     cleaned = tag.strip()
-    try:
-        Locale.parse(cleaned.replace("-", "_"))
-    except (ValueError, UnknownLocaleError) as exc:
+    if not cleaned and automatic:
+        return AUTOMATIC
+    language = supported_language(cleaned)
+    if language is None:
+        choices = ", ".join(LANGUAGES)
+        if automatic:
+            raise InvalidInput(
+                tr(
+                    "“{tag}” is not a language salesync is shown in: choose one of {choices}, "
+                    "or nothing to follow the browser",
+                    tag=cleaned,
+                    choices=choices,
+                ),
+                field=field,
+            )
         raise InvalidInput(
-            f"{tag!r} is not a language tag such as en or de", field="language"
-        ) from exc
-    return cleaned
+            tr(
+                "“{tag}” is not a language salesync is shown in: choose one of {choices}",
+                tag=cleaned,
+                choices=choices,
+            ),
+            field=field,
+        )
+    return language
 
 
 def validate_name(name: str) -> str:
@@ -78,7 +103,7 @@ def update_profile(session: Session, user_id: int, changes: Mapping[str, str]) -
     Takes effect at once: Command Center days and the ActivityDate of Tasks logged from now
     on are computed in the user's time zone when they are needed, never copied.
     """
-    cleaners = {
+    cleaners: dict[str, Callable[[str], str]] = {
         "name": validate_name,
         "time_zone": validate_time_zone,
         "language": validate_language,
@@ -95,6 +120,24 @@ def update_profile(session: Session, user_id: int, changes: Mapping[str, str]) -
         setattr(user, field, value)
     session.flush()
     return user
+
+
+def team_language(session: Session, team_id: int) -> str:
+    """The team's default language (``en`` for a team that does not exist)."""
+    team = session.get(Team, team_id)
+    return team.default_language if team is not None else DEFAULT_LANGUAGE
+
+
+def set_team_language(session: Session, team_id: int, language: str) -> Team:
+    """The language of the team's members who chose none and whose browser asks for none
+    salesync is shown in."""
+    cleaned = validate_language(language, field="default_language", automatic=False)
+    team = session.get(Team, team_id)
+    if team is None:
+        raise InvalidInput(f"team {team_id} does not exist", field="team_id")
+    team.default_language = cleaned
+    session.flush()
+    return team
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,8 @@ class Team(Base):
     #: The Task External ID field that makes creates idempotent upserts.
     external_id_field: Mapped[str] = mapped_column(String(80), default="Salesync_Activity_Id__c")
     created_at: Mapped[datetime]
+    #: The language of members who chose none and whose browser asks for none salesync has.
+    default_language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     users: Mapped[list[User]] = relationship(back_populates="team")
 
@@ -134,8 +136,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
-    #: The language the rep reads salesync in (a BCP 47 tag such as "en" or "de").
-    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    #: The language the rep chose to read salesync in ("en", "ja", "zh-Hant", "de"), or ""
+    #: for automatic: their browser's language, then the team's default.
+    language: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     team: Mapped[Team] = relationship(back_populates="users")
 

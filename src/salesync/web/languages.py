@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import inspect
 from starlette.requests import Request
 
 from salesync.domain.languages import choose_language
 
 
+def _loaded(instance: object, name: str) -> Any:
+    """An attribute of a database row as it was loaded, or None: never a lazy load, which on
+    a user detached from its session (every request's caller) would raise."""
+    if instance is None:
+        return None
+    state = inspect(instance, raiseerr=False)
+    if state is None:  # not a database row
+        return getattr(instance, name, None)
+    return state.dict.get(name)
+
+
 def language_for(request: Request) -> str:
-    """The language pages and API messages use for this request."""
+    """The language pages and API messages use for this request.
+
+    The services that find the caller (sign-in sessions, API tokens) load their team with
+    them, so the team's default language is at hand here.
+    """
     user = getattr(request.state, "user", None)
-    chosen = getattr(user, "language", None) or None
-    team = getattr(user, "team", None)
-    team_default = getattr(team, "default_language", None)
+    chosen = _loaded(user, "language") or None
+    team_default = _loaded(_loaded(user, "team"), "default_language")
     return choose_language(chosen, request.headers.get("accept-language"), team_default)

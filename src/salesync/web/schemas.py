@@ -135,7 +135,8 @@ class UserPublic(_Public):
     name: str
     role: Role
     time_zone: str
-    #: The language the user reads salesync in (BCP 47 tag).
+    #: The language the user chose: ``en``, ``ja``, ``zh-Hant`` or ``de``; "" is automatic
+    #: (their browser's language, then their team's).
     language: str
     is_active: bool
     created_at: datetime
@@ -147,7 +148,8 @@ class ProfileUpdate(_Input):
     name: str | None = Field(default=None, max_length=200)
     #: IANA time zone name, e.g. ``Europe/Paris``.
     time_zone: str | None = Field(default=None, max_length=64)
-    #: BCP 47 language tag, e.g. ``en`` or ``de``.
+    #: ``en``, ``ja``, ``zh-Hant`` or ``de`` (regional tags such as ``de-AT`` or ``zh-TW``
+    #: are read as their language), or "" for automatic: the browser's, then the team's.
     language: str | None = Field(default=None, max_length=16)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import Request
@@ -15,18 +15,42 @@ from starlette.responses import HTMLResponse
 
 from salesync import i18n
 from salesync.domain.wording import Translatable
+from salesync.web.formatting import day_label, local_time, number, short_date
 from salesync.web.languages import language_for
 from salesync.web.security import CSRF_FORM_FIELD, PAGE_CONTENT_SECURITY_POLICY, BrowserSession
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
+__all__ = [
+    "STATIC_DIR",
+    "TEMPLATE_DIR",
+    "create_templates",
+    "local_time",
+    "render",
+    "template_gettext",
+    "template_ngettext",
+]
 
-def local_time(moment: datetime | None, time_zone: str = "UTC") -> str:
-    """A stored UTC moment as the reader's local date and time ("2026-03-02 16:30")."""
-    if moment is None:
-        return ""
-    return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
+
+def _local_time_filter(moment: datetime | None, time_zone: str = "UTC") -> str:
+    """``{{ moment | local_time(user.time_zone) }}``: in the page's language."""
+    return local_time(moment, time_zone, i18n.current_language())
+
+
+def _number_filter(value: int | float | Decimal | None) -> str:
+    """``{{ count | number }}``: grouped as the page's language writes numbers."""
+    return number(value, i18n.current_language())
+
+
+def _short_date_filter(day: date) -> str:
+    """``{{ day | short_date }}``: the day and its weekday in the page's language."""
+    return short_date(day, i18n.current_language())
+
+
+def _due_day_filter(day: date | None, today: date) -> str:
+    """``{{ task.due_date | due_day(today) }}``: Today, Tomorrow, Overdue or the day."""
+    return day_label(day, today, i18n.current_language())
 
 
 def _escaped_and_filled(
@@ -78,7 +102,10 @@ def create_templates() -> Jinja2Templates:
     environment.globals.update(
         gettext=template_gettext, _=template_gettext, ngettext=template_ngettext
     )
-    environment.filters["local_time"] = local_time
+    environment.filters["local_time"] = _local_time_filter
+    environment.filters["number"] = _number_filter
+    environment.filters["short_date"] = _short_date_filter
+    environment.filters["due_day"] = _due_day_filter
     environment.globals["csrf_field_name"] = CSRF_FORM_FIELD
     return Jinja2Templates(env=environment)
 

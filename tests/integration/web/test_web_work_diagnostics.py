@@ -206,8 +206,8 @@ def test_setup_check_usage_and_backlog(
 
     assert "No external-id field on Task." in html and '<span class="pill warning">' in html
     assert "Email to Salesforce (BCC) is not in use" in html
-    assert "Whole org: 1200 of 15000 daily calls" in html
-    assert "salesync: 7 of its 7500 allowed calls in 24 h" in html
+    assert "Whole org: 1,200 of 15,000 daily calls" in html
+    assert "salesync: 7 of its 7,500 allowed calls in 24 h" in html
     assert re.search(r"Failed \(listed above\)</th><td>1</td>", html)
     assert "Check my org again" in html
 

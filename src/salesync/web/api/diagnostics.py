@@ -12,6 +12,9 @@ from salesync.services import diagnostics
 from salesync.web.deps import CurrentUser, RuntimeDep
 from salesync.web.schemas import BoundedInput, Id, Line, OptionalIdQuery
 
+#: Starts every CSV salesync exports (spreadsheets then know the file is UTF-8).
+CSV_BOM = "\ufeff"
+
 router = APIRouter(prefix="/diagnostics", tags=["diagnostics"])
 
 
@@ -124,7 +127,9 @@ def export(
 ) -> Response:
     csv_text = diagnostics.export_csv(_overview(runtime, user, user_id))
     return Response(
-        csv_text,
-        media_type="text/csv",
+        # UTF-8 with a byte order mark: without it Excel reads the file in the system's
+        # legacy code page and garbles Japanese, Chinese and German names.
+        CSV_BOM + csv_text,
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="diagnostics.csv"'},
     )

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from salesync.domain.command_center import DueFilter, date_range
 from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus, ReminderType
 from salesync.domain.task_import import ImportProblem
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
@@ -37,10 +38,10 @@ from salesync.web.templating import render
 router = APIRouter(prefix="/command-center")
 
 FILTER_LABELS = {
-    DueFilter.TODAY: "Today",
-    DueFilter.TOMORROW: "Tomorrow",
-    DueFilter.TODAY_AND_TOMORROW: "Today and tomorrow",
-    DueFilter.NEXT_7_DAYS: "Next 7 days",
+    DueFilter.TODAY: tr("Today"),
+    DueFilter.TOMORROW: tr("Tomorrow"),
+    DueFilter.TODAY_AND_TOMORROW: tr("Today and tomorrow"),
+    DueFilter.NEXT_7_DAYS: tr("Next 7 days"),
 }
 #: People offered in the pickers; more than this and the rep types the address instead.
 PICKER_LIMIT = 200
@@ -64,18 +65,12 @@ class FormProblem:
 class TaskRow:
     task: ReminderTask
     person: PersonRef | None
-    due_label: str
+    #: Due on the rep's today (the page shows when with the ``due_day`` filter).
+    due_today: bool
     state: ActivityState
 
 
 # -- reading ----------------------------------------------------------------------------------
-
-
-def _due_label(due: dt.date | None, today: dt.date) -> str:
-    if due is None:
-        return "No due date"
-    names = {today: "Today", today + dt.timedelta(days=1): "Tomorrow"}
-    return names.get(due, due.strftime("%a %d %b"))
 
 
 def _task_rows(runtime: Runtime, user: User, found: list[ReminderTask]) -> list[TaskRow]:
@@ -86,8 +81,7 @@ def _task_rows(runtime: Runtime, user: User, found: list[ReminderTask]) -> list[
     states = task_states(runtime, user.team_id, [t.id for t in found])
     refs = {pid: PersonRef(pid, display_name(person)) for pid, person in named.items()}
     return [
-        TaskRow(t, refs.get(t.person_id or 0), _due_label(t.due_date, today), states[t.id])
-        for t in found
+        TaskRow(t, refs.get(t.person_id or 0), t.due_date == today, states[t.id]) for t in found
     ]
 
 

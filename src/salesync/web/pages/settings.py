@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.languages import LANGUAGES
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.services import accounts
 from salesync.store.db import unit_of_work
@@ -23,15 +25,61 @@ def settings_home(request: Request, user: CurrentUser) -> Response:
     return render(request, "settings.html", {"section": "settings"})
 
 
+def _admin_page(
+    request: Request,
+    runtime: RuntimeDep,
+    admin: AdminUser,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    with unit_of_work(runtime.sessions) as session:
+        team_language = accounts.team_language(session, admin.team_id)
+    context = {
+        "section": "settings",
+        "language_choices": LANGUAGES,
+        "team_language": team_language,
+        "error": error,
+    }
+    return render(request, "settings_admin.html", context, status_code=status_code)
+
+
 @router.get("/admin")
-def admin_settings(request: Request, admin: AdminUser) -> Response:
-    return render(request, "settings_admin.html", {"section": "settings"})
+def admin_settings(request: Request, runtime: RuntimeDep, admin: AdminUser) -> Response:
+    return _admin_page(request, runtime, admin)
+
+
+@router.post("/admin/language")
+def save_team_language(
+    request: Request,
+    runtime: RuntimeDep,
+    admin: AdminUser,
+    browser: SessionDep,
+    default_language: Annotated[str, Form()] = "",
+) -> Response:
+    """Admin Settings: the language of teammates who chose none and whose browser asks for
+    none salesync is shown in."""
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            accounts.set_team_language(session, admin.team_id, default_language)
+    except InvalidInput as exc:
+        return _admin_page(request, runtime, admin, error=exc.message, status_code=422)
+    browser.flash(tr("The team's language was saved."))
+    return RedirectResponse("/settings/admin#team-language", status_code=303)
+
+
+def _account_context(error: str = "", error_field: str | None = "") -> dict[str, object]:
+    return {
+        "section": "settings",
+        "error": error,
+        "error_field": error_field,
+        "language_choices": LANGUAGES,
+    }
 
 
 @router.get("/account")
 def my_account(request: Request, user: CurrentUser) -> Response:
-    context = {"section": "settings", "error": "", "error_field": ""}
-    return render(request, "settings_account.html", context)
+    return render(request, "settings_account.html", _account_context())
 
 
 @router.post("/account/profile")
@@ -50,7 +98,7 @@ def save_profile(
         with unit_of_work(runtime.sessions) as session:
             accounts.update_profile(session, user.id, changes)
     except InvalidInput as exc:
-        context = {"section": "settings", "error": exc.message, "error_field": exc.field}
+        context = _account_context(exc.message, exc.field)
         return render(request, "settings_account.html", context, status_code=422)
     browser.flash("Your profile was saved.")
     return RedirectResponse("/settings/account", status_code=303)
