@@ -68,7 +68,7 @@ DATA_COLUMNS: dict[str, tuple[str, ...]] = {
     "email_engagement": ("last_clicked_url",),
 }  # fmt: skip
 
-PRODUCT_NAMES = ("salesync", "Salesforce")
+PRODUCT_NAMES = frozenset({"salesync", "Salesforce"})
 _PSEUDO_SPAN = re.compile(r"⟦[^⟦⟧]*⟧")
 _DATA_PATTERNS = [
     re.compile(r"\b(?:https?|mailto):\S+", re.IGNORECASE),  # URLs
@@ -187,7 +187,7 @@ class Data:
     @classmethod
     def from_database(cls, session: Session, *extra: str) -> Data:
         """Every value of :data:`DATA_COLUMNS`, plus ``extra`` (say, a sandbox org's data)."""
-        found: set[str] = set(extra) | set(PRODUCT_NAMES) | set(LANGUAGES.values())
+        found: set[str] = set(extra) | set(LANGUAGES.values())
         found |= zoneinfo.available_timezones()
         tables: dict[str, Table] = {table.name: table for table in Base.metadata.sorted_tables}
         for name, columns in DATA_COLUMNS.items():
@@ -202,9 +202,9 @@ class Data:
     def with_values(self, values: Iterable[str]) -> Data:
         return Data(self.values | {value for value in values if value and value.strip()})
 
-    def strip(self, text: str, language: str = "en") -> str:
+    def without_data(self, text: str, language: str = "en") -> str:
         """``text`` without its data: what is left must be in the reader's language."""
-        text = _values_pattern(frozenset(self.values), language).sub(" ", text)
+        text = _values_pattern(frozenset(self.values) | PRODUCT_NAMES, language).sub(" ", text)
         for pattern in _DATA_PATTERNS:
             text = pattern.sub(" ", text)
         return text
@@ -241,7 +241,7 @@ def pseudo_leftovers(texts: Iterable[Text], data: Data) -> list[Text]:
     return [
         text
         for text in texts
-        if _LETTER.search(data.strip(without_pseudo_spans(text.text).replace("⟧", " ")))
+        if _LETTER.search(data.without_data(without_pseudo_spans(text.text).replace("⟧", " ")))
     ]
 
 
@@ -255,10 +255,10 @@ def _pattern_of(msgid: str) -> re.Pattern[str]:
     return re.compile(".+?".join(re.escape(_SPACES.sub(" ", part)) for part in parts))
 
 
-@functools.cache
-def _translated_ids(language: str) -> tuple[re.Pattern[str], ...]:
+def translated_ids(catalog: Catalog) -> tuple[re.Pattern[str], ...]:
+    """The English ids of ``catalog`` that it translates differently, as patterns."""
     patterns = []
-    for message in read_catalog(language):
+    for message in catalog:
         if not message.id:
             continue
         sources = message.id if isinstance(message.id, (tuple, list)) else (message.id,)
@@ -271,12 +271,19 @@ def _translated_ids(language: str) -> tuple[re.Pattern[str], ...]:
     return tuple(patterns)
 
 
-def english_leftovers(texts: Iterable[Text], language: str) -> list[Text]:
+@functools.cache
+def _translated_ids(language: str) -> tuple[re.Pattern[str], ...]:
+    return translated_ids(read_catalog(language))
+
+
+def english_leftovers(
+    texts: Iterable[Text], language: str, catalog: Catalog | None = None
+) -> list[Text]:
     """Texts equal to an English catalog id that the ``language`` catalog translates
     differently: the page showed the id instead of looking it up."""
     if language == "en":
         return []  # English is the source language: its texts are the ids
-    patterns = _translated_ids(language)
+    patterns = _translated_ids(language) if catalog is None else translated_ids(catalog)
     return [text for text in texts if any(p.fullmatch(text.text) for p in patterns)]
 
 
@@ -319,7 +326,7 @@ def foreign_words(texts: Iterable[Text], language: str, data: Data) -> list[tupl
     text the catalogs never saw, or saw but nobody translated yet."""
     found = []
     for text in texts:
-        unknown = list(_unknown_parts(data.strip(text.text, language), language))
+        unknown = list(_unknown_parts(data.without_data(text.text, language), language))
         if unknown:
             found.append((text, " ".join(unknown)))
     return found
