@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -132,7 +132,7 @@ def page_paths(app: FastAPI, parameters: dict[str, str]) -> list[str]:
 class Page:
     who: str
     path: str
-    html: str
+    html: str = field(repr=False)
 
     def texts(self) -> list[Text]:
         return visible_texts(self.html)
@@ -167,8 +167,8 @@ def _clients(server: ServerThread, team: Team) -> Iterator[tuple[str, httpx.Clie
 
 
 def report(found: list[tuple[Page, Text]]) -> str:
-    lines = [f"{page.who} {page.path}: {text}" for page, text in found]
-    return f"{len(lines)} texts not from the catalogs:\n" + "\n".join(dict.fromkeys(lines))
+    lines = list(dict.fromkeys(f"{page.who} {page.path}: {text}" for page, text in found))
+    return f"{len(lines)} texts not from the catalogs:\n" + "\n".join(lines)
 
 
 def test_every_page_shows_only_catalog_text_and_data(
