@@ -145,6 +145,7 @@ OTHER_VARIABLES = frozenset(
         "FUZZ_EXAMPLES",
         "CHROMIUM",
         "DOVECOT",
+        "SAVE_SCREENSHOTS",
     }
 )
 
