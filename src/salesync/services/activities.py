@@ -284,9 +284,9 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
             .values(status="sent", sent_at=runtime.clock.now())
         )
         if effective.logging_mode is LoggingMode.BCC:
-            sender = session.get(User, user.id)
-            assert sender is not None
-            bcc.record_bcc_outcome(session, sender, email_id, sent, now=now, settings=effective)
+            rep = session.get(User, user.id)
+            assert rep is not None
+            bcc.record_bcc_outcome(session, rep, email_id, sent, now=now, settings=effective)
         # The settings read before sending decide: a mode switch meanwhile must not log twice.
         if logging_wanted(effective, LOG_EMAIL):
             subjects: list[tuple[int, dict[str, object]]] = [
