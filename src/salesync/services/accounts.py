@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
 from sqlalchemy.orm import Session
 
 from salesync.domain.addresses import address_problem
@@ -51,6 +50,10 @@ NAME_MAX_LENGTH = 200
 
 def validate_language(tag: str) -> str:
     """A language salesync knows (a BCP 47 tag such as ``en``, ``de`` or ``pt-BR``)."""
+    # Imported here: this module is on the sync worker's import path, which never validates a
+    # language, and Babel's import is a noticeable share of the worker's start-up.
+    from babel import Locale, UnknownLocaleError
+
     cleaned = tag.strip()
     try:
         Locale.parse(cleaned.replace("-", "_"))
