@@ -12,7 +12,6 @@ from sqlalchemy import Engine, make_url, text
 from salesync.clock import Clock, SystemClock
 from salesync.runtime import Runtime
 from salesync.settings import Settings
-from salesync.store import migrate
 from salesync.store.crypto import SecretBox
 from salesync.store.db import create_db_engine, session_factory
 
@@ -36,6 +35,10 @@ def runtime_at(database_url: str, folder: str | Path, salesforce_url: str, clock
 @contextmanager
 def bench_runtime(folder: str | Path, salesforce_url: str, clock: Clock) -> Iterator[Runtime]:
     """A migrated SQLite salesync in ``folder`` whose Salesforce is ``salesforce_url``."""
+    # Imported here, not at the top: every bench worker process imports this module, and
+    # Alembic (which a worker process never uses here) would count in its start-up time.
+    from salesync.store import migrate
+
     url = f"sqlite:///{Path(folder) / 'salesync.db'}"
     engine = create_db_engine(url)
     migrate.upgrade(engine)
@@ -68,6 +71,8 @@ def fresh_postgres(url: str) -> None:
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
+    from salesync.store import migrate  # see bench_runtime
+
     migrate.upgrade(engine)
     engine.dispose()
 

@@ -6,10 +6,10 @@ before any hash) without patching this module.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from argon2 import PasswordHasher as _Argon2
-from argon2.exceptions import InvalidHashError, VerificationError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher as _Argon2
 
 #: Shorter passwords are refused at creation (NIST SP 800-63B minimum).
 MIN_PASSWORD_LENGTH = 8
@@ -27,12 +27,24 @@ class Argon2Hasher:
     """The real hasher: Argon2id with argon2-cffi's defaults (64 MiB, 3 passes)."""
 
     def __init__(self) -> None:
-        self._argon2 = _Argon2()
+        self._hasher: _Argon2 | None = None
+
+    @property
+    def _argon2(self) -> _Argon2:
+        # Imported on first use: every runtime has a hasher, but a sync worker never hashes a
+        # password, and its start-up time is a DESIGN bar.
+        if self._hasher is None:
+            from argon2 import PasswordHasher
+
+            self._hasher = PasswordHasher()
+        return self._hasher
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
             return self._argon2.verify(password_hash, password)
         except (VerificationError, InvalidHashError):

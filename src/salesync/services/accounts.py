@@ -221,11 +221,11 @@ def create_api_token(session: Session, user: User, name: str, *, now: datetime) 
 
 
 def user_for_api_token(session: Session, token: str, *, now: datetime) -> User | None:
-    row = accounts.api_token_by_hash(session, _sha256(token))
-    if row is None:
+    found = accounts.api_token_with_user(session, _sha256(token))
+    if found is None:
         return None
-    user = accounts.user_by_id(session, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if not user.is_active:
         return None
     # Kept to the minute: a write (and its commit) per API request would halve ingest speed.
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_PRECISION:

@@ -220,8 +220,9 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         )
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
-        sender = session.get(User, user.id)
-        assert sender is not None
+        # The caller's user was read for this request (its token or browser session): attach
+        # it without reading it and its team again, one of the API's hottest paths.
+        sender = session.merge(user, load=False)
         to = _resolve(session, sender, draft.to, "to")
         cc = _resolve(session, sender, draft.cc, "cc")
         unsubscribes.refuse_opted_out(session, sender.team_id, to + cc)
@@ -283,9 +284,9 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
             .values(status="sent", sent_at=runtime.clock.now())
         )
         if effective.logging_mode is LoggingMode.BCC:
-            sender = session.get(User, user.id)
-            assert sender is not None
-            bcc.record_bcc_outcome(session, sender, email_id, sent, now=now, settings=effective)
+            rep = session.get(User, user.id)
+            assert rep is not None
+            bcc.record_bcc_outcome(session, rep, email_id, sent, now=now, settings=effective)
         # The settings read before sending decide: a mode switch meanwhile must not log twice.
         if logging_wanted(effective, LOG_EMAIL):
             subjects: list[tuple[int, dict[str, object]]] = [

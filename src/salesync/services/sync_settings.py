@@ -13,7 +13,7 @@ from salesync.domain.subject_template import DEFAULT_TEMPLATE, validate_template
 from salesync.errors import InvalidInput, PermissionDenied
 from salesync.store import accounts
 from salesync.store import sync_settings as store
-from salesync.store.tables import Role, Team, User
+from salesync.store.tables import Role, SyncSettings, Team, User
 
 #: Kept inside the admin's range so a runaway loop cannot spend the whole org allocation.
 MIN_BUDGET_SHARE, MAX_BUDGET_SHARE = 1, 100
@@ -25,7 +25,10 @@ def _stored_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def team_policy(session: Session, team: Team) -> rules.TeamPolicy:
-    row = store.settings_row(session, team.id, None)
+    return _policy(store.settings_row(session, team.id, None), team)
+
+
+def _policy(row: SyncSettings | None, team: Team) -> rules.TeamPolicy:
     defaults = rules.effective_settings(row.values if row else {}, rules.TeamPolicy()).settings
     locks = tuple(
         rules.FieldLock(setting=name, locked_by=str(by))
@@ -41,7 +44,9 @@ def user_values(session: Session, user: User) -> dict[str, Any]:
 
 
 def effective_for(session: Session, user: User) -> rules.EffectiveSettings:
-    return rules.effective_settings(user_values(session, user), team_policy(session, user.team))
+    team_row, user_row = store.team_and_user_rows(session, user.team_id, user.id)
+    values = dict(user_row.values) if user_row else {}
+    return rules.effective_settings(values, _policy(team_row, user.team))
 
 
 def save_my_settings(

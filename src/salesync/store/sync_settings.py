@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import SyncSettings
@@ -17,6 +17,21 @@ def settings_row(session: Session, team_id: int, user_id: int | None) -> SyncSet
     return session.scalars(
         select(SyncSettings).where(SyncSettings.team_id == team_id, condition)
     ).first()
+
+
+def team_and_user_rows(
+    session: Session, team_id: int, user_id: int
+) -> tuple[SyncSettings | None, SyncSettings | None]:
+    """The team's row and the user's, in one statement (every sent email reads both)."""
+    rows = session.scalars(
+        select(SyncSettings).where(
+            SyncSettings.team_id == team_id,
+            or_(SyncSettings.user_id.is_(None), SyncSettings.user_id == user_id),
+        )
+    ).all()
+    team_row = next((row for row in rows if row.user_id is None), None)
+    user_row = next((row for row in rows if row.user_id == user_id), None)
+    return team_row, user_row
 
 
 def settings_row_for_update(

@@ -7,11 +7,11 @@ reads or writes them goes through the functions here, so that move touches only 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
@@ -155,6 +155,16 @@ def add_link(
     return link
 
 
+def insert_links(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Task links of a batch in one executemany INSERT (the ORM would insert them one by one
+    to fetch their ids, which nobody needs here)."""
+    if rows:
+        defaults = {"local_type": LINK_TYPE, "target_key": "", "sobject": "Task"}
+        session.execute(
+            insert(cast(Table, SalesforceLink.__table__)), [{**defaults, **row} for row in rows]
+        )
+
+
 def live_links_of_assignee(
     session: Session, user_id: int, org_id: str
 ) -> list[tuple[SalesforceLink, ReminderTask]]:
@@ -215,6 +225,32 @@ def put_state(
         return
     row.value = value
     row.updated_at = now
+
+
+def put_states(
+    session: Session, values: Mapping[str, dict[str, Any]], name: str, *, now: datetime
+) -> None:
+    """:func:`put_state` for many scopes: one read, new rows written at the next flush."""
+    existing: dict[str, SyncCursor] = {}
+    scope_list = list(values)
+    for start in range(0, len(scope_list), 500):
+        rows = session.scalars(
+            select(SyncCursor).where(
+                SyncCursor.name == name, SyncCursor.scope.in_(scope_list[start : start + 500])
+            )
+        )
+        existing.update({row.scope: row for row in rows})
+    new = [
+        {"scope": scope, "name": name, "value": value, "updated_at": now}
+        for scope, value in values.items()
+        if scope not in existing
+    ]
+    if new:
+        # Core executemany: the ORM would insert the rows one by one to fetch their ids.
+        session.execute(insert(cast(Table, SyncCursor.__table__)), new)
+    for scope, row in existing.items():
+        row.value = values[scope]
+        row.updated_at = now
 
 
 def delete_state(session: Session, scope: str, name: str) -> None:

@@ -44,7 +44,7 @@ from salesync.store.tables import (
 )
 from salesync.sync import task_api, task_apply
 from salesync.sync import task_records as records
-from salesync.sync.failures import settle_failure
+from salesync.sync.failures import Failure, settle_failures
 from salesync.sync.task_api import ApiOpener, TaskApi
 
 #: A push waiting for another worker's push of the same task tries again this much later.
@@ -124,28 +124,31 @@ class TaskPushHandler:
             batches: dict[int, _Batch] = {}
             tasks = store.tasks_by_ids(session, list(by_task))
             links = store.links_for_tasks(session, list(by_task))
+            assignees = _Assignees(session)
             for task_id, task_items in by_task.items():
                 if task_id in busy:
                     for item in task_items:
                         store.requeue(item, at=now + BUSY_RETRY, now=now)
                     continue
-                self._plan_task(session, batches, tasks.get(task_id), links, task_items, now)
+                task = tasks.get(task_id)
+                self._plan_task(session, batches, assignees, task, links, task_items, now)
             return list(batches.values())
 
     def _plan_task(
         self,
         session: Session,
         batches: dict[int, _Batch],
+        assignees: _Assignees,
         task: ReminderTask | None,
         links: dict[int, SalesforceLink],
         items: list[OutboxItem],
         now: dt.datetime,
     ) -> None:
         """Put the task's push in its connection's batch, or settle its items right here."""
-        if task is None or not task_sync.is_on(session, task.assignee_id):
+        if task is None or not assignees.state(task.assignee_id).on:
             _done(items, now)  # gone, or sync is off: the catch-up sends it when turned on
             return
-        connection = connections_store.for_user(session, task.assignee_id)
+        connection = assignees.connection(task.assignee_id)
         if connection is None or not task_sync.is_usable(connection):
             _hold_until_connected(session, items, now)
             return
@@ -156,7 +159,8 @@ class TaskPushHandler:
         batch = _batch_for(session, batches, task, connection)
         work = _Work(task_id=task.id, item_ids=[item.id for item in items])
         if link is None:
-            self._plan_create(session, batch, work, task, items, now)
+            enabled_at = assignees.state(task.assignee_id).enabled_at
+            self._plan_create(session, batch, work, task, items, enabled_at, now)
         elif link.deleted_at is not None:
             _done(items, now)
         else:
@@ -170,9 +174,9 @@ class TaskPushHandler:
         work: _Work,
         task: ReminderTask,
         items: list[OutboxItem],
+        enabled_at: dt.datetime | None,
         now: dt.datetime,
     ) -> None:
-        enabled_at = task_sync.state_of(session, task.assignee_id).enabled_at
         if task.deleted_at is not None or enabled_at is None:
             _done(items, now)
         elif not may_push_new_task(task.created_at, enabled_at):
@@ -233,19 +237,20 @@ class TaskPushHandler:
         results = api.create_many("Task", [work.fields for work in creates]) if creates else []
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
+            settle = _Settlement(session, now, batch.creates)
+            created: list[tuple[_Work, str, dict[str, Any] | None]] = []
             for work in batch.creates:
                 if work.task_id in found:
-                    record = found[work.task_id]
-                    self._link_created(session, batch, work, str(record["Id"]), now, record)
-                    items = store.items_by_ids(session, work.item_ids)
-                    _done(items, now, session=session, task_id=work.task_id)
+                    created.append((work, str(found[work.task_id]["Id"]), found[work.task_id]))
             for work, result in zip(creates, results, strict=True):
-                items = store.items_by_ids(session, work.item_ids)
                 if result.ok and result.id:
-                    self._link_created(session, batch, work, result.id, now)
-                    _done(items, now, session=session, task_id=work.task_id)
+                    created.append((work, result.id, None))
                 else:
-                    _settle_item_failure(session, items, result, now)
+                    settle.failed(work, result)
+            self._link_created(session, batch, created, now)
+            for work, _, _ in created:
+                settle.done(work)
+            settle.write()
         batch.creates.clear()
 
     def _find_earlier_creates(self, api: TaskApi, batch: _Batch) -> dict[int, dict[str, Any]]:
@@ -278,23 +283,20 @@ class TaskPushHandler:
         self,
         session: Session,
         batch: _Batch,
-        work: _Work,
-        sf_id: str,
+        created: list[tuple[_Work, str, dict[str, Any] | None]],
         now: dt.datetime,
-        record: dict[str, Any] | None = None,
     ) -> None:
-        link = store.add_link(
-            session,
-            task_id=work.task_id,
-            org_id=batch.org_id,
-            sf_id=records.normalized_id(sf_id) or sf_id,
-            now=now,
-        )
-        source = record if record is not None else work.fields
-        remote = {name: source.get(name) for name in records.SALESFORCE_FIELDS}
-        assert work.local is not None
-        snapshot = records.Snapshot(work.local, remote, batch.sf_user_id)
-        records.save_snapshot(session, link, snapshot, now=now, record=record)
+        """Link every created (or found) Task and store its snapshot, in a fixed number of
+        statements for the whole batch."""
+        done: list[records.Created] = []
+        for work, sf_id, record in created:
+            source = record if record is not None else work.fields
+            remote = {name: source.get(name) for name in records.SALESFORCE_FIELDS}
+            assert work.local is not None
+            snapshot = records.Snapshot(work.local, remote, batch.sf_user_id)
+            sf_id = records.normalized_id(sf_id) or sf_id
+            done.append(records.Created(work.task_id, batch.org_id, sf_id, snapshot, record))
+        records.link_created(session, done, now=now)
 
     def _send_deletes(self, api: TaskApi, batch: _Batch) -> None:
         if not batch.deletes:
@@ -302,15 +304,16 @@ class TaskPushHandler:
         results = api.delete_many([work.sf_id or "" for work in batch.deletes])
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
+            settle = _Settlement(session, now, batch.deletes)
             links = store.links_for_tasks(session, [work.task_id for work in batch.deletes])
             for work, result in zip(batch.deletes, results, strict=True):
-                items = store.items_by_ids(session, work.item_ids)
                 code = result.real_error.code if result.real_error else ""
                 if result.ok or code in ("ENTITY_IS_DELETED", "NOT_FOUND"):
                     links[work.task_id].deleted_at = now  # gone there too: done for good
-                    _done(items, now, session=session, task_id=work.task_id)
+                    settle.done(work)
                 else:
-                    _settle_item_failure(session, items, result, now)
+                    settle.failed(work, result)
+            settle.write()
         batch.deletes.clear()
 
     def _send_updates(self, api: TaskApi, batch: _Batch) -> None:
@@ -347,28 +350,34 @@ class TaskPushHandler:
                 reread=True,
             )
             report = task_apply.apply_versions(context, current)
+            settle = _Settlement(session, now, batch.updates)
             tasks = store.tasks_by_ids(session, [work.task_id for work in batch.updates])
             links = store.links_for_tasks(session, list(tasks))
+            snapshots = records.load_snapshots(session, list(tasks.values()))
             for work in batch.updates:
                 task, link = tasks[work.task_id], links[work.task_id]
                 outcome = report.outcomes.get(link.sf_id)
-                if self._still_to_write(session, batch, work, task, link, outcome, now):
+                if self._still_to_write(
+                    session, batch, settle, work, (task, link, snapshots[task.id]), outcome
+                ):
                     ready.append(work)
+            settle.write()
         return ready
 
     def _still_to_write(
         self,
         session: Session,
         batch: _Batch,
+        settle: _Settlement,
         work: _Work,
-        task: ReminderTask,
-        link: SalesforceLink,
+        loaded: tuple[ReminderTask, SalesforceLink, records.Snapshot],
         outcome: task_apply.Outcome | None,
-        now: dt.datetime,
     ) -> bool:
         """After the merge: True when the Task still needs an update; otherwise the items
         are settled here."""
-        items = store.items_by_ids(session, work.item_ids)
+        task, link, snapshot = loaded
+        now = settle.now
+        items = [settle.items[item_id] for item_id in work.item_ids if item_id in settle.items]
         if outcome is None:
             # Not even queryAll has it: purged from the Recycle Bin, deleted for good.
             task.deleted_at = task.deleted_at or now
@@ -379,18 +388,25 @@ class TaskPushHandler:
                     item, now=now, code=task_apply.UNMAPPABLE_CODE, message=_UNMAPPABLE
                 )
             return False
-        elif task.deleted_at is None and self._prepare_update(session, batch, work, task):
+        elif task.deleted_at is None and self._prepare_update(
+            session, batch, work, task, (link, snapshot)
+        ):
             work.fields = {"Id": link.sf_id, **work.fields}
             return True
-        _done(items, now, session=session, task_id=task.id)
+        settle.done(work)
         return False
 
     def _prepare_update(
-        self, session: Session, batch: _Batch, work: _Work, task: ReminderTask
+        self,
+        session: Session,
+        batch: _Batch,
+        work: _Work,
+        task: ReminderTask,
+        loaded: tuple[SalesforceLink, records.Snapshot],
     ) -> bool:
         """Fill in the fields to write: those the merge keeps from salesync (TASK-5: the name
         only through ``{{activity_subject}}``), and OwnerId after a reassignment."""
-        snapshot = records.load_snapshot(session, task)
+        link, snapshot = loaded
         local = records.to_local(task)
         pushed = tuple(
             name
@@ -406,8 +422,6 @@ class TaskPushHandler:
             base = dataclasses.replace(
                 snapshot.base, **{name: getattr(local, name) for name in pushed}
             )
-            link = store.link_for_task(session, task.id)
-            assert link is not None
             new_snapshot = records.Snapshot(base, snapshot.remote, snapshot.owner_sf_id)
             records.save_snapshot(session, link, new_snapshot, now=self.runtime.clock.now())
         return bool(fields)
@@ -417,15 +431,17 @@ class TaskPushHandler:
     ) -> None:
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
+            settle = _Settlement(session, now, works)
             tasks = store.tasks_by_ids(session, [work.task_id for work in works])
             links = store.links_for_tasks(session, list(tasks))
+            snapshots = records.load_snapshots(session, list(tasks.values()))
+            saved: list[tuple[SalesforceLink, records.Snapshot, dict[str, Any] | None]] = []
             for work, result in zip(works, results, strict=True):
-                items = store.items_by_ids(session, work.item_ids)
                 if not result.ok:
-                    _settle_item_failure(session, items, result, now)
+                    settle.failed(work, result)
                     continue
                 task, link = tasks[work.task_id], links[work.task_id]
-                snapshot = records.load_snapshot(session, task)
+                snapshot = snapshots[task.id]
                 assert work.local is not None
                 pushed_values = {name: getattr(work.local, name) for name in work.pushed}
                 base = dataclasses.replace(snapshot.base, **pushed_values)
@@ -434,9 +450,10 @@ class TaskPushHandler:
                     {k: v for k, v in work.fields.items() if k in records.SALESFORCE_FIELDS}
                 )
                 owner = work.fields.get("OwnerId", snapshot.owner_sf_id)
-                new_snapshot = records.Snapshot(base, remote, owner)
-                records.save_snapshot(session, link, new_snapshot, now=now)
-                _done(items, now, session=session, task_id=task.id)
+                saved.append((link, records.Snapshot(base, remote, owner), None))
+                settle.done(work)
+            records.save_snapshots(session, saved, now=now)
+            settle.write()
 
     def _settle_open_items(self, batch: _Batch, error: SalesforceError) -> None:
         now = self.runtime.clock.now()
@@ -523,9 +540,54 @@ def _hold_until_connected(session: Session, items: list[OutboxItem], now: dt.dat
         item.last_error_message = "Waiting for the assignee to connect Salesforce."
 
 
-def _settle_item_failure(
-    session: Session, items: list[OutboxItem], result: CollectionItemResult, now: dt.datetime
-) -> None:
-    code, category, message = task_api.item_error(result)
-    for item in items:
-        settle_failure(session, item, code=code, category=category, message=message, now=now)
+class _Assignees:
+    """Each assignee's task sync state and connection, read once per planning run rather than
+    once per task (a batch's tasks mostly share a few assignees)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._states: dict[int, task_sync.SyncState] = {}
+        self._connections: dict[int, SalesforceConnection | None] = {}
+
+    def state(self, user_id: int) -> task_sync.SyncState:
+        if user_id not in self._states:
+            self._states[user_id] = task_sync.state_of(self.session, user_id)
+        return self._states[user_id]
+
+    def connection(self, user_id: int) -> SalesforceConnection | None:
+        if user_id not in self._connections:
+            self._connections[user_id] = connections_store.for_user(self.session, user_id)
+        return self._connections[user_id]
+
+
+class _Settlement:
+    """Settles the queue items of one call's answers in a fixed number of statements:
+    the items read at once, the done ones in one ``UPDATE … IN``, their tasks' Diagnostics
+    entries closed in another, and the failures in :func:`settle_failures`'s few statements.
+    (Settling item by item cost a read and a write or two per Task.)"""
+
+    def __init__(self, session: Session, now: dt.datetime, works: Sequence[_Work]) -> None:
+        self.session, self.now = session, now
+        ids = [item_id for work in works for item_id in work.item_ids]
+        self.items = {item.id: item for item in store.items_by_ids(session, ids)}
+        self.done_items: list[int] = []
+        self.done_tasks: list[int] = []
+        self.failures: list[Failure] = []
+
+    def done(self, work: _Work) -> None:
+        self.done_items.extend(work.item_ids)
+        self.done_tasks.append(work.task_id)
+
+    def failed(self, work: _Work, result: CollectionItemResult) -> None:
+        code, category, message = task_api.item_error(result)
+        self.failures.extend(
+            Failure(self.items[item_id], code, category, message)
+            for item_id in work.item_ids
+            if item_id in self.items
+        )
+
+    def write(self) -> None:
+        done = [item_id for item_id in self.done_items if item_id in self.items]
+        outbox.mark_done_many(self.session, done, now=self.now)
+        diagnostics.resolve_items(self.session, store.SUBJECT_TYPE, self.done_tasks, now=self.now)
+        settle_failures(self.session, self.failures, now=self.now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -154,6 +154,71 @@ def load_snapshot(session: Session, task: ReminderTask) -> Snapshot:
     return Snapshot.from_json(value)
 
 
+def load_snapshots(session: Session, tasks: Sequence[ReminderTask]) -> dict[int, Snapshot]:
+    """:func:`load_snapshot` of many tasks, in one read."""
+    values = store.states(session, [_scope(task.id) for task in tasks], _SNAPSHOT)
+    return {
+        task.id: (
+            Snapshot.from_json(values[_scope(task.id)])
+            if _scope(task.id) in values
+            else Snapshot(to_local(task), {}, None)
+        )
+        for task in tasks
+    }
+
+
+def save_snapshots(
+    session: Session,
+    saved: Sequence[tuple[SalesforceLink, Snapshot, Mapping[str, Any] | None]],
+    *,
+    now: dt.datetime,
+) -> None:
+    """:func:`save_snapshot` for a batch: one read, then one write per kind of row."""
+    store.put_states(
+        session,
+        {_scope(link.local_id): snapshot.to_json() for link, snapshot, _ in saved},
+        _SNAPSHOT,
+        now=now,
+    )
+    for link, snapshot, record in saved:
+        _stamp(link, snapshot, now=now, record=record)
+
+
+@dataclasses.dataclass(frozen=True)
+class Created:
+    """A Task just created (or found) in Salesforce for a task: its link is still to write."""
+
+    task_id: int
+    org_id: str
+    sf_id: str
+    snapshot: Snapshot
+    #: The Task as read back, when it was found rather than created.
+    record: Mapping[str, Any] | None = None
+
+
+def link_created(session: Session, created: Sequence[Created], *, now: dt.datetime) -> None:
+    """Write the links and snapshots of a batch of created Tasks: one insert of links, one
+    read and one insert of snapshots, whatever the batch's size."""
+    store.insert_links(
+        session,
+        [
+            {
+                "local_id": done.task_id,
+                "org_id": done.org_id,
+                "sf_id": done.sf_id,
+                **_stamp_values(done.snapshot, now=now, record=done.record),
+            }
+            for done in created
+        ],
+    )
+    store.put_states(
+        session,
+        {_scope(done.task_id): done.snapshot.to_json() for done in created},
+        _SNAPSHOT,
+        now=now,
+    )
+
+
 def save_snapshot(
     session: Session,
     link: SalesforceLink,
@@ -164,11 +229,34 @@ def save_snapshot(
 ) -> None:
     """Store the snapshot and its fingerprint; ``record`` is the Task version it came from."""
     store.put_state(session, _scope(link.local_id), _SNAPSHOT, snapshot.to_json(), now=now)
-    link.fingerprint = fingerprint(snapshot.remote)
-    link.synced_at = now
+    _stamp(link, snapshot, now=now, record=record)
+
+
+def _stamp(
+    link: SalesforceLink,
+    snapshot: Snapshot,
+    *,
+    now: dt.datetime,
+    record: Mapping[str, Any] | None,
+) -> None:
+    values = _stamp_values(snapshot, now=now, record=record)
+    if record is None:  # an update written blind keeps the times of the last version read
+        del values["sf_last_modified"], values["sf_system_modstamp"]
+    for name, value in values.items():
+        setattr(link, name, value)
+
+
+def _stamp_values(
+    snapshot: Snapshot, *, now: dt.datetime, record: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """What a link records of the Task version it was last synced with (the Salesforce
+    times only when that version was read back: ``record``)."""
+    values: dict[str, Any] = {"fingerprint": fingerprint(snapshot.remote), "synced_at": now}
+    values["sf_last_modified"] = values["sf_system_modstamp"] = None
     if record is not None:
-        link.sf_last_modified = parse_salesforce_datetime(record["LastModifiedDate"])
-        link.sf_system_modstamp = parse_salesforce_datetime(record["SystemModstamp"])
+        values["sf_last_modified"] = parse_salesforce_datetime(record["LastModifiedDate"])
+        values["sf_system_modstamp"] = parse_salesforce_datetime(record["SystemModstamp"])
+    return values
 
 
 def _status(value: str) -> ReminderStatus:

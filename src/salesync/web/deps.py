@@ -23,11 +23,16 @@ class SignInRequired(Exception):
     """Nobody is signed in: pages send the browser to /login, the API answers 401."""
 
 
-def get_runtime(request: Request) -> Runtime:
+# The dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency
+# in its thread pool, and on the API's hot path (POST /api/v1/emails) each such hop between
+# the event loop and a worker thread cost more than the work itself.
+
+
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
-def get_browser_session(request: Request) -> BrowserSession:
+async def get_browser_session(request: Request) -> BrowserSession:
     return BrowserSession(request.session)
 
 
@@ -87,7 +92,7 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def admin_user(user: CurrentUser) -> User:
+async def admin_user(user: CurrentUser) -> User:
     if user.role != Role.ADMIN:
         raise PermissionDenied("this is for admins only")
     return user
@@ -96,7 +101,7 @@ def admin_user(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(admin_user)]
 
 
-def browser_user(request: Request, user: CurrentUser) -> User:
+async def browser_user(request: Request, user: CurrentUser) -> User:
     """The caller, who must be signed in with the browser (not an API token)."""
     if _uses_token(request):
         raise PermissionDenied("this needs a signed-in browser session, not an API token")
@@ -112,7 +117,7 @@ def _refuse_csrf() -> PermissionDenied:
     )
 
 
-def check_api_csrf(request: Request, browser: SessionDep) -> None:
+async def check_api_csrf(request: Request, browser: SessionDep) -> None:
     """A write to the JSON API with the session cookie must echo the CSRF token in a header.
 
     Token-authenticated and anonymous requests need none: a browser never sends a token by
