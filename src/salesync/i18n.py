@@ -47,11 +47,17 @@ def catalog_locale(language: str) -> str:
 
 def babel_locale(language: str) -> Locale:
     """The Babel locale that formats dates and numbers for a language tag."""
+    # With a territory, so that week starts follow the readers' countries (Sunday in the US,
+    # Japan and Taiwan; Monday in Germany): a bare language gives Babel's world default.
+    territories = {"en": "en_US", "ja": "ja_JP", "zh-Hant": "zh_Hant_TW", "de": "de_DE"}
     if language == PSEUDO_LANGUAGE:
-        return Locale.parse("en")
-    if language == "zh-Hant":
-        return Locale.parse("zh_Hant_TW")
-    return Locale.parse(catalog_locale(language))
+        return Locale.parse("en_US")
+    return Locale.parse(territories.get(language, catalog_locale(language)))
+
+
+def first_weekday(language: str) -> int:
+    """Where the reader's week starts: 0 Monday … 6 Sunday."""
+    return int(babel_locale(language).first_week_day)
 
 
 class _English:

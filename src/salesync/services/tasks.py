@@ -319,6 +319,8 @@ class TaskQuery:
     due_filter: DueFilter | None = None
     limit: int = DEFAULT_PAGE_SIZE
     offset: int = 0
+    #: Where "this week" starts for the reader (0 Monday … 6 Sunday).
+    first_weekday: int = 0
 
 
 def list_tasks(runtime: Runtime, actor: User, query: TaskQuery) -> list[ReminderTask]:
@@ -330,7 +332,12 @@ def list_tasks(runtime: Runtime, actor: User, query: TaskQuery) -> list[Reminder
     status = clean_status(query.status) if query.status is not None else None
     due_from = due_to = None
     if query.due_filter is not None:
-        days = date_range(query.due_filter, actor.time_zone, runtime.clock.now())
+        days = date_range(
+            query.due_filter,
+            actor.time_zone,
+            runtime.clock.now(),
+            first_weekday=query.first_weekday,
+        )
         due_from, due_to = days.first, days.last
     with unit_of_work(runtime.sessions) as session:
         return store.list_tasks(
@@ -347,11 +354,15 @@ def list_tasks(runtime: Runtime, actor: User, query: TaskQuery) -> list[Reminder
 
 
 def command_center(
-    runtime: Runtime, actor: User, due_filter: DueFilter = DueFilter.TODAY_AND_TOMORROW
+    runtime: Runtime,
+    actor: User,
+    due_filter: DueFilter = DueFilter.TODAY_AND_TOMORROW,
+    *,
+    first_weekday: int = 0,
 ) -> list[ReminderTask]:
     """The actor's own open tasks due in ``due_filter`` (default today and tomorrow) in the
     actor's time zone (TASK-7, TASK-14, CC-3); everything else still syncs in the background."""
-    days = date_range(due_filter, actor.time_zone, runtime.clock.now())
+    days = date_range(due_filter, actor.time_zone, runtime.clock.now(), first_weekday=first_weekday)
     with unit_of_work(runtime.sessions) as session:
         return store.list_tasks(
             session,

@@ -6,17 +6,19 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from salesync.domain.activity_task import DESCRIPTION_MAX_LENGTH
 from salesync.domain.command_center import DueFilter, date_range
 from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus, ReminderType
 from salesync.domain.settings import SettingOrigin, TaskSyncMode
+from salesync.i18n import first_weekday
 from salesync.services import task_sync, tasks
 from salesync.store.tables import ReminderTask, TaskConflict
 from salesync.web.api.people import read_upload
 from salesync.web.deps import AdminUser, CurrentUser, RuntimeDep, check_api_csrf
+from salesync.web.languages import language_for
 from salesync.web.schemas import (
     BoundedInput,
     Id,
@@ -155,6 +157,7 @@ def _public(task: ReminderTask) -> TaskPublic:
 
 @router.get("/tasks", response_model=list[TaskPublic])
 def list_tasks(
+    request: Request,
     runtime: RuntimeDep,
     user: CurrentUser,
     assignee_id: OptionalIdQuery = None,
@@ -164,7 +167,8 @@ def list_tasks(
     offset: OffsetQuery = 0,
 ) -> list[TaskPublic]:
     """The caller's tasks (an admin's: the team's), by due date."""
-    query = tasks.TaskQuery(assignee_id, status, due, limit, offset)
+    week_start = first_weekday(language_for(request))
+    query = tasks.TaskQuery(assignee_id, status, due, limit, offset, first_weekday=week_start)
     return [_public(task) for task in tasks.list_tasks(runtime, user, query)]
 
 
@@ -235,14 +239,17 @@ def recent_conflicts(runtime: RuntimeDep, user: CurrentUser) -> list[TaskConflic
 
 @router.get("/command-center/tasks", response_model=CommandCenterPublic)
 def command_center(
+    request: Request,
     runtime: RuntimeDep,
     user: CurrentUser,
     due_filter: Annotated[DueFilter, Query(alias="filter")] = DueFilter.TODAY_AND_TOMORROW,
 ) -> CommandCenterPublic:
-    """The caller's open tasks due today / tomorrow / both / in the next 7 days, counted in
-    the caller's time zone."""
-    days = date_range(due_filter, user.time_zone, runtime.clock.now())
-    items = [_public(task) for task in tasks.command_center(runtime, user, due_filter)]
+    """The caller's open tasks due today / tomorrow / both / in the next 7 days / this week
+    (starting on the reader's locale's first day), counted in the caller's time zone."""
+    week_start = first_weekday(language_for(request))
+    days = date_range(due_filter, user.time_zone, runtime.clock.now(), first_weekday=week_start)
+    found = tasks.command_center(runtime, user, due_filter, first_weekday=week_start)
+    items = [_public(task) for task in found]
     return CommandCenterPublic(
         filter=due_filter,
         time_zone=user.time_zone,

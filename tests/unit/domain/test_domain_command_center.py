@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from salesync.domain.command_center import DateRange, DueFilter, date_range, due_in
+from salesync.domain.command_center import DateRange, DueFilter, date_range, due_in, week_of
 
 # One instant: 09:30 UTC on 10 March is 23:30 on 9 March in Honolulu (UTC-10)
 # and 23:30 on 10 March in Kiritimati (UTC+14).
@@ -86,3 +86,48 @@ def test_unknown_zone_and_naive_now_are_refused() -> None:
 def test_date_range_holds_only_dates() -> None:
     assert "2024-03-09" not in DateRange(d(9), d(9))
     assert dt.datetime(2024, 3, 9, 12, tzinfo=dt.UTC) not in DateRange(d(9), d(9))
+
+
+# -- this week: where it starts is the reader's locale's choice --------------------------------
+
+_THURSDAY = dt.date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("first_weekday", "first", "last"),
+    [
+        (0, dt.date(2026, 11, 30), dt.date(2026, 12, 6)),  # Monday (Germany)
+        (6, dt.date(2026, 11, 29), dt.date(2026, 12, 5)),  # Sunday (US, Japan, Taiwan)
+        (3, dt.date(2026, 12, 3), dt.date(2026, 12, 9)),  # the day itself starts the week
+        (4, dt.date(2026, 11, 27), dt.date(2026, 12, 3)),  # the day itself ends it
+    ],
+)
+def test_a_week_starts_on_the_given_weekday_and_holds_seven_days(
+    first_weekday: int, first: dt.date, last: dt.date
+) -> None:
+    week = week_of(_THURSDAY, first_weekday)
+    assert (week.first, week.last) == (first, last)
+    assert week.first.weekday() == first_weekday
+    assert _THURSDAY in week
+
+
+def test_this_week_is_the_reps_own_calendar_week() -> None:
+    # 02:00 UTC on Monday is still Sunday evening in Los Angeles: a Monday-start week there is
+    # the one before.
+    now = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
+    in_la = date_range(DueFilter.THIS_WEEK, "America/Los_Angeles", now, first_weekday=0)
+    in_berlin = date_range(DueFilter.THIS_WEEK, "Europe/Berlin", now, first_weekday=0)
+    assert in_la.first == dt.date(2026, 11, 23)
+    assert in_berlin.first == dt.date(2026, 11, 30)
+    sunday_start = date_range(DueFilter.THIS_WEEK, "America/Los_Angeles", now, first_weekday=6)
+    assert sunday_start.first == dt.date(2026, 11, 29)
+
+
+def test_the_week_start_only_moves_this_week() -> None:
+    now = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+    for due_filter in DueFilter:
+        if due_filter is DueFilter.THIS_WEEK:
+            continue
+        monday = date_range(due_filter, "UTC", now, first_weekday=0)
+        sunday = date_range(due_filter, "UTC", now, first_weekday=6)
+        assert monday == sunday

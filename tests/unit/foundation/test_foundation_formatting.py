@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from salesync.i18n import first_weekday
 from salesync.web.formatting import day_label, local_time, number, short_date
 
 MOMENT = dt.datetime(2026, 12, 3, 16, 30, tzinfo=dt.UTC)
@@ -102,3 +103,10 @@ def test_numbers_are_grouped_as_the_language_groups_them(
     assert number(Decimal("1234.5"), language) == fraction
     assert number(7, language) == "7"
     assert number(None, language) == ""
+
+
+@pytest.mark.parametrize(
+    ("language", "weekday"), [("en", 6), ("ja", 6), ("zh-Hant", 6), ("de", 0), ("en-XA", 6)]
+)
+def test_the_week_starts_where_the_readers_country_starts_it(language: str, weekday: int) -> None:
+    assert first_weekday(language) == weekday

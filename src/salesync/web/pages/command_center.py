@@ -19,6 +19,7 @@ from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus, R
 from salesync.domain.task_import import ImportProblem
 from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
+from salesync.i18n import first_weekday
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
 from salesync.services import activities, engagement, people, task_sync, tasks
@@ -30,6 +31,7 @@ from salesync.store.tables import OutboxItem, OutboxStatus, ReminderTask, User
 from salesync.web.api.activities import ActivityState
 from salesync.web.api.people import read_upload
 from salesync.web.deps import CurrentUser, RuntimeDep, SessionDep
+from salesync.web.languages import language_for
 from salesync.web.pages.activity import PersonRef, display_name, task_states, timeline
 from salesync.web.pages.recipients import parse_recipients
 from salesync.web.schemas import MAX_ID, IdPath
@@ -42,6 +44,7 @@ FILTER_LABELS = {
     DueFilter.TOMORROW: tr("Tomorrow"),
     DueFilter.TODAY_AND_TOMORROW: tr("Today and tomorrow"),
     DueFilter.NEXT_7_DAYS: tr("Next 7 days"),
+    DueFilter.THIS_WEEK: tr("This week"),
 }
 #: People offered in the pickers; more than this and the rep types the address instead.
 PICKER_LIMIT = 200
@@ -110,10 +113,14 @@ def _local_now(runtime: Runtime, user: User) -> dt.datetime:
     return runtime.clock.now().astimezone(ZoneInfo(user.time_zone))
 
 
-def _page_context(runtime: Runtime, user: User, due_filter: DueFilter) -> dict[str, Any]:
+def _page_context(
+    runtime: Runtime, user: User, due_filter: DueFilter, week_start: int
+) -> dict[str, Any]:
     now = _local_now(runtime, user)
-    days = date_range(due_filter, user.time_zone, now)
-    done_query = tasks.TaskQuery(user.id, ReminderStatus.COMPLETE.value, due_filter, limit=100)
+    days = date_range(due_filter, user.time_zone, now, first_weekday=week_start)
+    done_query = tasks.TaskQuery(
+        user.id, ReminderStatus.COMPLETE.value, due_filter, limit=100, first_weekday=week_start
+    )
     emails = TimelineScope(user.team_id, user.id, kinds=("email",), limit=SENT_EMAILS_SHOWN)
     picker = people.list_people(runtime, user, people.PeopleQuery(limit=PICKER_LIMIT))
     return {
@@ -121,7 +128,11 @@ def _page_context(runtime: Runtime, user: User, due_filter: DueFilter) -> dict[s
         "due_filter": due_filter,
         "filter_labels": FILTER_LABELS,
         "days": days,
-        "open_tasks": _task_rows(runtime, user, tasks.command_center(runtime, user, due_filter)),
+        "open_tasks": _task_rows(
+            runtime,
+            user,
+            tasks.command_center(runtime, user, due_filter, first_weekday=week_start),
+        ),
         "done_tasks": _task_rows(runtime, user, tasks.list_tasks(runtime, user, done_query)),
         "sync": task_sync.status(runtime, user),
         "importing": _first_import_running(runtime, user),
@@ -151,7 +162,8 @@ def _page(
     problem: FormProblem | None = None,
     prefill: dict[str, str] | None = None,
 ) -> Response:
-    context = _page_context(runtime, user, due_filter)
+    week_start = first_weekday(language_for(request))
+    context = _page_context(runtime, user, due_filter, week_start)
     context["problem"] = problem
     context["values"] = prefill or {}
     return render(request, "command_center.html", context, status_code=422 if problem else 200)
