@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
@@ -21,10 +22,18 @@ from salesync.store.tables import (
 def settings_of(session: Session, team_id: int, *, now: datetime) -> EngagementSettings:
     """The team's row, created with the defaults on first use."""
     row = session.get(EngagementSettings, team_id)
-    if row is None:
-        row = EngagementSettings(team_id=team_id, updated_at=now)
-        session.add(row)
-        session.flush()
+    if row is not None:
+        return row
+    try:
+        # A savepoint: the worker and a request can both be first; the loser reads the winner's.
+        with session.begin_nested():
+            row = EngagementSettings(team_id=team_id, updated_at=now)
+            session.add(row)
+    except IntegrityError:
+        found = session.get(EngagementSettings, team_id, populate_existing=True)
+        if found is None:
+            raise
+        return found
     return row
 
 
