@@ -18,15 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Protocol
-
-from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from typing import TYPE_CHECKING, Any, Protocol
 
 from salesync.domain.languages import DEFAULT_LANGUAGE, LANGUAGES, PSEUDO_LANGUAGE
 from salesync.domain.wording import Translatable
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where it is used: workers import this module (salesync's own emails) but
+# most never format a date or read a catalog, and Babel is a tenth of a second of start-up.
 
 LOCALE_DIR = Path(__file__).parent / "locales"
 TEMPLATE_FILE = LOCALE_DIR / "messages.pot"
@@ -47,6 +48,8 @@ def catalog_locale(language: str) -> str:
 
 def babel_locale(language: str) -> Locale:
     """The Babel locale that formats dates and numbers for a language tag."""
+    from babel import Locale
+
     # With a territory, so that week starts follow the readers' countries (Sunday in the US,
     # Japan and Taiwan; Monday in Germany): a bare language gives Babel's world default.
     territories = {"en": "en_US", "ja": "ja_JP", "zh-Hant": "zh_Hant_TW", "de": "de_DE"}
@@ -87,6 +90,8 @@ class _Pseudo:
 @functools.cache
 def catalog_ids() -> frozenset[str]:
     """Every id of the catalogs (the singular of a plural entry)."""
+    from babel.messages.pofile import read_po
+
     with TEMPLATE_FILE.open("rb") as template:
         return frozenset(
             str(m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(template) if m.id
@@ -100,6 +105,10 @@ def catalog(language: str) -> Catalog:
         return _Pseudo(catalog_ids())
     if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
         return _English()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     path = LOCALE_DIR / catalog_locale(language) / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as source:
         parsed = read_po(source, locale=catalog_locale(language))
