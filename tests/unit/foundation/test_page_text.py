@@ -77,8 +77,9 @@ def test_english_leftovers_are_ids_shown_where_a_translation_exists() -> None:
 def test_foreign_words_are_neither_data_nor_in_the_languages_catalog() -> None:
     # English reads the template's ids: the main menu is in the catalogs, this sentence not.
     texts = [Text("Settings", "text"), Text("Sign out rex@example.com", "text")]
-    texts.append(Text("Nothing wraps this sentence", "text"))
+    # Made-up words, so that no catalog text ever contains them.
+    texts.append(Text("Zorbly quaxes flimbers", "text"))
     found = foreign_words(texts, "en", Data())
     assert [(text.text, words) for text, words in found] == [
-        ("Nothing wraps this sentence", "Nothing wraps this sentence")
+        ("Zorbly quaxes flimbers", "Zorbly quaxes flimbers")
     ]
