@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.domain.settings import LoggingMode, SyncSettings, logs_through_api
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound, PermissionDenied, SalesyncError
 from salesync.mail import message as mail_message
 from salesync.mail.errors import MailError
@@ -198,11 +199,13 @@ def enqueue_logging(
 
 def not_connected_reason(kind: str) -> str:
     """Why a queued item waits while the rep has no connection; calls say why in BCC mode."""
-    reason = "Not logged yet: connect your Salesforce account; it will be logged then."
     if kind == LOG_CALL:
         # A call has no email to BCC: in BCC mode too it can only go through the API.
-        return "Calls are logged through the Salesforce API, also in BCC mode. " + reason
-    return reason
+        return tr(
+            "Calls are logged through the Salesforce API, also in BCC mode. Not logged yet: "
+            "connect your Salesforce account; it will be logged then."
+        )
+    return tr("Not logged yet: connect your Salesforce account; it will be logged then.")
 
 
 def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> int:

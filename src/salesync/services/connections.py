@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce import oauth
@@ -217,7 +218,10 @@ def mark_broken(runtime: Runtime, connection_id: int, reason: str) -> None:
                 item_id=row.id,
                 code="CONNECTION_BROKEN",
                 category="authentication",
-                message=f"Salesforce refused the stored sign-in ({reason}). Reconnect to resume.",
+                message=tr(
+                    "Salesforce refused the stored sign-in ({reason}). Reconnect to resume.",
+                    reason=reason,
+                ),
                 now=now,
             )
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from salesync.domain import error_catalog, ids, opt_out_schedule, soql
+from salesync.domain.wording import tr
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest
@@ -242,7 +243,10 @@ class OptOutPullJob:
                 item_id=team_id,
                 code=exc.error_code or "UNKNOWN_EXCEPTION",
                 category=exc.category.value,
-                message=f"The daily pull of opt-outs from Salesforce failed: {exc.message}",
+                message=tr(
+                    "The daily pull of opt-outs from Salesforce failed: {reason}",
+                    reason=exc.message,
+                ),
                 now=now,
             )
 

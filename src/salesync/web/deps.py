@@ -11,6 +11,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from salesync.domain.wording import tr
 from salesync.errors import PermissionDenied
 from salesync.runtime import Runtime
 from salesync.services import sign_in
@@ -47,7 +48,7 @@ def _uses_token(request: Request) -> bool:
 def _token_user(runtime: Runtime, credentials: HTTPAuthorizationCredentials | None) -> User:
     user = team_accounts.user_for_token(runtime, credentials.credentials) if credentials else None
     if user is None:
-        raise SignInRequired("the API token is missing, invalid or revoked")
+        raise SignInRequired(tr("the API token is missing, invalid or revoked"))
     return user
 
 
@@ -68,7 +69,7 @@ def session_user(runtime: Runtime, browser: BrowserSession) -> User | None:
 def _cookie_user(runtime: Runtime, browser: BrowserSession) -> User:
     user = session_user(runtime, browser)
     if user is None:
-        raise SignInRequired("sign in first")
+        raise SignInRequired(tr("sign in first"))
     return user
 
 

@@ -10,10 +10,12 @@ import httpx
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import PermissionDenied
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
 from salesync.services import connections, org_setup
+from salesync.services.diagnostics import check_text
 from salesync.store import connections as connection_store
 from salesync.store.tables import ConnectionStatus, Role, SalesforceConnection, User
 from salesync.web import team_accounts
@@ -32,19 +34,19 @@ Which = Literal["user", "team_sync"]
 
 #: Names of the org setup checks (salesforce/discovery.py keys) as the page shows them.
 CHECK_LABELS = {
-    "api_access": "API access",
-    "task_access": "Tasks",
-    "task_fields": "Task fields",
-    "task_sync_fields": "Task fields for task sync",
-    "task_type": "Type picklist",
-    "external_id": "External ID field",
-    "task_status": "TaskStatus",
+    "api_access": tr("API access"),
+    "task_access": tr("Tasks"),
+    "task_fields": tr("Task fields"),
+    "task_sync_fields": tr("Task fields for task sync"),
+    "task_type": tr("Type picklist"),
+    "external_id": tr("External ID field"),
+    "task_status": tr("TaskStatus"),
 }
 STATUS_LABELS = {
-    "connected": "Connected",
-    "broken": "Needs reconnecting",
-    "disconnected": "Disconnected",
-    "not_connected": "Not connected",
+    "connected": tr("Connected"),
+    "broken": tr("Needs reconnecting"),
+    "disconnected": tr("Disconnected"),
+    "not_connected": tr("Not connected"),
 }
 
 
@@ -95,7 +97,7 @@ class MemberConnection:
 
 def _check_label(key: str) -> str:
     if key.startswith("object_"):
-        return key.removeprefix("object_").title() + " access"
+        return tr("{object} access", object=key.removeprefix("object_").title())
     return CHECK_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
@@ -103,7 +105,7 @@ def _view(row: SalesforceConnection | None) -> ConnectionView:
     if row is None:
         return NOT_CONNECTED
     checks = tuple(
-        CheckView(_check_label(str(c["key"])), str(c["level"]), str(c["text"]))
+        CheckView(_check_label(str(c["key"])), str(c["level"]), check_text(c))
         for c in (row.org_profile or {}).get("checks", [])
     )
     return ConnectionView(
