@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import soql
 from salesync.domain.settings import ForceMode, LoggingMode, SyncSettings
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.mail import message as mail_message
 from salesync.mail.errors import InvalidMessage, MailError, MailRecipientsRefused, MailRejected
@@ -162,7 +163,8 @@ def checked_address(address: str) -> str:
         mail_message.validate_email(probe)
     except InvalidMessage as exc:
         raise InvalidInput(
-            f"{address!r} is not an address we can send to", field="bcc_address"
+            tr("{address} is not an address we can send to", address=repr(address)),
+            field="bcc_address",
         ) from exc
     return address
 
@@ -238,7 +240,7 @@ def deactivate(
 ) -> BccStatus:
     """Turn BCC logging off: back to API logging (or ``off``); the address is kept."""
     if fallback is LoggingMode.BCC:
-        raise InvalidInput("choose api or off", field="fallback")
+        raise InvalidInput(tr("choose api or off"), field="fallback")
     _save(runtime, user, {"logging_mode": fallback.value})
     return _status(runtime, user, None)
 

@@ -109,7 +109,7 @@ def _visible_user_ids(session: Session, viewer: User, only_user: int | None) -> 
         return None
     member = accounts.user_by_id(session, only_user)
     if member is None or member.team_id != viewer.team_id:
-        raise NotFound(f"user {only_user} is not in your team")
+        raise NotFound(tr("user {only_user} is not in your team", only_user=only_user))
     return [only_user]
 
 

@@ -90,7 +90,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 def admin_user(user: CurrentUser) -> User:
     if user.role != Role.ADMIN:
-        raise PermissionDenied("this is for admins only")
+        raise PermissionDenied(tr("this is for admins only"))
     return user
 
 
@@ -100,7 +100,7 @@ AdminUser = Annotated[User, Depends(admin_user)]
 def browser_user(request: Request, user: CurrentUser) -> User:
     """The caller, who must be signed in with the browser (not an API token)."""
     if _uses_token(request):
-        raise PermissionDenied("this needs a signed-in browser session, not an API token")
+        raise PermissionDenied(tr("this needs a signed-in browser session, not an API token"))
     return user
 
 
@@ -109,7 +109,7 @@ BrowserUser = Annotated[User, Depends(browser_user)]
 
 def _refuse_csrf() -> PermissionDenied:
     return PermissionDenied(
-        "the request did not carry this session's CSRF token; reload the page and try again"
+        tr("the request did not carry this session's CSRF token; reload the page and try again")
     )
 
 

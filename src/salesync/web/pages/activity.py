@@ -13,6 +13,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
@@ -406,7 +407,7 @@ def find_person_in_salesforce(
     try:
         outcome = people_lookup.find_in_salesforce(runtime, user, person_id)
     except (Conflict, InvalidInput, SalesforceError) as exc:
-        browser.flash(f"Could not look this person up in Salesforce: {exc}")
+        browser.flash(tr("Could not look this person up in Salesforce: {reason}", reason=exc))
     else:
         if outcome.filled:
             browser.flash(
@@ -418,7 +419,7 @@ def find_person_in_salesforce(
                 + "."
             )
         else:
-            browser.flash("No Lead or Contact in Salesforce has this email address.")
+            browser.flash(tr("No Lead or Contact in Salesforce has this email address."))
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
@@ -432,7 +433,7 @@ def activity_page(
 ) -> Response:
     members = team_accounts.team_users(runtime, user) if user.role is Role.ADMIN else []
     if user_id is not None and user_id not in {m.id for m in members}:
-        raise NotFound(f"user {user_id} is not in your team")
+        raise NotFound(tr("user {user_id} is not in your team", user_id=user_id))
     kinds = KINDS if kind == "all" else (kind,)
     context = {
         "section": "activity",
@@ -450,7 +451,7 @@ def visible_state(runtime: Runtime, user: User, local_type: str, item_id: int) -
     with runtime.sessions() as session:
         if local_type == "task":
             if not _task_visible(session, scope, item_id):
-                raise NotFound(f"task {item_id} does not exist")
+                raise NotFound(tr("task {item_id} does not exist", item_id=item_id))
             return task_states(session, scope.team_id, [item_id])[item_id]
         row: SentEmail | Call | None = None
         if local_type == "email":
@@ -460,7 +461,9 @@ def visible_state(runtime: Runtime, user: User, local_type: str, item_id: int) -
             row = session.get(Call, item_id)
             owner = row.user_id if row is not None else None
         if row is None or row.team_id != scope.team_id or scope.user_id not in (None, owner):
-            raise NotFound(f"{local_type} {item_id} does not exist")
+            raise NotFound(
+                tr("{local_type} {item_id} does not exist", local_type=local_type, item_id=item_id)
+            )
         session.expunge(row)
     return (
         email_state(runtime, row)

@@ -180,15 +180,15 @@ def check_again(
 ) -> Response:
     """Run the org setup check again (one API call) and keep the result on the connection."""
     if which == "team_sync" and user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can check the team sync connection")
+        raise PermissionDenied(tr("only an admin can check the team sync connection"))
     row = _row(runtime, user, which)
     if row is None or row.status is not ConnectionStatus.CONNECTED:
-        browser.flash("Connect to Salesforce first; the check runs as your Salesforce user.")
+        browser.flash(tr("Connect to Salesforce first; the check runs as your Salesforce user."))
         return _back(side, user)
     try:
         profile = org_setup.refresh_org_profile(runtime, row.id)
     except SalesforceError as exc:
-        browser.flash(f"Salesforce did not answer the setup check: {exc}")
+        browser.flash(tr("Salesforce did not answer the setup check: {reason}", reason=exc))
         return _back(side, user)
     problems = org_setup.warnings_of(profile)
     browser.flash(

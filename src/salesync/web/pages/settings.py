@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.services import accounts
 from salesync.store.db import unit_of_work
@@ -52,7 +53,7 @@ def save_profile(
     except InvalidInput as exc:
         context = {"section": "settings", "error": exc.message, "error_field": exc.field}
         return render(request, "settings_account.html", context, status_code=422)
-    browser.flash("Your profile was saved.")
+    browser.flash(tr("Your profile was saved."))
     return RedirectResponse("/settings/account", status_code=303)
 
 
@@ -96,5 +97,5 @@ def revoke_token(
     runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, token_id: IdPath
 ) -> Response:
     team_accounts.revoke_token(runtime, user, token_id)
-    browser.flash("The token was revoked.")
+    browser.flash(tr("The token was revoked."))
     return RedirectResponse("/settings/account/tokens", status_code=303)
