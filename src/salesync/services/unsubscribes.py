@@ -118,8 +118,11 @@ def report_without_id(
         code=NO_SALESFORCE_ID,
         category="unmatched",
         message=(
-            f"{address} unsubscribed, but has no Salesforce Lead or Contact ID, so the opt-out "
-            "stays in salesync only."
+            tr(
+                "{address} unsubscribed, but has no Salesforce Lead or Contact ID, so the opt-out "
+                "stays in salesync only.",
+                address=address,
+            )
         ),
         now=now,
         detail={"address": address},

@@ -31,12 +31,12 @@ from salesync.web.templating import render
 router = APIRouter(prefix="/diagnostics")
 
 CATEGORY_LABELS = {
-    "authentication": "Authentication",
-    "access_validation": "Access/Validation",
-    "setup": "Org setup",
-    "unmatched": "Not matched",
-    "other": "Other",
-    "intermittent": "Intermittent",
+    "authentication": tr("Authentication"),
+    "access_validation": tr("Access/Validation"),
+    "setup": tr("Org setup"),
+    "unmatched": tr("Not matched"),
+    "other": tr("Other"),
+    "intermittent": tr("Intermittent"),
 }
 #: Retried items whose progress the page follows (more are retried, but not followed).
 FOLLOWED_LIMIT = 100
@@ -61,24 +61,25 @@ def _email_link(email: SentEmail) -> ItemLink:
     to = ", ".join(r.address for r in email.recipients)
     person = next((r.person_id for r in email.recipients if r.person_id), None)
     where = f"/people/{person}" if person else "/activity?kind=email"
-    return ItemLink(f"Email “{email.subject}” to {to}", f"{where}#email-{email.id}")
+    label = tr("Email “{subject}” to {to}", subject=email.subject, to=to)
+    return ItemLink(label, f"{where}#email-{email.id}")
 
 
 def _call_link(session: Session, call: Call) -> ItemLink:
     person = session.get(Person, call.person_id)
-    name = display_name(person) if person else "someone"
-    return ItemLink(f"Call with {name}", f"/people/{call.person_id}#call-{call.id}")
+    label = tr("Call with {name}", name=display_name(person)) if person else tr("Call with someone")
+    return ItemLink(label, f"/people/{call.person_id}#call-{call.id}")
 
 
 def _task_link(task: ReminderTask) -> ItemLink:
     where = f"/people/{task.person_id}" if task.person_id else "/activity?kind=task"
-    return ItemLink(f"Task “{task.name}”", f"{where}#task-{task.id}")
+    return ItemLink(tr("Task “{name}”", name=task.name), f"{where}#task-{task.id}")
 
 
 def _describe(session: Session, team_id: int, ref: ItemRef) -> ItemLink | None:
     item_type, item_id = ref
     if item_type == "connection":
-        return ItemLink("Salesforce connection", "/settings/account/salesforce/connections")
+        return ItemLink(tr("Salesforce connection"), "/settings/account/salesforce/connections")
     if item_id is None:
         return None
     row: SentEmail | Call | ReminderTask | None = None
@@ -111,10 +112,12 @@ def _bcc_check(runtime: Runtime, member: User) -> tuple[str, str, str]:
     """The BCC line of the setup check (BCC-2): only BCC logging needs the address."""
     state = bcc.status(runtime, member, fetch=False)
     if state.logging_mode is not LoggingMode.BCC:
-        return member.name, "ok", "Email to Salesforce (BCC) is not in use; nothing to set up."
+        return member.name, "ok", tr("Email to Salesforce (BCC) is not in use; nothing to set up.")
     if state.address:
-        return member.name, "ok", f"BCC logging sends to {state.address}."
-    text = "BCC logging is on but there is no Email to Salesforce address: emails are not logged."
+        return member.name, "ok", tr("BCC logging sends to {address}.", address=state.address)
+    text = tr(
+        "BCC logging is on but there is no Email to Salesforce address: emails are not logged."
+    )
     return member.name, "error", text
 
 
@@ -126,11 +129,14 @@ def _connection_check(runtime: Runtime, member: User) -> tuple[str, str] | None:
         checked = row is not None and bool((row.org_profile or {}).get("checks"))
     if status != "connected":
         # CONN-3: every user logs through their own connection.
-        return "error", "Not connected to Salesforce: nothing of theirs can be logged."
+        return "error", tr("Not connected to Salesforce: nothing of theirs can be logged.")
     if not checked:
         return (
             "warning",
-            "Connected; the org is checked on the first logging, or now with “Check my org again”.",
+            tr(
+                "Connected; the org is checked on the first logging, or now with “Check my org "
+                "again”."
+            ),
         )
     return None
 
