@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from salesync.domain.categories import ErrorCategory
+from salesync.domain.wording import tr
 
 _I = ErrorCategory.INTERMITTENT
 _AUTH = ErrorCategory.AUTHENTICATION
@@ -62,7 +63,9 @@ def _e(
 
 _SPEC = "msia-rules §1.13"
 _FACTS = "API-FACTS §2.3"
-_RECONNECT = "Disconnect Salesforce under Settings → Salesforce → Connections, then connect again."
+_RECONNECT = tr(
+    "Disconnect Salesforce under Settings → Salesforce → Connections, then connect again."
+)
 
 # The one table. msia-rules §1.13 rows first (categories as documented), then API-FACTS codes.
 _ENTRIES: tuple[CatalogEntry, ...] = (
@@ -70,124 +73,143 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
     _e(
         "API_CURRENTLY_DISABLED",
         _AV,
-        "API access is disabled for this Salesforce user.",
-        'The user\'s profile or permission sets lack the "API Enabled" permission.',
-        'Ask your Salesforce admin to grant "API Enabled" to your profile or a permission set.',
+        tr("API access is disabled for this Salesforce user."),
+        tr('The user\'s profile or permission sets lack the "API Enabled" permission.'),
+        tr('Ask your Salesforce admin to grant "API Enabled" to your profile or a permission set.'),
         _SPEC,
     ),
     _e(
         "AUTHENTICATION_FAILURE",
         _AUTH,
-        "Salesforce refused the sign-in (authentication failure).",
-        "The stored connection could not be authenticated.",
+        tr("Salesforce refused the sign-in (authentication failure)."),
+        tr("The stored connection could not be authenticated."),
         _RECONNECT,
         _SPEC,
     ),
     _e(
         "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
         _AV,
-        "Salesforce could not save the record: a trigger failed or write access is missing.",
-        "1) An Apex trigger or flow on the object raised an error; 2) the user has no write "
-        "permission on the object.",
-        "1) Ask your admin to review the trigger or flow named in the details; 2) grant write "
-        "access to the object, or turn off the feature that writes to it.",
+        tr("Salesforce could not save the record: a trigger failed or write access is missing."),
+        tr(
+            "1) An Apex trigger or flow on the object raised an error; 2) the user has no write "
+            "permission on the object."
+        ),
+        tr(
+            "1) Ask your admin to review the trigger or flow named in the details; 2) grant write "
+            "access to the object, or turn off the feature that writes to it."
+        ),
         _SPEC,
     ),
     _e(
         "CANNOT_UPDATE_CONVERTED_LEAD",
         _O,
-        "The lead has been converted and can't be updated.",
-        "An activity was logged against a lead that was converted to a contact.",
-        "Report it to support; the activity should be logged on the converted contact.",
+        tr("The lead has been converted and can't be updated."),
+        tr("An activity was logged against a lead that was converted to a contact."),
+        tr("Report it to support; the activity should be logged on the converted contact."),
         _SPEC,
     ),
     _e(
         "ENTITY_IS_LOCKED",
         _AV,
-        "The record is locked for editing.",
-        "An approval process has locked the record.",
-        "Wait until the approval is approved or rejected, then retry.",
+        tr("The record is locked for editing."),
+        tr("An approval process has locked the record."),
+        tr("Wait until the approval is approved or rejected, then retry."),
         _SPEC,
     ),
     _e(
         "EXPIRED_ACCESS",
         _AUTH,
-        "The Salesforce connection has expired.",
-        "The refresh token expired or was revoked (Salesforce session and refresh-token policies).",
+        tr("The Salesforce connection has expired."),
+        tr(
+            "The refresh token expired or was revoked (Salesforce session and refresh-token "
+            "policies)."
+        ),
         _RECONNECT,
         _SPEC,
     ),
     _e(
         "FAILED_WRITE",
         _I,
-        "Salesforce did not finish writing the record (end of file reached).",
-        "Salesforce was slow, often because of long-running triggers.",
-        "It is retried automatically; if it keeps happening, ask your admin to review triggers.",
+        tr("Salesforce did not finish writing the record (end of file reached)."),
+        tr("Salesforce was slow, often because of long-running triggers."),
+        tr(
+            "It is retried automatically; if it keeps happening, ask your admin to review triggers."
+        ),
         _SPEC,
     ),
     _e(
         "FIELD_CUSTOM_VALIDATION_EXCEPTION",
         _AV,
-        "A validation rule in Salesforce rejected the record.",
-        "A custom validation rule's condition was not met; the details show its message.",
-        "Ask your admin to adjust the validation rule, or fix the data it names, then retry.",
+        tr("A validation rule in Salesforce rejected the record."),
+        tr("A custom validation rule's condition was not met; the details show its message."),
+        tr("Ask your admin to adjust the validation rule, or fix the data it names, then retry."),
         _SPEC,
     ),
     _e(
         "FIELD_FILTER_VALIDATION_EXCEPTION",
         _AV,
-        "A value does not exist or does not match the field's filter criteria.",
-        "Existing data on the record breaks a lookup filter that Salesforce enforces on update.",
-        "Fix the data on the record in Salesforce, then retry.",
+        tr("A value does not exist or does not match the field's filter criteria."),
+        tr(
+            "Existing data on the record breaks a lookup filter that Salesforce enforces on update."
+        ),
+        tr("Fix the data on the record in Salesforce, then retry."),
         _SPEC,
     ),
     _e(
         "FIELD_INTEGRITY_EXCEPTION",
         _AV,
-        "A field value is not valid for Salesforce.",
-        "Existing data on the record (e.g. a state that doesn't match the country) or a related "
-        "id of the wrong type.",
-        "Fix the data on the record in Salesforce, then retry.",
+        tr("A field value is not valid for Salesforce."),
+        tr(
+            "Existing data on the record (e.g. a state that doesn't match the country) or a "
+            "related "
+            "id of the wrong type."
+        ),
+        tr("Fix the data on the record in Salesforce, then retry."),
         _SPEC,
     ),
     _e(
         "INACTIVE_ORGANIZATION",
         _AUTH,
-        "The Salesforce organization is inactive.",
-        "The org was deactivated or its trial ended.",
+        tr("The Salesforce organization is inactive."),
+        tr("The org was deactivated or its trial ended."),
         _RECONNECT,
         _SPEC,
     ),
     _e(
         "INACTIVE_USER",
         _AUTH,
-        "The Salesforce user is inactive.",
-        "The connected Salesforce user was deactivated or frozen.",
-        "Ask your admin to reactivate the user, then disconnect and connect again.",
+        tr("The Salesforce user is inactive."),
+        tr("The connected Salesforce user was deactivated or frozen."),
+        tr("Ask your admin to reactivate the user, then disconnect and connect again."),
         _SPEC,
     ),
     _e(
         "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE",
         _I,
-        "Salesforce is in maintenance and refuses changes.",
-        "The org is in a maintenance window.",
-        "It is retried automatically after the window.",
+        tr("Salesforce is in maintenance and refuses changes."),
+        tr("The org is in a maintenance window."),
+        tr("It is retried automatically after the window."),
         _SPEC,
     ),
     _e(
         "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
         _AV,
-        "No access to the record the task is related to.",
-        "The user can't see or edit the Lead, Contact, Account or Opportunity the task points at.",
-        "Ask your admin to share the related record with you, then retry.",
+        tr("No access to the record the task is related to."),
+        tr(
+            "The user can't see or edit the Lead, Contact, Account or Opportunity the task points "
+            "at."
+        ),
+        tr("Ask your admin to share the related record with you, then retry."),
         _SPEC,
     ),
     _e(
         "INSUFFICIENT_ACCESS_OR_READONLY",
         _AV,
-        "Insufficient access rights on the record.",
-        "The user can't edit the record (sharing or object permissions).",
-        "Ask your admin to grant edit access, or turn off logging to that object for this user.",
+        tr("Insufficient access rights on the record."),
+        tr("The user can't edit the record (sharing or object permissions)."),
+        tr(
+            "Ask your admin to grant edit access, or turn off logging to that object for this user."
+        ),
         _SPEC,
     ),
     # msia-rules §1.13 files INVALID_FIELD under Intermittent (seen with Net::ReadTimeout). For a
@@ -196,336 +218,363 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
     _e(
         "INVALID_FIELD",
         _I,
-        "Salesforce did not accept a field in the request.",
-        "A timeout on a slow org, or a field that was removed or hidden by field-level security.",
-        "It is retried automatically after re-reading the org's fields; if it persists, ask your "
-        "admin to review customizations on the object.",
+        tr("Salesforce did not accept a field in the request."),
+        tr(
+            "A timeout on a slow org, or a field that was removed or hidden by field-level "
+            "security."
+        ),
+        tr(
+            "It is retried automatically after re-reading the org's fields; if it persists, ask "
+            "your "
+            "admin to review customizations on the object."
+        ),
         _SPEC,
     ),
     _e(
         "INVALID_FIELD_FOR_INSERT_UPDATE",
         _AV,
-        "Unable to create or update a field.",
-        "Field-level security makes the field read-only for this user, or the field is "
-        "read-only by nature.",
-        "Ask your admin to give the user edit access to the field named in the details.",
+        tr("Unable to create or update a field."),
+        tr(
+            "Field-level security makes the field read-only for this user, or the field is "
+            "read-only by nature."
+        ),
+        tr("Ask your admin to give the user edit access to the field named in the details."),
         _SPEC,
     ),
     _e(
         "INVALID_GRANT",
         _AUTH,
-        "Salesforce refused the connection from this server's IP address.",
-        "The org's IP restrictions do not include this server.",
-        "Ask your Salesforce admin to allow this server's IP addresses, then reconnect.",
+        tr("Salesforce refused the connection from this server's IP address."),
+        tr("The org's IP restrictions do not include this server."),
+        tr("Ask your Salesforce admin to allow this server's IP addresses, then reconnect."),
         _SPEC,
     ),
     _e(
         "INVALID_TYPE",
         _AV,
-        "The user can't access this kind of Salesforce record.",
-        "The object (e.g. Lead) is not visible to the user, so queries on it fail.",
-        "Ask your admin to grant Read and Edit on the object, or turn off logging to it.",
+        tr("The user can't access this kind of Salesforce record."),
+        tr("The object (e.g. Lead) is not visible to the user, so queries on it fail."),
+        tr("Ask your admin to grant Read and Edit on the object, or turn off logging to it."),
         _SPEC,
     ),
     _e(
         "QUERY_TIMEOUT",
         _I,
-        "A Salesforce query ran too long.",
-        "The org was slow (large data or triggers).",
-        "It is retried automatically; if it keeps happening, ask your admin to review the org.",
+        tr("A Salesforce query ran too long."),
+        tr("The org was slow (large data or triggers)."),
+        tr("It is retried automatically; if it keeps happening, ask your admin to review the org."),
         _SPEC,
     ),
     _e(
         "REQUEST_LIMIT_EXCEEDED",
         _I,
-        "The org is over a Salesforce API limit.",
-        "Too many API calls in the rolling 24-hour window, or too many long-running requests at "
-        "once.",
-        "Work resumes when the window frees up; an admin can buy more API calls or lower "
-        "salesync's share.",
+        tr("The org is over a Salesforce API limit."),
+        tr(
+            "Too many API calls in the rolling 24-hour window, or too many long-running requests "
+            "at "
+            "once."
+        ),
+        tr(
+            "Work resumes when the window frees up; an admin can buy more API calls or lower "
+            "salesync's share."
+        ),
         _SPEC,
     ),
     _e(
         "REQUIRED_FIELD_MISSING",
         _AV,
-        "Required fields are missing on the record.",
-        "A field marked required in Salesforce is empty; Salesforce enforces it on every update.",
-        "Fill the fields named in the details in Salesforce, then retry from salesync.",
+        tr("Required fields are missing on the record."),
+        tr(
+            "A field marked required in Salesforce is empty; Salesforce enforces it on every "
+            "update."
+        ),
+        tr("Fill the fields named in the details in Salesforce, then retry from salesync."),
         _SPEC,
     ),
     _e(
         "SERVER_UNAVAILABLE",
         _I,
-        "Salesforce is too busy right now.",
-        "Salesforce performance problems.",
-        "It is retried automatically; if it keeps happening, ask your admin to review triggers.",
+        tr("Salesforce is too busy right now."),
+        tr("Salesforce performance problems."),
+        tr(
+            "It is retried automatically; if it keeps happening, ask your admin to review triggers."
+        ),
         _SPEC,
     ),
     _e(
         "TXN_SECURITY_NO_ACCESS",
         _AV,
-        "A Salesforce security policy blocked the operation.",
-        "A transaction security policy in the org refuses this kind of request.",
-        "Ask your Salesforce admin about the org's transaction security policies.",
+        tr("A Salesforce security policy blocked the operation."),
+        tr("A transaction security policy in the org refuses this kind of request."),
+        tr("Ask your Salesforce admin about the org's transaction security policies."),
         _SPEC,
     ),
     _e(
         "UNABLE_TO_LOCK_ROW",
         _I,
-        "Salesforce could not lock the record.",
-        "Another process (often a trigger, or many emails to one record) was editing it.",
-        "It is retried automatically; if it keeps happening, ask your admin to review triggers.",
+        tr("Salesforce could not lock the record."),
+        tr("Another process (often a trigger, or many emails to one record) was editing it."),
+        tr(
+            "It is retried automatically; if it keeps happening, ask your admin to review triggers."
+        ),
         _SPEC,
     ),
     _e(
         "UNKNOWN_EXCEPTION",
         _O,
-        "Salesforce reported an unknown internal error.",
-        "An unhandled exception inside Salesforce.",
-        "File a case with Salesforce, quoting the numbers in the details.",
+        tr("Salesforce reported an unknown internal error."),
+        tr("An unhandled exception inside Salesforce."),
+        tr("File a case with Salesforce, quoting the numbers in the details."),
         _SPEC,
     ),
     # --- API-FACTS §2.3 and the pitfalls list ---
     _e(
         "INVALID_SESSION_ID",
         _AUTH,
-        "The Salesforce session expired or is invalid.",
-        "The access token expired and could not be refreshed, or the session is not valid for "
-        "the REST API.",
+        tr("The Salesforce session expired or is invalid."),
+        tr(
+            "The access token expired and could not be refreshed, or the session is not valid for "
+            "the REST API."
+        ),
         _RECONNECT,
         _FACTS,
     ),
     _e(
         "NOT_FOUND",
         _O,
-        "The requested Salesforce resource does not exist.",
-        "A wrong URL, API version or record id.",
-        "Report it to support.",
+        tr("The requested Salesforce resource does not exist."),
+        tr("A wrong URL, API version or record id."),
+        tr("Report it to support."),
         _FACTS,
     ),
     _e(
         "ENTITY_IS_DELETED",
         _AV,
-        "The record has been deleted in Salesforce.",
-        "Someone deleted the record (it may still be in the Recycle Bin).",
-        "Restore the record from the Recycle Bin, or dismiss this item.",
+        tr("The record has been deleted in Salesforce."),
+        tr("Someone deleted the record (it may still be in the Recycle Bin)."),
+        tr("Restore the record from the Recycle Bin, or dismiss this item."),
         _FACTS,
     ),
     _e(
         "STRING_TOO_LONG",
         _AV,
-        "A text value is longer than the Salesforce field allows.",
-        "The field is shorter than the value (custom fields may be shorter than expected).",
-        "Ask your admin to lengthen the field named in the details, then retry.",
+        tr("A text value is longer than the Salesforce field allows."),
+        tr("The field is shorter than the value (custom fields may be shorter than expected)."),
+        tr("Ask your admin to lengthen the field named in the details, then retry."),
         _FACTS,
     ),
     _e(
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
         _AV,
-        "A picklist value is not allowed.",
-        "The field is a restricted picklist and the value is not one of its values.",
-        "Ask your admin to add the value to the picklist, then retry.",
+        tr("A picklist value is not allowed."),
+        tr("The field is a restricted picklist and the value is not one of its values."),
+        tr("Ask your admin to add the value to the picklist, then retry."),
         _FACTS,
     ),
     _e(
         "JSON_PARSER_ERROR",
         _O,
-        "Salesforce could not read the request.",
-        "salesync sent a value Salesforce could not parse.",
-        "Report it to support.",
+        tr("Salesforce could not read the request."),
+        tr("salesync sent a value Salesforce could not parse."),
+        tr("Report it to support."),
         _FACTS,
     ),
     _e(
         "MALFORMED_QUERY",
         _O,
-        "Salesforce could not parse a query.",
-        "salesync built a query Salesforce does not accept.",
-        "Report it to support.",
+        tr("Salesforce could not parse a query."),
+        tr("salesync built a query Salesforce does not accept."),
+        tr("Report it to support."),
         _FACTS,
     ),
     _e(
         "MALFORMED_ID",
         _O,
-        "A Salesforce id is malformed.",
-        "An id stored for this record is not a valid Salesforce id.",
-        "Check the Salesforce id on the person or task, then retry.",
+        tr("A Salesforce id is malformed."),
+        tr("An id stored for this record is not a valid Salesforce id."),
+        tr("Check the Salesforce id on the person or task, then retry."),
         _FACTS,
     ),
     _e(
         "INVALID_CROSS_REFERENCE_KEY",
         _AV,
-        "A related record id is not valid.",
-        "The Lead, Contact or related record no longer exists or is of the wrong type.",
-        "Check the Salesforce ids on the person (it may have been merged or deleted), then retry.",
+        tr("A related record id is not valid."),
+        tr("The Lead, Contact or related record no longer exists or is of the wrong type."),
+        tr(
+            "Check the Salesforce ids on the person (it may have been merged or deleted), then "
+            "retry."
+        ),
         _FACTS,
     ),
     _e(
         "DUPLICATE_VALUE",
         _AV,
-        "A unique field already holds this value on another record.",
-        "A field marked Unique (e.g. the activity id field) has a duplicate.",
-        "Ask your admin to check the record named in the details.",
+        tr("A unique field already holds this value on another record."),
+        tr("A field marked Unique (e.g. the activity id field) has a duplicate."),
+        tr("Ask your admin to check the record named in the details."),
         _FACTS,
     ),
     _e(
         "API_DISABLED_FOR_ORG",
         _AV,
-        "This Salesforce edition has no API access.",
-        "API access needs Enterprise, Unlimited, Performance or Developer edition, or "
-        "Professional edition with the API add-on.",
-        "Ask your Salesforce account team to enable API access for the org.",
+        tr("This Salesforce edition has no API access."),
+        tr(
+            "API access needs Enterprise, Unlimited, Performance or Developer edition, or "
+            "Professional edition with the API add-on."
+        ),
+        tr("Ask your Salesforce account team to enable API access for the org."),
         _FACTS,
     ),
     _e(
         "EXCEEDED_ID_LIMIT",
         _O,
-        "Too many changed records to list at once.",
-        "getUpdated/getDeleted would return more than 600,000 ids.",
-        "A smaller time window is needed; report it to support if it persists.",
+        tr("Too many changed records to list at once."),
+        tr("getUpdated/getDeleted would return more than 600,000 ids."),
+        tr("A smaller time window is needed; report it to support if it persists."),
         _FACTS,
     ),
     _e(
         "INVALID_REPLICATION_DATE",
         _O,
-        "The change window asked of Salesforce is not allowed.",
-        "The start is older than Salesforce keeps changes, or the window is under a minute.",
-        "salesync falls back to a full reconcile; report it if it persists.",
+        tr("The change window asked of Salesforce is not allowed."),
+        tr("The start is older than Salesforce keeps changes, or the window is under a minute."),
+        tr("salesync falls back to a full reconcile; report it if it persists."),
         _FACTS,
     ),
     _e(
         "ALL_OR_NONE_OPERATION_ROLLED_BACK",
         _I,
-        "Rolled back because another record in the batch failed.",
-        "The batch was all-or-none and a different record had an error.",
-        "It is retried automatically.",
+        tr("Rolled back because another record in the batch failed."),
+        tr("The batch was all-or-none and a different record had an error."),
+        tr("It is retried automatically."),
         "API-FACTS §2.4",
     ),
     _e(
         "PROCESSING_HALTED",
         _I,
-        "Not processed because an earlier step failed.",
-        "A composite request stopped after another subrequest failed.",
-        "It is retried automatically.",
+        tr("Not processed because an earlier step failed."),
+        tr("A composite request stopped after another subrequest failed."),
+        tr("It is retried automatically."),
         _FACTS,
     ),
     _e(
         "INVALID_CLIENT_ID",
         _AUTH,
-        "Salesforce does not know salesync's connected app.",
-        "The consumer key is wrong, or the connected app is not installed in this org.",
-        "Ask your salesync operator to check the Salesforce client id.",
+        tr("Salesforce does not know salesync's connected app."),
+        tr("The consumer key is wrong, or the connected app is not installed in this org."),
+        tr("Ask your salesync operator to check the Salesforce client id."),
         "API-FACTS §3",
     ),
     _e(
         "INVALID_CLIENT",
         _AUTH,
-        "Salesforce refused salesync's app credentials.",
-        "The consumer secret is wrong.",
-        "Ask your salesync operator to check the Salesforce client secret.",
+        tr("Salesforce refused salesync's app credentials."),
+        tr("The consumer secret is wrong."),
+        tr("Ask your salesync operator to check the Salesforce client secret."),
         "API-FACTS §3",
     ),
     _e(
         "OAUTH_APP_BLOCKED",
         _AUTH,
-        "The salesync app is blocked in this Salesforce org.",
-        'An admin blocked the connected app, or the profile lacks "API Enabled".',
-        "Ask your admin to unblock the app under Setup → Connected Apps OAuth Usage.",
+        tr("The salesync app is blocked in this Salesforce org."),
+        tr('An admin blocked the connected app, or the profile lacks "API Enabled".'),
+        tr("Ask your admin to unblock the app under Setup → Connected Apps OAuth Usage."),
         "CONN-8",
     ),
     _e(
         "INVALID_REQUEST",
         _O,
-        "Salesforce refused the sign-in request.",
-        "The authorization request was malformed or its PKCE verifier did not match.",
-        "Start the connection again; report it if it persists.",
+        tr("Salesforce refused the sign-in request."),
+        tr("The authorization request was malformed or its PKCE verifier did not match."),
+        tr("Start the connection again; report it if it persists."),
         "API-FACTS §3",
     ),
     _e(
         "INVALID_TOKEN",
         _O,
-        "The token was already invalid.",
-        "The token was revoked or expired before salesync revoked it.",
-        "Nothing to do.",
+        tr("The token was already invalid."),
+        tr("The token was revoked or expired before salesync revoked it."),
+        tr("Nothing to do."),
         "API-FACTS §3",
     ),
     _e(
         TOKEN_SIGNATURE_MISMATCH,
         _AUTH,
-        "Salesforce's sign-in answer failed its signature check.",
-        "The answer was not signed with salesync's client secret (wrong secret, or tampering).",
-        "Ask your salesync operator to check the Salesforce client secret, then reconnect.",
+        tr("Salesforce's sign-in answer failed its signature check."),
+        tr("The answer was not signed with salesync's client secret (wrong secret, or tampering)."),
+        tr("Ask your salesync operator to check the Salesforce client secret, then reconnect."),
         "API-FACTS §3",
     ),
     _e(
         NETWORK_TIMEOUT,
         _I,
-        "Salesforce did not answer in time.",
-        "A network timeout; the change may or may not have been saved.",
-        "It is retried automatically (safely: creates are idempotent).",
+        tr("Salesforce did not answer in time."),
+        tr("A network timeout; the change may or may not have been saved."),
+        tr("It is retried automatically (safely: creates are idempotent)."),
         "API-FACTS Pitfalls",
     ),
     _e(
         NETWORK_ERROR,
         _I,
-        "Could not reach Salesforce.",
-        "A network failure (DNS, refused or reset connection, TLS).",
-        "It is retried automatically.",
+        tr("Could not reach Salesforce."),
+        tr("A network failure (DNS, refused or reset connection, TLS)."),
+        tr("It is retried automatically."),
         "API-FACTS Pitfalls",
     ),
     _e(
         "HTTP_300",
         _AV,
-        "Several Salesforce records share this external id.",
-        "The external id field is not marked Unique, and two records hold the same value.",
-        "Ask your admin to remove the duplicate and mark the field Unique.",
+        tr("Several Salesforce records share this external id."),
+        tr("The external id field is not marked Unique, and two records hold the same value."),
+        tr("Ask your admin to remove the duplicate and mark the field Unique."),
         "API-FACTS §2.6",
     ),
     _e(
         "HTTP_414",
         _O,
-        "A request to Salesforce was too long.",
-        "The URL went over Salesforce's limit.",
-        "Report it to support.",
+        tr("A request to Salesforce was too long."),
+        tr("The URL went over Salesforce's limit."),
+        tr("Report it to support."),
         "API-FACTS §2.10",
     ),
     _e(
         "HTTP_431",
         _O,
-        "A request to Salesforce was too long.",
-        "The URL plus headers went over 16,384 bytes.",
-        "Report it to support.",
+        tr("A request to Salesforce was too long."),
+        tr("The URL plus headers went over 16,384 bytes."),
+        tr("Report it to support."),
         "API-FACTS §2.10",
     ),
     _e(
         "HTTP_500",
         _I,
-        "Salesforce had an internal error.",
-        "A Salesforce server error.",
-        "It is retried automatically.",
+        tr("Salesforce had an internal error."),
+        tr("A Salesforce server error."),
+        tr("It is retried automatically."),
         _FACTS,
     ),
     _e(
         "HTTP_502",
         _I,
-        "Salesforce could not be reached through its gateway.",
-        "A Salesforce or proxy outage.",
-        "It is retried automatically.",
+        tr("Salesforce could not be reached through its gateway."),
+        tr("A Salesforce or proxy outage."),
+        tr("It is retried automatically."),
         _FACTS,
     ),
     _e(
         "HTTP_503",
         _I,
-        "Salesforce is unavailable or too busy.",
-        "Maintenance or too many requests.",
-        "It is retried automatically.",
+        tr("Salesforce is unavailable or too busy."),
+        tr("Maintenance or too many requests."),
+        tr("It is retried automatically."),
         _FACTS,
     ),
     _e(
         "HTTP_504",
         _I,
-        "Salesforce's gateway timed out.",
-        "A slow Salesforce answer.",
-        "It is retried automatically.",
+        tr("Salesforce's gateway timed out."),
+        tr("A slow Salesforce answer."),
+        tr("It is retried automatically."),
         _FACTS,
     ),
 )
@@ -564,9 +613,13 @@ def lookup(code: str) -> CatalogEntry:
     return CatalogEntry(
         code=normalized or UNKNOWN_CODE,
         category=_O,
-        message=f"Salesforce reported {normalized or 'an unknown error'}.",
-        cause="An error salesync does not recognise.",
-        fix="Report it to support with the details shown.",
+        message=(
+            tr("Salesforce reported {code}.", code=normalized)
+            if normalized
+            else tr("Salesforce reported an unknown error.")
+        ),
+        cause=tr("An error salesync does not recognise."),
+        fix=tr("Report it to support with the details shown."),
         source="fallback",
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from salesync.domain.categories import ErrorCategory
+from salesync.domain.wording import Translatable, tr
 
 #: Our Diagnostics code per object whose read access is missing.
 ACCESS_CODES = {
@@ -49,14 +50,7 @@ class AccessRefused:
 def access_refused(sobject: str, salesforce_reason: str = "") -> AccessRefused:
     """The access problem for ``sobject`` with Salesforce's own words, if any, appended."""
     plural = _PLURAL.get(sobject, sobject)
-    text = f"Salesforce does not let you read {plural}, so this activity could not be matched."
-    if sobject in ("Opportunity", "OpportunityContactRole"):
-        text = (
-            f"Salesforce does not let you read {plural}, so the opportunities of this "
-            "contact could not be found."
-        )
-    if salesforce_reason:
-        text += f" Salesforce said: {salesforce_reason}"
+    text = _refused_text(sobject, plural, salesforce_reason)
     switch = _SWITCH.get(sobject, "turn off logging to it")
     read_on = "Opportunities" if sobject == "OpportunityContactRole" else plural
     fix = (
@@ -65,3 +59,49 @@ def access_refused(sobject: str, salesforce_reason: str = "") -> AccessRefused:
         "Then Retry: the activity is kept and logged then."
     )
     return AccessRefused(sobject, ACCESS_CODES.get(sobject, "OBJECT_ACCESS_REFUSED"), text, fix)
+
+
+def _refused_text(sobject: str, plural: str, reason: str) -> Translatable:
+    """The whole sentence for each object, with or without Salesforce's own words."""
+    if sobject == "Lead":
+        if reason:
+            return tr(
+                "Salesforce does not let you read Leads, so this activity could not be matched. "
+                "Salesforce said: {reason}",
+                reason=reason,
+            )
+        return tr("Salesforce does not let you read Leads, so this activity could not be matched.")
+    if sobject == "Contact":
+        if reason:
+            return tr(
+                "Salesforce does not let you read Contacts, so this activity could not be "
+                "matched. Salesforce said: {reason}",
+                reason=reason,
+            )
+        return tr(
+            "Salesforce does not let you read Contacts, so this activity could not be matched."
+        )
+    if sobject in ("Opportunity", "OpportunityContactRole"):
+        if reason:
+            return tr(
+                "Salesforce does not let you read {objects}, so the opportunities of this "
+                "contact could not be found. Salesforce said: {reason}",
+                objects=plural,
+                reason=reason,
+            )
+        return tr(
+            "Salesforce does not let you read {objects}, so the opportunities of this "
+            "contact could not be found.",
+            objects=plural,
+        )
+    if reason:
+        return tr(
+            "Salesforce does not let you read {objects}, so this activity could not be matched. "
+            "Salesforce said: {reason}",
+            objects=plural,
+            reason=reason,
+        )
+    return tr(
+        "Salesforce does not let you read {objects}, so this activity could not be matched.",
+        objects=plural,
+    )

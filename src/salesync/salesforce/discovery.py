@@ -11,9 +11,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from salesync.domain.wording import Translatable, tr
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest, CompositeSubresponse
 from salesync.salesforce.describe import FieldDescribe, SObjectDescribe
@@ -66,6 +68,15 @@ class SetupCheck(_Frozen):
     key: str
     level: CheckLevel
     text: str
+    #: The text's catalog id and values, so pages show it in the reader's language.
+    text_i18n: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_wording(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("text"), Translatable):
+            return {**data, "text_i18n": data["text"].to_json()}
+        return data
 
 
 class FieldAccess(_Frozen):
@@ -237,9 +248,9 @@ def _object_access(name: str, answer: CompositeSubresponse) -> ObjectAccess:
 
 def _api_disabled_profile(error: ApiDisabled) -> OrgProfile:
     if error.error_code == "API_DISABLED_FOR_ORG":
-        text = "This Salesforce edition has no API access (API_DISABLED_FOR_ORG)."
+        text = tr("This Salesforce edition has no API access (API_DISABLED_FOR_ORG).")
     else:
-        text = (
+        text = tr(
             "API access is disabled for this Salesforce user (API_CURRENTLY_DISABLED): "
             'ask your admin to grant the "API Enabled" permission.'
         )
@@ -260,7 +271,7 @@ def _profile(
     subtype_field = task.field("TaskSubtype") if task else None
     external = fields.get(external_id_field)
     external_ready = bool(external and external.external_id and external.createable)
-    checks = [SetupCheck(key="api_access", level=CheckLevel.OK, text="API access works.")]
+    checks = [SetupCheck(key="api_access", level=CheckLevel.OK, text=tr("API access works."))]
     checks += _task_checks(task, fields, written)
     checks.append(_type_check(type_field))
     checks.append(_external_id_check(external_id_field, external))
@@ -301,15 +312,15 @@ def _task_checks(
     task: SObjectDescribe | None, fields: Mapping[str, FieldAccess], written: Sequence[str]
 ) -> list[SetupCheck]:
     if task is None or not task.createable:
-        text = "This user can't create Tasks: ask your admin for Create and Edit on Tasks."
+        text = tr("This user can't create Tasks: ask your admin for Create and Edit on Tasks.")
         return [SetupCheck(key="task_access", level=CheckLevel.ERROR, text=text)]
-    checks = [SetupCheck(key="task_access", level=CheckLevel.OK, text="Tasks can be created.")]
+    checks = [SetupCheck(key="task_access", level=CheckLevel.OK, text=tr("Tasks can be created."))]
     checks.append(_written_fields_check(fields, written))
     not_updateable = _missing(fields, UPDATE_FIELDS, lambda f: f.updateable)
     if not_updateable:
-        text = (
-            "Two-way task sync can't change these Task fields for this user: "
-            f"{', '.join(not_updateable)}."
+        text = tr(
+            "Two-way task sync can't change these Task fields for this user: {fields}.",
+            fields=", ".join(not_updateable),
         )
         checks.append(SetupCheck(key="task_sync_fields", level=CheckLevel.WARNING, text=text))
     return checks
@@ -336,8 +347,8 @@ def _written_fields_check(fields: Mapping[str, FieldAccess], written: Sequence[s
             f"missing from the org or hidden from this user: {', '.join(missing_custom)}"
         )
     if not problems:
-        text = "All Task fields salesync writes are editable."
-        return SetupCheck(key="task_fields", level=CheckLevel.OK, text=text)
+        ok = tr("All Task fields salesync writes are editable.")
+        return SetupCheck(key="task_fields", level=CheckLevel.OK, text=ok)
     level = CheckLevel.ERROR if read_only or hidden else CheckLevel.WARNING
     text = (
         "Task fields salesync writes that this user can't edit, left out of every logged "
@@ -357,64 +368,86 @@ def _missing(
 def _type_check(type_field: FieldDescribe | None) -> SetupCheck:
     # msia-rules API-5: Email, Call and Reply must exist (exact case) and no default be set.
     if type_field is None:
-        text = "Task Type is not visible to this user; logged activities will have no Type."
+        text = tr("Task Type is not visible to this user; logged activities will have no Type.")
         return SetupCheck(key="task_type", level=CheckLevel.WARNING, text=text)
     missing = [value for value in REQUIRED_TYPE_VALUES if value not in type_field.active_values]
     default = type_field.default_picklist_value
-    problems = []
-    if missing:
-        problems.append(
-            f"add {', '.join(missing)} to the Task Type picklist (capitalization matters)"
+    values = ", ".join(missing)
+    if missing and default:
+        text = tr(
+            "For activity types to show in Salesforce, add {values} to the Task Type picklist "
+            "(capitalization matters) and remove the default Type value ({default}).",
+            values=values,
+            default=default,
         )
-    if default:
-        problems.append(f"remove the default Type value ({default})")
-    if problems:
-        text = "For activity types to show in Salesforce, " + " and ".join(problems) + "."
+    elif missing:
+        text = tr(
+            "For activity types to show in Salesforce, add {values} to the Task Type picklist "
+            "(capitalization matters).",
+            values=values,
+        )
+    elif default:
+        text = tr(
+            "For activity types to show in Salesforce, remove the default Type value ({default}).",
+            default=default,
+        )
+    if missing or default:
         return SetupCheck(key="task_type", level=CheckLevel.WARNING, text=text)
     return SetupCheck(
-        key="task_type", level=CheckLevel.OK, text="Task Type has Email, Call, Reply."
+        key="task_type", level=CheckLevel.OK, text=tr("Task Type has Email, Call, Reply.")
     )
 
 
 def _external_id_check(name: str, field: FieldAccess | None) -> SetupCheck:
     if field is None:
-        text = (
-            f"Add a Task text field {name} marked External ID and Unique so a retry can never "
-            "log an activity twice; until then salesync searches before each retry."
+        text = tr(
+            "Add a Task text field {field} marked External ID and Unique so a retry can never "
+            "log an activity twice; until then salesync searches before each retry.",
+            field=name,
         )
         return SetupCheck(key="external_id", level=CheckLevel.WARNING, text=text)
     if not (field.external_id and field.unique and field.createable):
-        text = f"Mark {name} as External ID and Unique, and editable for this user."
+        text = tr("Mark {field} as External ID and Unique, and editable for this user.", field=name)
         return SetupCheck(key="external_id", level=CheckLevel.WARNING, text=text)
     return SetupCheck(
-        key="external_id", level=CheckLevel.OK, text=f"{name} makes logging idempotent."
+        key="external_id",
+        level=CheckLevel.OK,
+        text=tr("{field} makes logging idempotent.", field=name),
     )
 
 
 def _status_check(statuses: tuple[TaskStatusInfo, ...] | None) -> SetupCheck:
     if statuses is None:
-        text = "Task statuses could not be read; logged activities can't be marked closed."
+        text = tr("Task statuses could not be read; logged activities can't be marked closed.")
         return SetupCheck(key="task_status", level=CheckLevel.ERROR, text=text)
     names = {s.api_name for s in statuses}
     if not any(s.is_closed for s in statuses):
-        text = (
+        text = tr(
             "No Task status counts as closed; ask your admin to mark one (e.g. Completed) closed."
         )
         return SetupCheck(key="task_status", level=CheckLevel.ERROR, text=text)
     missing = [name for name in ("Not Started", "Completed") if name not in names]
     if missing:
         # DESIGN §3: reminder sync maps Open/Complete to Not Started/Completed.
-        text = f"Reminder task sync needs the Task statuses {', '.join(missing)}."
+        text = tr(
+            "Reminder task sync needs the Task statuses {statuses}.", statuses=", ".join(missing)
+        )
         return SetupCheck(key="task_status", level=CheckLevel.WARNING, text=text)
-    return SetupCheck(key="task_status", level=CheckLevel.OK, text="Task statuses are set up.")
+    return SetupCheck(key="task_status", level=CheckLevel.OK, text=tr("Task statuses are set up."))
 
 
 def _object_check(access: ObjectAccess) -> SetupCheck:
     key = f"object_{access.name.lower()}"
     if access.accessible:
-        return SetupCheck(key=key, level=CheckLevel.OK, text=f"{access.name} records are readable.")
-    text = (
-        f"This user can't read {access.name} records ({access.reason}); activities won't be "
-        f"logged to them until your admin grants Read on {access.name}."
+        return SetupCheck(
+            key=key,
+            level=CheckLevel.OK,
+            text=tr("{object} records are readable.", object=access.name),
+        )
+    text = tr(
+        "This user can't read {object} records ({reason}); activities won't be "
+        "logged to them until your admin grants Read on {object}.",
+        object=access.name,
+        reason=access.reason,
     )
     return SetupCheck(key=key, level=CheckLevel.WARNING, text=text)

@@ -39,7 +39,9 @@ def validate_email(address: str, *, field: str = "email") -> str:
     address = address.strip()
     problem = address_problem(address)
     if problem is not None:
-        raise InvalidInput(f"{address!r} {problem}", field=field)
+        raise InvalidInput(
+            tr("{address} {problem}", address=repr(address), problem=problem), field=field
+        )
     return address
 
 
@@ -47,7 +49,9 @@ def validate_time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"{name!r} is not an IANA time zone", field="time_zone") from exc
+        raise InvalidInput(
+            tr("{name} is not an IANA time zone", name=repr(name)), field="time_zone"
+        ) from exc
     return name
 
 
@@ -89,11 +93,14 @@ def validate_language(tag: str, *, field: str = "language", automatic: bool = Tr
 def validate_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise InvalidInput("a name is needed", field="name")
+        raise InvalidInput(tr("a name is needed"), field="name")
     if len(cleaned) > NAME_MAX_LENGTH:
-        raise InvalidInput(f"is longer than {NAME_MAX_LENGTH} characters", field="name")
+        raise InvalidInput(
+            tr("is longer than {name_max_length} characters", name_max_length=NAME_MAX_LENGTH),
+            field="name",
+        )
     if any(unicodedata.category(c) == "Cc" for c in cleaned):
-        raise InvalidInput("contains control characters", field="name")
+        raise InvalidInput(tr("contains control characters"), field="name")
     return cleaned
 
 
@@ -111,11 +118,11 @@ def update_profile(session: Session, user_id: int, changes: Mapping[str, str]) -
     cleaned = {}
     for field, value in changes.items():
         if field not in cleaners:
-            raise InvalidInput("is not a field of the profile", field=field)
+            raise InvalidInput(tr("is not a field of the profile"), field=field)
         cleaned[field] = cleaners[field](value)
     user = session.get(User, user_id)
     if user is None:
-        raise InvalidInput(f"user {user_id} does not exist", field="id")
+        raise InvalidInput(tr("user {user_id} does not exist", user_id=user_id), field="id")
     for field, value in cleaned.items():
         setattr(user, field, value)
     session.flush()
@@ -162,17 +169,25 @@ def add_user(
     validate_time_zone(new.time_zone)
     if len(new.password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+            tr(
+                "the password needs at least {min_password_length} characters",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            ),
+            field="password",
         )
     if len(new.password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password can have at most {MAX_PASSWORD_LENGTH} characters", field="password"
+            tr(
+                "the password can have at most {max_password_length} characters",
+                max_password_length=MAX_PASSWORD_LENGTH,
+            ),
+            field="password",
         )
     if accounts.user_by_email(session, email) is not None:
-        raise Conflict(f"a user with the email {email} already exists")
+        raise Conflict(tr("a user with the email {email} already exists", email=email))
     team = session.get(Team, team_id) if team_id is not None else accounts.first_team(session)
     if team_id is not None and team is None:
-        raise InvalidInput(f"team {team_id} does not exist", field="team_id")
+        raise InvalidInput(tr("team {team_id} does not exist", team_id=team_id), field="team_id")
     if team is None:
         team = Team(name=DEFAULT_TEAM_NAME, created_at=now)
         session.add(team)

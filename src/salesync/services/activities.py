@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.domain.settings import LoggingMode, SyncSettings, logs_through_api
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound, PermissionDenied, SalesyncError
 from salesync.mail import message as mail_message
 from salesync.mail.errors import MailError
@@ -112,10 +113,17 @@ def _resolve(
         if ref.person_id is not None:
             person = store.person_in_team(session, user.team_id, ref.person_id)
             if person is None:
-                raise InvalidInput(f"person {ref.person_id} does not exist", field=where)
+                raise InvalidInput(
+                    tr("person {person_id} does not exist", person_id=ref.person_id), field=where
+                )
             if not person.email:
                 raise InvalidInput(
-                    f"{person.first_name} {person.last_name} has no email address", field=where
+                    tr(
+                        "{first_name} {last_name} has no email address",
+                        first_name=person.first_name,
+                        last_name=person.last_name,
+                    ),
+                    field=where,
                 )
             resolved.append((person.email, person.id))
         elif ref.email:
@@ -123,7 +131,7 @@ def _resolve(
             person = known.get(address.lower())
             resolved.append((address, person.id if person else None))
         else:
-            raise InvalidInput("give a person id or an email address", field=where)
+            raise InvalidInput(tr("give a person id or an email address"), field=where)
     return resolved
 
 
@@ -198,11 +206,13 @@ def enqueue_logging(
 
 def not_connected_reason(kind: str) -> str:
     """Why a queued item waits while the rep has no connection; calls say why in BCC mode."""
-    reason = "Not logged yet: connect your Salesforce account; it will be logged then."
     if kind == LOG_CALL:
         # A call has no email to BCC: in BCC mode too it can only go through the API.
-        return "Calls are logged through the Salesforce API, also in BCC mode. " + reason
-    return reason
+        return tr(
+            "Calls are logged through the Salesforce API, also in BCC mode. Not logged yet: "
+            "connect your Salesforce account; it will be logged then."
+        )
+    return tr("Not logged yet: connect your Salesforce account; it will be logged then.")
 
 
 def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> int:
@@ -211,12 +221,18 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
     Raises InvalidInput (nothing stored, nothing sent) or SendFailed (kept as failed).
     """
     if not draft.to:
-        raise InvalidInput("an email needs at least one recipient", field="to")
+        raise InvalidInput(tr("an email needs at least one recipient"), field="to")
     if len(draft.to) + len(draft.cc) > MAX_RECIPIENTS:
-        raise InvalidInput(f"at most {MAX_RECIPIENTS} recipients", field="to")
+        raise InvalidInput(
+            tr("at most {max_recipients} recipients", max_recipients=MAX_RECIPIENTS), field="to"
+        )
     if len(draft.body_text) > MAX_BODY_CHARACTERS:
         raise InvalidInput(
-            f"the body is longer than {MAX_BODY_CHARACTERS} characters", field="body_text"
+            tr(
+                "the body is longer than {max_body_characters} characters",
+                max_body_characters=MAX_BODY_CHARACTERS,
+            ),
+            field="body_text",
         )
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
@@ -276,7 +292,7 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
                 .where(SentEmail.id == email_id)
                 .values(status="failed", error=exc.message)
             )
-        raise SendFailed(f"The email was not sent: {exc.message}") from exc
+        raise SendFailed(tr("The email was not sent: {message}", message=exc.message)) from exc
     with unit_of_work(runtime.sessions) as session:
         session.execute(
             update(SentEmail)
@@ -303,7 +319,10 @@ def _thread_parent(session: Session, user: User, email_id: int | None) -> str | 
     # Only the sender's own emails: threading under a teammate's email would put the reply in
     # their conversation, and a different answer for "exists but not yours" would reveal ids.
     if parent is None or parent.team_id != user.team_id or parent.sender_id != user.id:
-        raise InvalidInput(f"no email of yours has the id {email_id}", field="reply_to_email_id")
+        raise InvalidInput(
+            tr("no email of yours has the id {email_id}", email_id=email_id),
+            field="reply_to_email_id",
+        )
     return parent.message_id
 
 
@@ -317,7 +336,7 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
     """Record a prospect's reply to one of the rep's emails and queue its logging (REPLY-1..5)."""
     address = validate_email(reply.from_address, field="from_address")
     if "\n" in reply.subject or "\r" in reply.subject:
-        raise InvalidInput("the subject has a line break", field="subject")
+        raise InvalidInput(tr("the subject has a line break"), field="subject")
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         rep = session.get(User, user.id)
@@ -325,9 +344,9 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
         parent = store.email_by_message_id(session, rep.team_id, reply.in_reply_to)
         if parent is None or parent.sender_id != rep.id:
             # REPLY-5: a reply is recognised by the Message-ID of an email the rep sent.
-            raise InvalidInput("no email of yours has this Message-ID", field="in_reply_to")
+            raise InvalidInput(tr("no email of yours has this Message-ID"), field="in_reply_to")
         if store.email_by_message_id(session, rep.team_id, reply.message_id) is not None:
-            raise InvalidInput("this reply was recorded already", field="message_id")
+            raise InvalidInput(tr("this reply was recorded already"), field="message_id")
         engagement.record_reply_engagement(session, parent, now=now)
         person = store.people_by_email(session, rep.team_id, [address]).get(address.lower())
         if person is None and reply.about_person_id is not None:
@@ -369,21 +388,32 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
 def log_call(runtime: Runtime, user: User, draft: CallDraft) -> int:
     """Record a call and queue its logging (CALL-1..5; matching by Salesforce id only)."""
     if draft.duration_seconds < 0 or draft.duration_seconds > 86_400:
-        raise InvalidInput("the duration is between 0 and 86,400 seconds", field="duration_seconds")
+        raise InvalidInput(
+            tr("the duration is between 0 and 86,400 seconds"), field="duration_seconds"
+        )
     if draft.occurred_at.tzinfo is None:
-        raise InvalidInput("the call time needs a time zone", field="occurred_at")
+        raise InvalidInput(tr("the call time needs a time zone"), field="occurred_at")
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         rep = session.get(User, user.id)
         assert rep is not None
         if store.person_in_team(session, rep.team_id, draft.person_id) is None:
-            raise InvalidInput(f"person {draft.person_id} does not exist", field="person_id")
+            raise InvalidInput(
+                tr("person {person_id} does not exist", person_id=draft.person_id),
+                field="person_id",
+            )
         for kind, value in (("outcome", draft.outcome), ("reason", draft.reason)):
             choices = store.call_choices(session, rep.team_id, kind)
             if value is not None and value not in choices:
                 allowed = ", ".join(choices) or "none defined"
                 raise InvalidInput(
-                    f"{value!r} is not one of your team's call {kind}s: {allowed}", field=kind
+                    tr(
+                        "{value} is not one of your team's call {kind}s: {allowed}",
+                        value=repr(value),
+                        kind=kind,
+                        allowed=allowed,
+                    ),
+                    field=kind,
                 )
         call = Call(
             team_id=rep.team_id,
@@ -406,17 +436,24 @@ def log_call(runtime: Runtime, user: User, draft: CallDraft) -> int:
 def set_call_choices(runtime: Runtime, admin: User, kind: str, labels: Sequence[str]) -> list[str]:
     """Admin: replace the team's call outcomes or reasons (at most 15 each, CALL-4)."""
     if admin.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can change call outcomes and reasons")
+        raise PermissionDenied(tr("only an admin can change call outcomes and reasons"))
     if kind not in ("outcome", "reason"):
-        raise InvalidInput("kind is outcome or reason", field="kind")
+        raise InvalidInput(tr("kind is outcome or reason"), field="kind")
     cleaned = [label.strip() for label in labels if label.strip()]
     if len(cleaned) > MAX_CALL_CHOICES:
-        raise InvalidInput(f"at most {MAX_CALL_CHOICES} call {kind}s", field="labels")
+        raise InvalidInput(
+            tr(
+                "at most {max_call_choices} call {kind}s",
+                max_call_choices=MAX_CALL_CHOICES,
+                kind=kind,
+            ),
+            field="labels",
+        )
     if len({c.lower() for c in cleaned}) != len(cleaned):
-        raise InvalidInput("labels must be different", field="labels")
+        raise InvalidInput(tr("labels must be different"), field="labels")
     if any(len(c) > 50 for c in cleaned):
         # spec 1.10: the Task fields for outcome and reason are Text(50).
-        raise InvalidInput("a label has at most 50 characters", field="labels")
+        raise InvalidInput(tr("a label has at most 50 characters"), field="labels")
     with unit_of_work(runtime.sessions) as session:
         for row in session.scalars(
             select(CallChoice).where(CallChoice.team_id == admin.team_id, CallChoice.kind == kind)
@@ -464,9 +501,9 @@ def requeue_for_person(session: Session, person_id: int, *, now: datetime) -> in
 def get_email(session: Session, user: User, email_id: int) -> SentEmail:
     email = session.get(SentEmail, email_id)
     if email is None or email.team_id != user.team_id:
-        raise NotFound(f"email {email_id} does not exist")
+        raise NotFound(tr("email {email_id} does not exist", email_id=email_id))
     if user.role is not Role.ADMIN and email.sender_id != user.id:
-        raise NotFound(f"email {email_id} does not exist")
+        raise NotFound(tr("email {email_id} does not exist", email_id=email_id))
     return email
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.mail import message as mail_message
 from salesync.runtime import Runtime
@@ -66,7 +67,10 @@ class SentElsewhere:
 
 def _check_size(items: Sequence[object]) -> None:
     if len(items) > MAX_BULK_ITEMS:
-        raise InvalidInput(f"at most {MAX_BULK_ITEMS} items per request", field="items")
+        raise InvalidInput(
+            tr("at most {max_bulk_items} items per request", max_bulk_items=MAX_BULK_ITEMS),
+            field="items",
+        )
 
 
 # --- calls --------------------------------------------------------------------------------
@@ -126,16 +130,26 @@ def log_calls(runtime: Runtime, user: User, drafts: Sequence[CallDraft]) -> list
 def _check_call(draft: CallDraft, known: set[int], choices: dict[str, list[str]]) -> None:
     """The rules of ``activities.log_call`` for one call of a bulk request."""
     if draft.duration_seconds < 0 or draft.duration_seconds > 86_400:
-        raise InvalidInput("the duration is between 0 and 86,400 seconds", field="duration_seconds")
+        raise InvalidInput(
+            tr("the duration is between 0 and 86,400 seconds"), field="duration_seconds"
+        )
     if draft.occurred_at.tzinfo is None:
-        raise InvalidInput("the call time needs a time zone", field="occurred_at")
+        raise InvalidInput(tr("the call time needs a time zone"), field="occurred_at")
     if draft.person_id not in known:
-        raise InvalidInput(f"person {draft.person_id} does not exist", field="person_id")
+        raise InvalidInput(
+            tr("person {person_id} does not exist", person_id=draft.person_id), field="person_id"
+        )
     for kind, value in (("outcome", draft.outcome), ("reason", draft.reason)):
         if value is not None and value not in choices[kind]:
             allowed = ", ".join(choices[kind]) or "none defined"
             raise InvalidInput(
-                f"{value!r} is not one of your team's call {kind}s: {allowed}", field=kind
+                tr(
+                    "{value} is not one of your team's call {kind}s: {allowed}",
+                    value=repr(value),
+                    kind=kind,
+                    allowed=allowed,
+                ),
+                field=kind,
             )
 
 
@@ -202,10 +216,17 @@ class _People:
             if ref.person_id is not None:
                 person = self.by_id.get(ref.person_id)
                 if person is None:
-                    raise InvalidInput(f"person {ref.person_id} does not exist", field=where)
+                    raise InvalidInput(
+                        tr("person {person_id} does not exist", person_id=ref.person_id),
+                        field=where,
+                    )
                 if not person.email:
                     raise InvalidInput(
-                        f"{person.first_name} {person.last_name} has no email address",
+                        tr(
+                            "{first_name} {last_name} has no email address",
+                            first_name=person.first_name,
+                            last_name=person.last_name,
+                        ),
                         field=where,
                     )
                 resolved.append((person.email, person.id))
@@ -214,7 +235,7 @@ class _People:
                 known = self.by_email.get(address.lower())
                 resolved.append((address, known.id if known else None))
             else:
-                raise InvalidInput("give a person id or an email address", field=where)
+                raise InvalidInput(tr("give a person id or an email address"), field=where)
         return resolved
 
 
@@ -235,22 +256,28 @@ def _sent_email(
     rep: User, draft: SentElsewhere, people: _People, taken: set[str], now: datetime
 ) -> SentEmail:
     if not draft.to:
-        raise InvalidInput("an email needs at least one recipient", field="to")
+        raise InvalidInput(tr("an email needs at least one recipient"), field="to")
     if len(draft.to) + len(draft.cc) > MAX_RECIPIENTS:
-        raise InvalidInput(f"at most {MAX_RECIPIENTS} recipients", field="to")
+        raise InvalidInput(
+            tr("at most {max_recipients} recipients", max_recipients=MAX_RECIPIENTS), field="to"
+        )
     if len(draft.body_text) > MAX_BODY_CHARACTERS:
         raise InvalidInput(
-            f"the body is longer than {MAX_BODY_CHARACTERS} characters", field="body_text"
+            tr(
+                "the body is longer than {max_body_characters} characters",
+                max_body_characters=MAX_BODY_CHARACTERS,
+            ),
+            field="body_text",
         )
     if "\n" in draft.subject or "\r" in draft.subject:
-        raise InvalidInput("the subject has a line break", field="subject")
+        raise InvalidInput(tr("the subject has a line break"), field="subject")
     if draft.sent_at.tzinfo is None:
-        raise InvalidInput("the sending time needs a time zone", field="sent_at")
+        raise InvalidInput(tr("the sending time needs a time zone"), field="sent_at")
     if draft.sent_at > now:
-        raise InvalidInput("the sending time is in the future", field="sent_at")
+        raise InvalidInput(tr("the sending time is in the future"), field="sent_at")
     message_id = draft.message_id or mail_message.new_message_id(rep.email.rsplit("@", 1)[1])
     if message_id in taken:
-        raise InvalidInput("this email was recorded already", field="message_id")
+        raise InvalidInput(tr("this email was recorded already"), field="message_id")
     to = people.resolve(draft.to, "to")
     cc = people.resolve(draft.cc, "cc")
     email = SentEmail(

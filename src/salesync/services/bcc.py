@@ -21,6 +21,7 @@ from salesync.domain import soql
 from salesync.domain.settings import ForceMode, LoggingMode, SyncSettings
 from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
+from salesync.i18n import gettext, use_language
 from salesync.mail import message as mail_message
 from salesync.mail.errors import InvalidMessage, MailError, MailRecipientsRefused, MailRejected
 from salesync.mail.message import OutgoingEmail
@@ -167,7 +168,8 @@ def checked_address(address: str) -> str:
         mail_message.validate_email(probe)
     except InvalidMessage as exc:
         raise InvalidInput(
-            f"{address!r} is not an address we can send to", field="bcc_address"
+            tr("{address} is not an address we can send to", address=repr(address)),
+            field="bcc_address",
         ) from exc
     return address
 
@@ -230,8 +232,11 @@ def activate(
     chosen = checked_address(address) if address else exposed
     if chosen is None:
         raise InvalidInput(
-            "Salesforce did not give us your Email to Salesforce address; enter it here. "
-            "To find it: " + " ".join(REP_STEPS),
+            tr(
+                "Salesforce did not give us your Email to Salesforce address; enter it here. "
+                "To find it: {steps}",
+                steps=" ".join(REP_STEPS),
+            ),
             field="bcc_address",
         )
     _save(runtime, user, {"logging_mode": LoggingMode.BCC.value, "bcc_address": chosen})
@@ -243,7 +248,7 @@ def deactivate(
 ) -> BccStatus:
     """Turn BCC logging off: back to API logging (or ``off``); the address is kept."""
     if fallback is LoggingMode.BCC:
-        raise InvalidInput("choose api or off", field="fallback")
+        raise InvalidInput(tr("choose api or off"), field="fallback")
     _save(runtime, user, {"logging_mode": fallback.value})
     return _status(runtime, user, None)
 
@@ -287,8 +292,8 @@ def record_bcc_outcome(
         return None
     address = settings.bcc_address
     if not address:
-        message = "Not logged by BCC: salesync has no Email to Salesforce address for you."
-        return _record(session, user, email_id, ADDRESS_MISSING, message, {}, now)
+        missing = tr("Not logged by BCC: salesync has no Email to Salesforce address for you.")
+        return _record(session, user, email_id, ADDRESS_MISSING, missing, {}, now)
     refusal = next((v for k, v in sent.refused.items() if k.lower() == address.lower()), None)
     if refusal is None:
         return None
@@ -301,13 +306,19 @@ def record_bcc_outcome(
 
 def _refusal_message(diagnostic: str, address: str, sender: str, code: int, text: str) -> str:
     if diagnostic == SENDER_NOT_ACCEPTED:
-        return (
-            f"Not logged by BCC: Salesforce does not accept email from {sender}. Add it to "
-            "My Acceptable Email Addresses in Salesforce."
+        return tr(
+            "Not logged by BCC: Salesforce does not accept email from {sender}. Add it to "
+            "My Acceptable Email Addresses in Salesforce.",
+            sender=sender,
         )
     if diagnostic == NOT_ACTIVE:
-        return "Not logged by BCC: Email to Salesforce is not active for you or your org."
-    return f"Not logged by BCC: the mail server refused {address} ({code} {text})."
+        return tr("Not logged by BCC: Email to Salesforce is not active for you or your org.")
+    return tr(
+        "Not logged by BCC: the mail server refused {address} ({code} {text}).",
+        address=address,
+        code=code,
+        text=text,
+    )
 
 
 def _record(
@@ -349,7 +360,7 @@ def send_test(
     if not address:
         return BccCheck(
             CheckStatus.MISSING_ADDRESS,
-            "There is no Email to Salesforce address to test yet.",
+            tr("There is no Email to Salesforce address to test yet."),
             code=ADDRESS_MISSING,
             steps=REP_STEPS,
         )
@@ -359,14 +370,22 @@ def send_test(
         from_name=user.name,
         to=[address],
         subject=subject,
-        body_text="salesync sent this to check that Salesforce logs your BCC emails. "
-        "You can delete the Task it made.",
+        body_text=_test_body(user.language),
     )
     try:
         mailer.send(email)
     except MailError as exc:
         return _failed_check(exc, address, user.email, subject)
     return _look_for_task(runtime, user, address, subject, http)
+
+
+def _test_body(language: str | None) -> str:
+    """The test message's text, in the rep's language (they see it on the logged Task)."""
+    with use_language(language or "en"):
+        return gettext(
+            "salesync sent this to check that Salesforce logs your BCC emails. "
+            "You can delete the Task it made."
+        )
 
 
 def _failed_check(exc: MailError, address: str, sender: str, subject: str) -> BccCheck:
@@ -396,8 +415,10 @@ def _look_for_task(
 ) -> BccCheck:
     accepted = BccCheck(
         CheckStatus.ACCEPTED,
-        "The mail server took the test message, but it is not in Salesforce yet. Salesforce "
-        "can take a few minutes: look for it in My Unresolved Items.",
+        tr(
+            "The mail server took the test message, but it is not in Salesforce yet. "
+            "Salesforce can take a few minutes: look for it in My Unresolved Items."
+        ),
         address,
         subject=subject,
     )
@@ -418,6 +439,6 @@ def _look_for_task(
     return dataclasses.replace(
         accepted,
         status=CheckStatus.LOGGED,
-        message="Salesforce logged the test message: BCC logging works.",
+        message=tr("Salesforce logged the test message: BCC logging works."),
         task_id=str(found["Id"]),
     )

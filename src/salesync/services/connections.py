@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.salesforce import oauth
@@ -78,7 +79,10 @@ class ConnectOutcome:
 
 def oauth_config(runtime: Runtime, environment: str) -> oauth.OAuthClientConfig:
     if environment not in ENVIRONMENTS:
-        raise InvalidInput(f"unknown environment {environment!r}", field="environment")
+        raise InvalidInput(
+            tr("unknown environment {environment}", environment=repr(environment)),
+            field="environment",
+        )
     settings = runtime.settings
     login = (
         settings.salesforce_login_url
@@ -125,7 +129,7 @@ def complete_connect(
 ) -> ConnectOutcome:
     """Exchange the code, identify the Salesforce user and store the connection encrypted."""
     if state != pending.state:
-        raise InvalidInput("the sign-in answer does not match this browser; connect again")
+        raise InvalidInput(tr("the sign-in answer does not match this browser; connect again"))
     config = oauth_config(runtime, pending.environment)
     tokens = oauth.exchange_code(config, code, pending.code_verifier, http=http)
     identity = oauth.fetch_identity(tokens, http=http)
@@ -133,7 +137,7 @@ def complete_connect(
     with unit_of_work(runtime.sessions) as session:
         user = session.get(User, pending.user_id)
         if user is None:
-            raise NotFound("the user who started this connection no longer exists")
+            raise NotFound(tr("the user who started this connection no longer exists"))
         return _store_connection(
             session, runtime.secret_box, user, pending, config, tokens, identity, now
         )
@@ -217,7 +221,10 @@ def mark_broken(runtime: Runtime, connection_id: int, reason: str) -> None:
                 item_id=row.id,
                 code="CONNECTION_BROKEN",
                 category="authentication",
-                message=f"Salesforce refused the stored sign-in ({reason}). Reconnect to resume.",
+                message=tr(
+                    "Salesforce refused the stored sign-in ({reason}). Reconnect to resume.",
+                    reason=reason,
+                ),
                 now=now,
             )
 
@@ -262,7 +269,7 @@ class StoredTokens:
         with self._runtime.sessions() as session:
             row = store.by_id(session, self._connection_id)
             if row is None or row.status is ConnectionStatus.DISCONNECTED:
-                raise NotFound("this Salesforce connection no longer exists")
+                raise NotFound(tr("this Salesforce connection no longer exists"))
             return self.from_row(row)
 
     def from_row(self, row: SalesforceConnection) -> oauth.TokenSet:
@@ -280,7 +287,7 @@ class StoredTokens:
         with unit_of_work(self._runtime.sessions) as session:
             row = store.by_id(session, self._connection_id)
             if row is None:
-                raise NotFound("this Salesforce connection no longer exists")
+                raise NotFound(tr("this Salesforce connection no longer exists"))
             row.access_token_enc = box.encrypt(token_set.access_token)
             if token_set.refresh_token:
                 row.refresh_token_enc = box.encrypt(token_set.refresh_token)
@@ -307,7 +314,7 @@ class SerializedRefresher:
         with unit_of_work(self._runtime.sessions) as session:
             row = store.by_id_for_update(session, self._connection_id)
             if row is None or not row.access_token_enc:
-                raise NotFound("this Salesforce connection no longer exists")
+                raise NotFound(tr("this Salesforce connection no longer exists"))
             current = box.decrypt(row.access_token_enc)
             if current != token_set.access_token:
                 return StoredTokens(self._runtime, self._connection_id).from_row(row)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from salesync.domain import budget, error_catalog
 from salesync.domain.own_codes import own_code
 from salesync.domain.spreadsheet import safe_row
+from salesync.domain.wording import Translatable, tr
 from salesync.errors import NotFound
 from salesync.runtime import Runtime
 from salesync.store import accounts, connections, outbox, task_streams
@@ -107,7 +109,7 @@ def _visible_user_ids(session: Session, viewer: User, only_user: int | None) -> 
         return None
     member = accounts.user_by_id(session, only_user)
     if member is None or member.team_id != viewer.team_id:
-        raise NotFound(f"user {only_user} is not in your team")
+        raise NotFound(tr("user {only_user} is not in your team", only_user=only_user))
     return [only_user]
 
 
@@ -126,10 +128,10 @@ def overview(
             EntryView(
                 e.id,
                 e.user_id,
-                names.get(e.user_id or 0, "team"),
+                names.get(e.user_id or 0) or tr("team"),
                 e.item_type,
                 e.item_id,
-                e.message,
+                store.shown_message(e),
                 e.occurrences,
                 e.first_seen_at,
                 e.last_seen_at,
@@ -137,7 +139,7 @@ def overview(
             )
             for e in entries
         )
-        groups.append(GroupView(category, code, entries[0].message, cause, fix, views))
+        groups.append(GroupView(category, code, views[0].message, cause, fix, views))
     groups.sort(
         key=lambda g: (
             CATEGORY_ORDER.index(g.category) if g.category in CATEGORY_ORDER else 99,
@@ -190,9 +192,17 @@ def _setup_checks(
         if user_ids is not None and connection.user_id not in user_ids:
             continue
         for check in (connection.org_profile or {}).get("checks", []):
-            who = names.get(connection.user_id or 0, "team sync connection")
-            checks.append((who, str(check.get("level")), str(check.get("text"))))
+            who = names.get(connection.user_id or 0) or tr("team sync connection")
+            checks.append((who, str(check.get("level")), check_text(check)))
     return tuple(checks)
+
+
+def check_text(check: Mapping[str, Any]) -> str:
+    """A stored setup check's text, as a :class:`Translatable` when its wording was kept."""
+    wording = check.get("text_i18n")
+    if isinstance(wording, dict) and "msgid" in wording:
+        return Translatable.from_json(wording)
+    return str(check.get("text"))
 
 
 def retry(runtime: Runtime, viewer: User, entry_ids: Sequence[int]) -> int:

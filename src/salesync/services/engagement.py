@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from salesync.domain import machine_opens, opt_out_schedule, tracking_body, tracking_tokens
 from salesync.domain.engagement_fields import DEFAULT_ROLLUP_FIELDS
 from salesync.domain.tracking_tokens import TrackingToken
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, PermissionDenied
 from salesync.mail.message import OutgoingEmail
 from salesync.runtime import Runtime
@@ -78,7 +79,9 @@ def wants_tracking(session: Session, team_id: int, track: bool | None, *, now: d
     settings = store.settings_of(session, team_id, now=now)
     if not settings.tracking_enabled:
         if track:
-            raise InvalidInput("your team has not turned on open and click tracking", field="track")
+            raise InvalidInput(
+                tr("your team has not turned on open and click tracking"), field="track"
+            )
         return False
     return settings.track_by_default if track is None else track
 
@@ -245,7 +248,7 @@ def get_options(runtime: Runtime, user: User) -> EngagementOptions:
 
 def require_admin(user: User) -> None:
     if user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can change engagement settings")
+        raise PermissionDenied(tr("only an admin can change engagement settings"))
 
 
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
@@ -268,7 +271,10 @@ def save_options(
     """
     require_admin(admin)
     if opt_out_field is not None and not _API_NAME.fullmatch(opt_out_field):
-        raise InvalidInput(f"{opt_out_field!r} is not a field API name", field="opt_out_field")
+        raise InvalidInput(
+            tr("{opt_out_field} is not a field API name", opt_out_field=repr(opt_out_field)),
+            field="opt_out_field",
+        )
     try:
         if opt_out_pull_time is not None:
             opt_out_schedule.parse_pull_time(opt_out_pull_time)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from salesync.domain.outbound_hosts import check_outbound_host, parse_allow_list
+from salesync.domain.wording import tr
 from salesync.errors import PermissionDenied
 from salesync.mail.smtp import Mailer, SmtpMailer, SmtpSettings
 from salesync.runtime import Runtime
@@ -81,7 +82,7 @@ def save_smtp_account(
 ) -> None:
     """Store SMTP settings; the password is encrypted, and kept when ``password`` is None."""
     if for_team and user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can set the team's SMTP server")
+        raise PermissionDenied(tr("only an admin can set the team's SMTP server"))
     with unit_of_work(runtime.sessions) as session:
         host = _check_host(runtime, session, user, host, port, for_team=for_team)
         owner = None if for_team else user.id

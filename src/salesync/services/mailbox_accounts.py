@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain.mailbox_rules import normalize_domains
 from salesync.domain.outbound_hosts import check_outbound_host, parse_allow_list
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound, PermissionDenied
 from salesync.mailbox.auth import PasswordAuth
 from salesync.mailbox.client import (
@@ -101,29 +102,34 @@ def _check_server(host: str | None, port: int | None, security: str | None) -> N
     if host is None:
         return
     if not host.strip() or not _HOST.match(host.strip()):
-        raise InvalidInput("give a host name", field="host")
+        raise InvalidInput(tr("give a host name"), field="host")
     if port is None or not 1 <= port <= 65535:
-        raise InvalidInput("the port is from 1 to 65535", field="port")
+        raise InvalidInput(tr("the port is from 1 to 65535"), field="port")
     try:
         mode = Security(security or "")
     except ValueError:
-        raise InvalidInput("security is tls, starttls or plain", field="security") from None
+        raise InvalidInput(tr("security is tls, starttls or plain"), field="security") from None
     if mode is Security.PLAIN and not is_loopback(host):
         raise InvalidInput(
-            "an unencrypted connection is only allowed to a server on this machine; "
-            "choose tls or starttls",
+            tr(
+                "an unencrypted connection is only allowed to a server on this machine; "
+                "choose tls or starttls"
+            ),
             field="security",
         )
 
 
 def save_team_settings(runtime: Runtime, admin: User, data: TeamMailboxInput) -> None:
     if admin.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can set the team's mailbox server")
+        raise PermissionDenied(tr("only an admin can set the team's mailbox server"))
     _check_server(data.host or None, data.port, data.security)
     if not 1 <= data.lookback_days <= MAX_LOOKBACK_DAYS:
-        raise InvalidInput(f"read back from 1 to {MAX_LOOKBACK_DAYS} days", field="lookback_days")
+        raise InvalidInput(
+            tr("read back from 1 to {max_lookback_days} days", max_lookback_days=MAX_LOOKBACK_DAYS),
+            field="lookback_days",
+        )
     if not 15 <= data.poll_seconds <= 3600:
-        raise InvalidInput("poll every 15 to 3,600 seconds", field="poll_seconds")
+        raise InvalidInput(tr("poll every 15 to 3,600 seconds"), field="poll_seconds")
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         row = store.team_settings(session, admin.team_id)
@@ -161,17 +167,19 @@ def team_settings_of(session: Session, team_id: int) -> MailboxTeamSettings:
 def save_mailbox(runtime: Runtime, user: User, data: MailboxInput) -> None:
     """Store the rep's connection; it is synced from the next worker round."""
     if not data.username.strip() or len(data.username) > 320:
-        raise InvalidInput("give the mailbox username", field="username")
+        raise InvalidInput(tr("give the mailbox username"), field="username")
     if data.password is not None and len(data.password) > 1000:
-        raise InvalidInput("the password is too long", field="password")
+        raise InvalidInput(tr("the password is too long"), field="password")
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         team = team_settings_of(session, user.team_id)
         custom = bool(data.host and data.host.strip())
         if custom and team.host and not team.allow_custom_servers:
-            raise PermissionDenied("your admin set the team's mail server; enter only your login")
+            raise PermissionDenied(
+                tr("your admin set the team's mail server; enter only your login")
+            )
         if not custom and not team.host:
-            raise InvalidInput("give your mail server (host and port)", field="host")
+            raise InvalidInput(tr("give your mail server (host and port)"), field="host")
         _check_server(data.host if custom else None, data.port, data.security)
         if custom and data.host and data.port and user.role is not Role.ADMIN:
             # A rep's own server must be one an admin set or allowed: otherwise Test
@@ -186,7 +194,7 @@ def save_mailbox(runtime: Runtime, user: User, data: MailboxInput) -> None:
         row = store.account_for_user(session, user.id)
         if row is None:
             if not data.password:
-                raise InvalidInput("give the (app) password", field="password")
+                raise InvalidInput(tr("give the (app) password"), field="password")
             row = MailboxAccount(
                 team_id=user.team_id,
                 user_id=user.id,
@@ -228,7 +236,7 @@ def delete_mailbox(runtime: Runtime, user: User) -> None:
     with unit_of_work(runtime.sessions) as session:
         row = store.account_for_user(session, user.id)
         if row is None:
-            raise NotFound("no mailbox is connected")
+            raise NotFound(tr("no mailbox is connected"))
         diagnostics.resolve_item(session, ITEM_TYPE, row.id, now=runtime.clock.now())
         session.delete(row)
 
@@ -256,7 +264,7 @@ def address_of(session: Session, row: MailboxAccount, timeout: float = 30.0) -> 
         return ServerAddress(row.host, row.port or 993, Security(row.security or "tls"), timeout)
     team = team_settings_of(session, row.team_id)
     if not team.host:
-        raise InvalidInput("the team's mail server is not set; ask your admin", field="host")
+        raise InvalidInput(tr("the team's mail server is not set; ask your admin"), field="host")
     return ServerAddress(team.host, team.port or 993, Security(team.security or "tls"), timeout)
 
 
@@ -269,7 +277,7 @@ def test_connection(runtime: Runtime, user: User, connector: MailboxConnector) -
     with runtime.sessions() as session:
         row = store.account_for_user(session, user.id)
         if row is None:
-            raise NotFound("no mailbox is connected")
+            raise NotFound(tr("no mailbox is connected"))
         address = address_of(session, row, timeout=15.0)
         auth = credentials_of(runtime, row)
         overrides = (row.sent_folder, row.inbox_folder)

@@ -34,6 +34,7 @@ from salesync.domain.mailbox_rules import (
     normalize_domains,
     reply_about,
 )
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.mailbox.client import FetchedMessage
 from salesync.runtime import Runtime
@@ -339,7 +340,11 @@ def _bounce(session: Session, user: User, decision: MarkBounced, now: datetime) 
         item_id=email.id,
         code=BOUNCED_CODE,
         category="other",
-        message=f"The email to {addresses} bounced: {bounces.summary(first)}",
+        message=tr(
+            "The email to {addresses} bounced: {value}",
+            addresses=addresses,
+            value=bounces.summary(first),
+        ),
         now=now,
         detail={
             "status": first.status,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from salesync.domain import ids, spreadsheet
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from salesync.runtime import Runtime
 from salesync.services import activities
@@ -146,7 +147,7 @@ def clean_values(values: Mapping[str, str | None]) -> tuple[PersonValues, list[F
     problems: list[FieldProblem] = []
     for field, raw in values.items():
         if field not in PERSON_FIELDS:
-            problems.append(FieldProblem(field, "is not a field of a person"))
+            problems.append(FieldProblem(field, tr("is not a field of a person")))
             continue
         try:
             cleaned[field] = _clean_field(field, raw)
@@ -158,7 +159,7 @@ def clean_values(values: Mapping[str, str | None]) -> tuple[PersonValues, list[F
 def _identity_problems(values: Mapping[str, str | None]) -> list[FieldProblem]:
     if values.get("email") or values.get("first_name") or values.get("last_name"):
         return []
-    return [FieldProblem("email", "a person needs an email address or a name")]
+    return [FieldProblem("email", tr("a person needs an email address or a name"))]
 
 
 def _complete(values: PersonValues) -> PersonValues:
@@ -205,9 +206,11 @@ class PeoplePage:
 
 def _check_paging(query: PeopleQuery) -> None:
     if not 1 <= query.limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"must be between 1 and {MAX_PAGE_SIZE}", field="limit")
+        raise InvalidInput(
+            tr("must be between 1 and {max_page_size}", max_page_size=MAX_PAGE_SIZE), field="limit"
+        )
     if query.offset < 0:
-        raise InvalidInput("must not be negative", field="offset")
+        raise InvalidInput(tr("must not be negative"), field="offset")
 
 
 def list_people(runtime: Runtime, actor: User, query: PeopleQuery) -> PeoplePage:
@@ -226,7 +229,7 @@ def list_people(runtime: Runtime, actor: User, query: PeopleQuery) -> PeoplePage
 def _person_or_not_found(session: Session, actor: User, person_id: int) -> Person:
     person = people_store.person_in_team(session, actor.team_id, person_id)
     if person is None:
-        raise NotFound(f"person {person_id} does not exist")
+        raise NotFound(tr("person {person_id} does not exist", person_id=person_id))
     return person
 
 
@@ -242,7 +245,13 @@ def _ensure_email_free(
         return
     holder = people_store.person_by_email(session, team_id, email)
     if holder is not None and holder.id != except_id:
-        raise Conflict(f"{holder.email} is already the email of person {holder.id} in your team")
+        raise Conflict(
+            tr(
+                "{email} is already the email of person {id} in your team",
+                email=holder.email,
+                id=holder.id,
+            )
+        )
 
 
 def _new_person(actor: User, values: PersonValues, runtime: Runtime) -> Person:
@@ -303,10 +312,16 @@ def delete_person(runtime: Runtime, actor: User, person_id: int) -> None:
     with unit_of_work(runtime.sessions) as session:
         person = _person_or_not_found(session, actor, person_id)
         if not may_delete(actor, person):
-            raise PermissionDenied("only an admin or the person's owner can delete this person")
+            raise PermissionDenied(tr("only an admin or the person's owner can delete this person"))
         # The schema deletes a person's calls with them; keep the call history instead.
         if calls := people_store.count_calls_of(session, person.id):
-            raise Conflict(f"person {person.id} has {calls} logged call(s) and cannot be deleted")
+            raise Conflict(
+                tr(
+                    "person {id} has {calls} logged call(s) and cannot be deleted",
+                    id=person.id,
+                    calls=calls,
+                )
+            )
         people_store.delete_person(session, person)
 
 
@@ -432,7 +447,7 @@ def _import_row(
     values = _row_values(cells, columns.positions)
     cleaned, problems = clean_values(values)
     if "email" not in values:
-        problems.append(FieldProblem("email", "is empty; rows are matched on email"))
+        problems.append(FieldProblem("email", tr("is empty; rows are matched on email")))
     if problems:
         located = tuple(dataclasses.replace(p, column=columns.name_of(p.field)) for p in problems)
         return ImportRow(number, RowStatus.REJECTED, errors=located)

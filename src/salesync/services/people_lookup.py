@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from salesync.domain import ids, soql
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput
 from salesync.runtime import Runtime
 from salesync.salesforce.composite import CompositeSubrequest
@@ -38,11 +39,11 @@ def _query(reference: str, statement: str) -> CompositeSubrequest:
 def find_in_salesforce(runtime: Runtime, actor: User, person_id: int) -> LookupOutcome:
     person = people.get_person(runtime, actor, person_id)
     if not person.email:
-        raise InvalidInput("the person has no email address to look up", field="email")
+        raise InvalidInput(tr("the person has no email address to look up"), field="email")
     with runtime.sessions() as session:
         connection = connection_store.for_user(session, actor.id)
         if connection is None or connection.status is not ConnectionStatus.CONNECTED:
-            raise Conflict("connect your Salesforce account first (Settings > Salesforce)")
+            raise Conflict(tr("connect your Salesforce account first (Settings > Salesforce)"))
         session.expunge(connection)
     requests = [
         _query(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import httpx
 
 from salesync.domain import engagement_fields
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
@@ -48,7 +49,7 @@ def check_against_org(
             connection = connection_store.team_sync_connection(session, admin.team_id)
         if connection is None or connection.status is not ConnectionStatus.CONNECTED:
             raise InvalidInput(
-                "connect your Salesforce account first: the fields are checked in your org",
+                tr("connect your Salesforce account first: the fields are checked in your org"),
                 field="rollup_fields",
             )
         session.expunge(connection)

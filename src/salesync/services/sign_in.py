@@ -23,6 +23,7 @@ from salesync.domain.sign_in_rules import (
     throttled_for,
     wait_seconds,
 )
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound, PermissionDenied
 from salesync.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Argon2Hasher
 from salesync.runtime import Runtime
@@ -218,11 +219,19 @@ def end_all_sessions(runtime: Runtime, user_id: int, *, keep_token: str | None =
 def check_new_password(password: str, *, field: str = "new_password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field=field
+            tr(
+                "the password needs at least {min_password_length} characters",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            ),
+            field=field,
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password can have at most {MAX_PASSWORD_LENGTH} characters", field=field
+            tr(
+                "the password can have at most {max_password_length} characters",
+                max_password_length=MAX_PASSWORD_LENGTH,
+            ),
+            field=field,
         )
 
 
@@ -235,10 +244,10 @@ def change_password(
     with unit_of_work(runtime.sessions) as session:
         row = accounts_store.user_by_id(session, user.id)
         if row is None:
-            raise NotFound("your account no longer exists")
+            raise NotFound(tr("your account no longer exists"))
         stored = row.password_hash
     if len(current) > MAX_PASSWORD_LENGTH or not hasher.verify(stored, current):
-        raise InvalidInput("is not your current password", field="current_password")
+        raise InvalidInput(tr("is not your current password"), field="current_password")
     new_hash = hasher.hash(new)
     with unit_of_work(runtime.sessions) as session:
         row = accounts_store.user_by_id(session, user.id)
@@ -252,13 +261,13 @@ def change_password(
 def reset_password(runtime: Runtime, actor: User | None, email: str, new: str) -> User:
     """An admin (or the command line, ``actor`` None) sets a user's password; their sessions end."""
     if actor is not None and actor.role != Role.ADMIN:
-        raise PermissionDenied("only admins can reset passwords")
+        raise PermissionDenied(tr("only admins can reset passwords"))
     check_new_password(new, field="password")
     new_hash = runtime.password_hasher.hash(new)
     with unit_of_work(runtime.sessions) as session:
         user = accounts_store.user_by_email(session, email.strip())
         if user is None or (actor is not None and user.team_id != actor.team_id):
-            raise NotFound(f"no user has the email {email.strip()}")
+            raise NotFound(tr("no user has the email {value}", value=email.strip()))
         user.password_hash = new_hash
         web_sessions.delete_user_sessions(session, user.id)
     who = "command line" if actor is None else f"user {actor.id}"

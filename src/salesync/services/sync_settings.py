@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import settings as rules
 from salesync.domain.subject_template import DEFAULT_TEMPLATE, validate_template
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, PermissionDenied
 from salesync.store import accounts
 from salesync.store import sync_settings as store
@@ -86,7 +87,9 @@ def save_team_settings(
     if locked is not None:
         unknown = locked - set(rules.SETTING_NAMES)
         if unknown:
-            raise InvalidInput(f"unknown settings cannot be locked: {sorted(unknown)}")
+            raise InvalidInput(
+                tr("unknown settings cannot be locked: {value}", value=sorted(unknown))
+            )
         kept = {name: by for name, by in row.locks.items() if name in locked}
         row.locks = {**{name: admin.name for name in locked}, **kept}
     row.updated_at = now
@@ -100,7 +103,9 @@ def set_override(session: Session, admin: User, force_mode: str | None) -> rules
     """Admin: "Override all Salesforce sync settings for my team" (API-4): API-only, BCC-only."""
     _require_admin(admin)
     if force_mode is not None and force_mode not in {m.value for m in rules.ForceMode}:
-        raise InvalidInput(f"unknown override {force_mode!r}", field="force_mode")
+        raise InvalidInput(
+            tr("unknown override {force_mode}", force_mode=repr(force_mode)), field="force_mode"
+        )
     admin.team.force_mode = force_mode
     return team_policy(session, admin.team)
 
@@ -126,7 +131,7 @@ def save_admin_options(
     if api_budget_share is not None:
         if not MIN_BUDGET_SHARE <= api_budget_share <= MAX_BUDGET_SHARE:
             raise InvalidInput(
-                "the API budget share is a percentage from 1 to 100", field="api_budget_share"
+                tr("the API budget share is a percentage from 1 to 100"), field="api_budget_share"
             )
         team.api_budget_share = api_budget_share
     return team
@@ -138,7 +143,7 @@ def subject_template_of(team: Team) -> str:
 
 def _require_admin(user: User) -> None:
     if user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can change team settings")
+        raise PermissionDenied(tr("only an admin can change team settings"))
 
 
 def team_members_settings(session: Session, admin: User) -> dict[int, rules.EffectiveSettings]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import settings as rules
 from salesync.domain.settings import TaskSyncMode
+from salesync.domain.wording import tr
 from salesync.errors import PermissionDenied
 from salesync.runtime import Runtime
 from salesync.services import sync_settings
@@ -138,7 +139,7 @@ def set_team_mode(
     with unit_of_work(runtime.sessions) as session:
         actor = _attached(session, admin)
         if actor.role is not Role.ADMIN:
-            raise PermissionDenied("only an admin can change team settings")
+            raise PermissionDenied(tr("only an admin can change team settings"))
         locks = _locks_after(session, actor, locked)
         policy = sync_settings.save_team_settings(
             session, actor, defaults={SETTING: str(mode)}, locked=locks, now=now
@@ -230,7 +231,7 @@ def is_usable(connection: SalesforceConnection | None) -> bool:
 def _attached(session: Session, user: User) -> User:
     found = accounts_store.user_by_id(session, user.id)
     if found is None:
-        raise PermissionDenied("this user no longer exists")
+        raise PermissionDenied(tr("this user no longer exists"))
     return found
 
 

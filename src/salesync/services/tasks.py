@@ -36,6 +36,7 @@ from salesync.domain.task_import import (
     TaskImportRow,
     plan_task_import,
 )
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.services import task_sync
@@ -68,14 +69,17 @@ EDITABLE_FIELDS = (
 
 def clean_name(value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidInput("must be text", field="name")
+        raise InvalidInput(tr("must be text"), field="name")
     name = " ".join(value.split())
     if not name:
-        raise InvalidInput("a task needs a name", field="name")
+        raise InvalidInput(tr("a task needs a name"), field="name")
     if any(unicodedata.category(c) == "Cc" for c in name):
-        raise InvalidInput("contains control characters", field="name")
+        raise InvalidInput(tr("contains control characters"), field="name")
     if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(f"is longer than {NAME_MAX_LENGTH} characters", field="name")
+        raise InvalidInput(
+            tr("is longer than {name_max_length} characters", name_max_length=NAME_MAX_LENGTH),
+            field="name",
+        )
     return name
 
 
@@ -84,7 +88,9 @@ def clean_priority(value: object) -> ReminderPriority:
     for priority in ReminderPriority:
         if isinstance(value, str) and value.strip().lower() == priority.value.lower():
             return priority
-    raise InvalidInput(f"must be Normal or High, not {value!r}", field="priority")
+    raise InvalidInput(
+        tr("must be Normal or High, not {value}", value=repr(value)), field="priority"
+    )
 
 
 def clean_status(value: object) -> ReminderStatus:
@@ -92,7 +98,9 @@ def clean_status(value: object) -> ReminderStatus:
     for status in ReminderStatus:
         if isinstance(value, str) and value.strip().lower() == status.value.lower():
             return status
-    raise InvalidInput(f"must be Open or Complete, not {value!r}", field="status")
+    raise InvalidInput(
+        tr("must be Open or Complete, not {value}", value=repr(value)), field="status"
+    )
 
 
 def clean_task_type(value: object) -> str:
@@ -100,7 +108,10 @@ def clean_task_type(value: object) -> str:
     for task_type in ReminderType:
         if isinstance(value, str) and value.strip().lower() == task_type.value.lower():
             return task_type.value
-    raise InvalidInput(f"must be Email, Call, InMail or Custom, not {value!r}", field="task_type")
+    raise InvalidInput(
+        tr("must be Email, Call, InMail or Custom, not {value}", value=repr(value)),
+        field="task_type",
+    )
 
 
 def clean_due_date(value: object) -> dt.date | None:
@@ -108,7 +119,7 @@ def clean_due_date(value: object) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
-        raise InvalidInput("must be a date (YYYY-MM-DD), not a date and time", field="due_date")
+        raise InvalidInput(tr("must be a date (YYYY-MM-DD), not a date and time"), field="due_date")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -116,18 +127,26 @@ def clean_due_date(value: object) -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise InvalidInput(f"must be a date (YYYY-MM-DD), not {value!r}", field="due_date")
+    raise InvalidInput(
+        tr("must be a date (YYYY-MM-DD), not {value}", value=repr(value)), field="due_date"
+    )
 
 
 def clean_details(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput("must be text", field="details")
+        raise InvalidInput(tr("must be text"), field="details")
     if len(value) > DESCRIPTION_MAX_LENGTH:
-        raise InvalidInput(f"is longer than {DESCRIPTION_MAX_LENGTH} characters", field="details")
+        raise InvalidInput(
+            tr(
+                "is longer than {description_max_length} characters",
+                description_max_length=DESCRIPTION_MAX_LENGTH,
+            ),
+            field="details",
+        )
     if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
-        raise InvalidInput("contains control characters", field="details")
+        raise InvalidInput(tr("contains control characters"), field="details")
     return value
 
 
@@ -135,7 +154,7 @@ def _clean_id(field: str, value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput("must be a positive id", field=field)
+        raise InvalidInput(tr("must be a positive id"), field=field)
     return value
 
 
@@ -154,13 +173,13 @@ def clean_changes(values: Mapping[str, object]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for field, value in values.items():
         if field not in EDITABLE_FIELDS:
-            raise InvalidInput("is not a field of a task", field=field)
+            raise InvalidInput(tr("is not a field of a task"), field=field)
         if field in ("person_id", "assignee_id"):
             cleaned[field] = _clean_id(field, value)
         else:
             cleaned[field] = _CLEANERS[field](value)
     if "assignee_id" in cleaned and cleaned["assignee_id"] is None:
-        raise InvalidInput("a task needs an assignee", field="assignee_id")
+        raise InvalidInput(tr("a task needs an assignee"), field="assignee_id")
     return cleaned
 
 
@@ -177,7 +196,7 @@ def may_see(actor: User, task: ReminderTask) -> bool:
 def _visible_task(session: Session, actor: User, task_id: int) -> ReminderTask:
     task = store.task_in_team(session, actor.team_id, task_id)
     if task is None or not may_see(actor, task):
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(tr("task {task_id} does not exist", task_id=task_id))
     return task
 
 
@@ -188,14 +207,19 @@ def _check_references(session: Session, actor: User, cleaned: Mapping[str, Any])
         and people_store.person_in_team(session, actor.team_id, person_id) is None
     ):
         raise InvalidInput(
-            f"person {person_id} is not one of your team's people", field="person_id"
+            tr("person {person_id} is not one of your team's people", person_id=person_id),
+            field="person_id",
         )
     assignee_id = cleaned.get("assignee_id")
     if assignee_id is not None:
         assignee = accounts_store.user_by_id(session, assignee_id)
         if assignee is None or assignee.team_id != actor.team_id or not assignee.is_active:
             raise InvalidInput(
-                f"user {assignee_id} is not an active member of your team", field="assignee_id"
+                tr(
+                    "user {assignee_id} is not an active member of your team",
+                    assignee_id=assignee_id,
+                ),
+                field="assignee_id",
             )
 
 
@@ -205,7 +229,7 @@ def _check_references(session: Session, actor: User, cleaned: Mapping[str, Any])
 def create_task(runtime: Runtime, actor: User, values: Mapping[str, object]) -> ReminderTask:
     """Create a task; assigned to the actor unless ``assignee_id`` says otherwise."""
     if "name" not in values:
-        raise InvalidInput("a task needs a name", field="name")
+        raise InvalidInput(tr("a task needs a name"), field="name")
     cleaned = clean_changes({"assignee_id": actor.id, **values})
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
@@ -326,9 +350,11 @@ class TaskQuery:
 def list_tasks(runtime: Runtime, actor: User, query: TaskQuery) -> list[ReminderTask]:
     """The tasks the actor may see, by due date; ``due_filter`` is read in the actor's zone."""
     if not 1 <= query.limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"must be between 1 and {MAX_PAGE_SIZE}", field="limit")
+        raise InvalidInput(
+            tr("must be between 1 and {max_page_size}", max_page_size=MAX_PAGE_SIZE), field="limit"
+        )
     if query.offset < 0:
-        raise InvalidInput("must not be negative", field="offset")
+        raise InvalidInput(tr("must not be negative"), field="offset")
     status = clean_status(query.status) if query.status is not None else None
     due_from = due_to = None
     if query.due_filter is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from salesync.domain import merge_fields
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound, PermissionDenied
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
@@ -44,14 +45,17 @@ def _view(row: EmailTemplate) -> TemplateView:
 def _check(name: str, subject: str, body: str) -> None:
     if not name.strip() or len(name) > MAX_NAME:
         raise InvalidInput(
-            f"a template needs a name of at most {MAX_NAME} characters", field="name"
+            tr("a template needs a name of at most {max_name} characters", max_name=MAX_NAME),
+            field="name",
         )
     if not subject.strip() or len(subject) > MAX_SUBJECT:
-        raise InvalidInput("a template needs a subject", field="subject")
+        raise InvalidInput(tr("a template needs a subject"), field="subject")
     if "\n" in subject or "\r" in subject:
-        raise InvalidInput("the subject has a line break", field="subject")
+        raise InvalidInput(tr("the subject has a line break"), field="subject")
     if len(body) > MAX_BODY:
-        raise InvalidInput(f"the body is longer than {MAX_BODY} characters", field="body")
+        raise InvalidInput(
+            tr("the body is longer than {max_body} characters", max_body=MAX_BODY), field="body"
+        )
     for field_name, text in (("subject", subject), ("body", body)):
         unknown = merge_fields.unknown_fields(text)
         if unknown:
@@ -69,16 +73,16 @@ def list_templates(runtime: Runtime, user: User) -> list[TemplateView]:
 def _visible(session: Session, user: User, template_id: int) -> EmailTemplate:
     row = session.get(EmailTemplate, template_id)
     if row is None or row.team_id != user.team_id:
-        raise NotFound(f"template {template_id} does not exist")
+        raise NotFound(tr("template {template_id} does not exist", template_id=template_id))
     if row.owner_id is not None and row.owner_id != user.id:
-        raise NotFound(f"template {template_id} does not exist")
+        raise NotFound(tr("template {template_id} does not exist", template_id=template_id))
     return row
 
 
 def _editable(session: Session, user: User, template_id: int) -> EmailTemplate:
     row = _visible(session, user, template_id)
     if row.owner_id is None and user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can change the team's templates")
+        raise PermissionDenied(tr("only an admin can change the team's templates"))
     return row
 
 
@@ -100,7 +104,7 @@ def save_template(
     """Create (``template_id`` None) or change a template; team templates are for admins."""
     _check(name, subject, body)
     if team and user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can keep team templates")
+        raise PermissionDenied(tr("only an admin can keep team templates"))
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         if template_id is None:
@@ -141,7 +145,9 @@ def render_for(
     with runtime.sessions() as session:
         person = session.get(Person, person_id)
         if person is None or person.team_id != user.team_id:
-            raise InvalidInput(f"person {person_id} does not exist", field="person_id")
+            raise InvalidInput(
+                tr("person {person_id} does not exist", person_id=person_id), field="person_id"
+            )
         values = _values(person, user)
     out: dict[str, str] = {}
     for field_name, text in (("subject", subject), ("body", body)):
@@ -149,7 +155,9 @@ def render_for(
             out[field_name] = merge_fields.render(text, values)
         except merge_fields.UnknownMergeFields as exc:
             names = ", ".join("{{" + n + "}}" for n in exc.names)
-            raise InvalidInput(f"unknown merge fields: {names}", field=field_name) from None
+            raise InvalidInput(
+                tr("unknown merge fields: {names}", names=names), field=field_name
+            ) from None
     return Rendered(out["subject"], out["body"])
 
 

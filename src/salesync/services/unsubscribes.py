@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from salesync.domain import tracking_tokens
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, NotFound
 from salesync.runtime import Runtime
 from salesync.services import engagement
@@ -37,9 +38,22 @@ def refuse_opted_out(
         row = found.get(address.lower())
         if row is not None:
             when = row.created_at.date().isoformat()
-            how = "in Salesforce" if row.source == "salesforce" else "from your emails"
+            if row.source == "salesforce":
+                text = tr(
+                    "{address} unsubscribed in Salesforce on {when}; salesync will not email "
+                    "them again.",
+                    address=address,
+                    when=when,
+                )
+            else:
+                text = tr(
+                    "{address} unsubscribed from your emails on {when}; salesync will not email "
+                    "them again.",
+                    address=address,
+                    when=when,
+                )
             raise InvalidInput(
-                f"{address} unsubscribed {how} on {when}; salesync will not email them again.",
+                text,
                 field="to",
             )
 
@@ -104,8 +118,11 @@ def report_without_id(
         code=NO_SALESFORCE_ID,
         category="unmatched",
         message=(
-            f"{address} unsubscribed, but has no Salesforce Lead or Contact ID, so the opt-out "
-            "stays in salesync only."
+            tr(
+                "{address} unsubscribed, but has no Salesforce Lead or Contact ID, so the opt-out "
+                "stays in salesync only.",
+                address=address,
+            )
         ),
         now=now,
         detail={"address": address},
@@ -155,9 +172,9 @@ def unsubscribe_person(runtime: Runtime, user: User, person_id: int) -> OptOut:
     with unit_of_work(runtime.sessions) as session:
         person = session.get(Person, person_id)
         if person is None or person.team_id != user.team_id:
-            raise NotFound(f"person {person_id} does not exist")
+            raise NotFound(tr("person {person_id} does not exist", person_id=person_id))
         if not person.email:
-            raise InvalidInput("the person has no email address", field="person_id")
+            raise InvalidInput(tr("the person has no email address"), field="person_id")
         row = opt_out(
             session,
             team_id=user.team_id,

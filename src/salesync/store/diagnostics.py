@@ -10,7 +10,29 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from salesync.domain.wording import Translatable
 from salesync.store.tables import DiagnosticEntry
+
+#: Key of an entry's detail that keeps its message's catalog id and values, so Diagnostics
+#: can show the stored (English) message in the reader's language.
+MESSAGE_I18N = "message_i18n"
+
+
+def message_detail(message: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``detail`` plus what translates ``message`` later (``None`` for text from elsewhere)."""
+    wording = message.to_json() if isinstance(message, Translatable) else None
+    return {**(detail or {}), MESSAGE_I18N: wording}
+
+
+def shown_message(entry: DiagnosticEntry) -> str:
+    """The entry's message as a :class:`Translatable` when it was ours, else as stored."""
+    wording = (entry.detail or {}).get(MESSAGE_I18N)
+    if isinstance(wording, dict) and "msgid" in wording:
+        try:
+            return Translatable.from_json(wording)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return entry.message
+    return entry.message
 
 
 def record(
@@ -28,6 +50,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> DiagnosticEntry:
     """Open an entry, or count one more occurrence of the same open entry."""
+    detail = message_detail(message, detail)
     existing = session.scalars(
         select(DiagnosticEntry).where(
             DiagnosticEntry.team_id == team_id,
@@ -47,8 +70,7 @@ def record(
         existing.last_seen_at = now
         existing.message = message
         existing.outbox_id = outbox_id or existing.outbox_id
-        if detail:
-            existing.detail = {**existing.detail, **detail}
+        existing.detail = {**existing.detail, **detail}
         return existing
     entry = DiagnosticEntry(
         team_id=team_id,
@@ -59,7 +81,7 @@ def record(
         code=code,
         category=category,
         message=message,
-        detail=detail or {},
+        detail=detail,
         occurrences=1,
         first_seen_at=now,
         last_seen_at=now,
@@ -197,7 +219,10 @@ def record_many(session: Session, occurrences: Sequence[Occurrence], *, now: dat
                     "b_count": count,
                     "b_message": occurrence.message,
                     "b_outbox_id": occurrence.outbox_id or outbox_id,
-                    "b_detail": {**detail, **occurrence.detail},
+                    "b_detail": {
+                        **detail,
+                        **message_detail(occurrence.message, occurrence.detail),
+                    },
                 }
             )
             continue
@@ -211,7 +236,7 @@ def record_many(session: Session, occurrences: Sequence[Occurrence], *, now: dat
                 "code": occurrence.code,
                 "category": occurrence.category,
                 "message": occurrence.message,
-                "detail": occurrence.detail,
+                "detail": message_detail(occurrence.message, occurrence.detail),
                 "occurrences": count,
                 "first_seen_at": now,
                 "last_seen_at": now,

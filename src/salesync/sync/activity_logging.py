@@ -62,6 +62,7 @@ from salesync.domain.org_capabilities import (
     TaskStatusValue,
 )
 from salesync.domain.settings import SyncSettings, logs_through_api
+from salesync.domain.wording import tr
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest
@@ -403,7 +404,11 @@ class ActivityLoggingHandler:
                         item_id=batch.connection.id,
                         code=error.error_code,
                         category=error.category.value,
-                        message=f"Salesforce refused the {sobject} lookup: {error.message}",
+                        message=tr(
+                            "Salesforce refused the {object} lookup: {reason}",
+                            object=sobject,
+                            reason=error.message,
+                        ),
                         detail={"object": sobject},
                     )
                     for sobject, error in refused.items()
@@ -505,7 +510,9 @@ class ActivityLoggingHandler:
                 item_id=batch.connection.id,
                 code="TASK_FIELDS_SKIPPED",
                 category="setup",
-                message="Some Task fields were left out: " + ", ".join(sorted(skipped)),
+                message=tr(
+                    "Some Task fields were left out: {fields}", fields=", ".join(sorted(skipped))
+                ),
                 now=now,
                 detail={"fields": dict(skipped)},
             )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain import error_catalog
 from salesync.domain.activity_task import DEFAULT_ATTRIBUTE_FIELDS
+from salesync.domain.wording import tr
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.discovery import OrgProfile, discover_org
@@ -100,7 +101,7 @@ class EmailTaskUpdateHandler:
                 for item in items.values():
                     outbox.reschedule(
                         item, now=now, at=now + WAIT_FOR_TASK, code="NOT_CONNECTED",
-                        message="Waiting for a Salesforce connection.",
+                        message=tr("Waiting for a Salesforce connection."),
                     )  # fmt: skip
                 return None
             field_map = dict(DEFAULT_ATTRIBUTE_FIELDS)
@@ -114,7 +115,7 @@ class EmailTaskUpdateHandler:
                 elif _still_logging(session, item.subject_id):
                     outbox.reschedule(
                         item, now=now, at=now + WAIT_FOR_TASK, code="WAITING_FOR_TASK",
-                        message="Waiting for the email's Task to be created in Salesforce.",
+                        message=tr("Waiting for the email's Task to be created in Salesforce."),
                     )  # fmt: skip
                 else:
                     outbox.mark_done(item, now=now)  # the email is not logged: nothing to update
@@ -151,7 +152,10 @@ class EmailTaskUpdateHandler:
                     item_id=connection.id,
                     code="TASK_FIELDS_SKIPPED",
                     category="setup",
-                    message="Some Task fields were left out: " + ", ".join(sorted(skipped)),
+                    message=tr(
+                        "Some Task fields were left out: {fields}",
+                        fields=", ".join(sorted(skipped)),
+                    ),
                     now=now,
                     detail={"fields": skipped},
                 )

@@ -26,6 +26,7 @@ from salesync.domain.activity_task import DEFAULT_ATTRIBUTE_FIELDS
 from salesync.domain.categories import ErrorCategory
 from salesync.domain.engagement_fields import EngagementState
 from salesync.domain.settings import ROLLUP_SWITCHES, SyncSettings
+from salesync.domain.wording import tr
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest
@@ -432,7 +433,9 @@ class EngagementUpdateHandler:
                     item_id=batch.connection.id,
                     code=FIELDS_SKIPPED,
                     category="setup",
-                    message="Engagement fields left out: " + ", ".join(sorted(skipped)),
+                    message=tr(
+                        "Engagement fields left out: {fields}", fields=", ".join(sorted(skipped))
+                    ),
                     now=now,
                     detail={"fields": dict(skipped)},
                 )

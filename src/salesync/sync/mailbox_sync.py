@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Any
 
 from salesync.domain.mailbox_rules import FolderRole
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.mailbox.client import (
     FETCH_CHUNK,
@@ -244,7 +245,7 @@ class MailboxSyncJob:
                 item_id=mailbox_id,
                 code=code,
                 category="authentication" if code == "MAILBOX_AUTH_FAILED" else "intermittent",
-                message=f"Your mailbox cannot be read: {message}",
+                message=tr("Your mailbox cannot be read: {reason}", reason=message),
                 now=now,
             )
             store.release(session, mailbox_id, self.worker_id, next_sync_at=now + retry)

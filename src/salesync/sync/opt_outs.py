@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from salesync.domain import error_catalog, ids, opt_out_schedule, soql
+from salesync.domain.wording import tr
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
 from salesync.salesforce.composite import CompositeSubrequest
@@ -145,7 +146,12 @@ class OptOutPushHandler:
                     item,
                     code=code,
                     category=category,
-                    message=f"The opt-out did not reach {sobject} {record_id}: {message}",
+                    message=tr(
+                        "The opt-out did not reach {sobject} {record_id}: {message}",
+                        sobject=sobject,
+                        record_id=record_id,
+                        message=message,
+                    ),
                     now=now,
                     detail={"sobject": sobject, "record_id": record_id},
                 )
@@ -242,7 +248,10 @@ class OptOutPullJob:
                 item_id=team_id,
                 code=exc.error_code or "UNKNOWN_EXCEPTION",
                 category=exc.category.value,
-                message=f"The daily pull of opt-outs from Salesforce failed: {exc.message}",
+                message=tr(
+                    "The daily pull of opt-outs from Salesforce failed: {reason}",
+                    reason=exc.message,
+                ),
                 now=now,
             )
 
@@ -335,7 +344,22 @@ def _report_people_without_ids(
         diagnostics.resolve_items(session, "opt_out_pull", [team_id], now=now)
         return
     named = ", ".join(p.email or "" for p in missing[:LISTED_ADDRESSES])
-    more = f" and {len(missing) - LISTED_ADDRESSES} more" if len(missing) > LISTED_ADDRESSES else ""
+    extra = len(missing) - LISTED_ADDRESSES
+    if extra > 0:
+        message = tr(
+            "{count} people have no Salesforce Lead or Contact ID, so opt-outs set in "
+            "Salesforce cannot be pulled for them: {named} and {extra} more.",
+            count=len(missing),
+            named=named,
+            extra=extra,
+        )
+    else:
+        message = tr(
+            "{count} people have no Salesforce Lead or Contact ID, so opt-outs set in "
+            "Salesforce cannot be pulled for them: {named}.",
+            count=len(missing),
+            named=named,
+        )
     diagnostics.record(
         session,
         team_id=team_id,
@@ -344,10 +368,7 @@ def _report_people_without_ids(
         item_id=team_id,
         code=PULL_WITHOUT_IDS,
         category="unmatched",
-        message=(
-            f"{len(missing)} people have no Salesforce Lead or Contact ID, so opt-outs set in "
-            f"Salesforce cannot be pulled for them: {named}{more}."
-        ),
+        message=message,
         now=now,
         detail={"people": [p.id for p in missing]},
     )

@@ -22,6 +22,7 @@ from salesync.domain import reminder_mapping as mapping
 from salesync.domain.conflicts import Conflict, FieldAction, MergeDecision, decide_merge
 from salesync.domain.dates import parse_salesforce_datetime
 from salesync.domain.sync_windows import DEFAULT_OVERLAP, in_first_import_window
+from salesync.domain.wording import tr
 from salesync.store import diagnostics, outbox
 from salesync.store import tasks as store
 from salesync.store.tables import Person, ReminderTask, SalesforceLink
@@ -359,8 +360,13 @@ def _report_unmappable(
         code=UNMAPPABLE_CODE,
         category="other",
         message=(
-            f"The Salesforce Task {sf_id} was not synced: {error.reason} "
-            f"(found {error.value!r}). Nothing of it was applied; fix the value in Salesforce."
+            tr(
+                "The Salesforce Task {sf_id} was not synced: {reason} (found {value}). Nothing of "
+                "it was applied; fix the value in Salesforce.",
+                sf_id=sf_id,
+                reason=error.reason,
+                value=repr(error.value),
+            )
         ),
         now=context.now,
         detail={"sf_id": sf_id, "field": error.field, "value": repr(error.value)},

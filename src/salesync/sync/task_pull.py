@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from salesync.domain import budget
 from salesync.domain.soql import chunk_in_clause
 from salesync.domain.sync_windows import DELETE_WINDOW, advance_cursor, query_from
+from salesync.domain.wording import tr
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
 from salesync.salesforce.results import Record
@@ -307,9 +308,13 @@ class TaskPullJob:
                     code=POLL_FAILED_CODE,
                     category=error.category.value,
                     message=(
-                        f"Reading Salesforce Task changes through {connection.sf_username} "
-                        f"failed ({error.error_code or 'error'}: {error.message}); the next "
-                        "poll tries again from the same point."
+                        tr(
+                            "Reading Salesforce Task changes through {sf_username} failed "
+                            "({code}: {message}); the next poll tries again from the same point.",
+                            sf_username=connection.sf_username,
+                            code=error.error_code or "error",
+                            message=error.message,
+                        )
                     ),
                     now=now,
                     detail={"error_code": error.error_code},

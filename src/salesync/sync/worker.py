@@ -22,6 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from salesync.domain.wording import tr
 from salesync.metrics import ERRORS, PERIODIC_JOB_SECONDS, SYNC_BATCH_SECONDS
 from salesync.runtime import Runtime
 from salesync.store import outbox
@@ -189,7 +190,7 @@ class Worker:
                 now=now,
                 at=now + CRASH_RETRY_DELAY,
                 code="INTERNAL_ERROR",
-                message="salesync hit an internal error; it will try again.",
+                message=tr("salesync hit an internal error; it will try again."),
             )
 
     def _run_due_periodic(self) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from salesync.domain.wording import tr
 from salesync.errors import PermissionDenied
 from salesync.runtime import Runtime
 from salesync.services import sign_in
@@ -52,7 +53,7 @@ def _uses_token(request: Request) -> bool:
 def _token_user(runtime: Runtime, credentials: HTTPAuthorizationCredentials | None) -> User:
     user = team_accounts.user_for_token(runtime, credentials.credentials) if credentials else None
     if user is None:
-        raise SignInRequired("the API token is missing, invalid or revoked")
+        raise SignInRequired(tr("the API token is missing, invalid or revoked"))
     return user
 
 
@@ -73,7 +74,7 @@ def session_user(runtime: Runtime, browser: BrowserSession) -> User | None:
 def _cookie_user(runtime: Runtime, browser: BrowserSession) -> User:
     user = session_user(runtime, browser)
     if user is None:
-        raise SignInRequired("sign in first")
+        raise SignInRequired(tr("sign in first"))
     return user
 
 
@@ -94,7 +95,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 async def admin_user(user: CurrentUser) -> User:
     if user.role != Role.ADMIN:
-        raise PermissionDenied("this is for admins only")
+        raise PermissionDenied(tr("this is for admins only"))
     return user
 
 
@@ -104,7 +105,7 @@ AdminUser = Annotated[User, Depends(admin_user)]
 async def browser_user(request: Request, user: CurrentUser) -> User:
     """The caller, who must be signed in with the browser (not an API token)."""
     if _uses_token(request):
-        raise PermissionDenied("this needs a signed-in browser session, not an API token")
+        raise PermissionDenied(tr("this needs a signed-in browser session, not an API token"))
     return user
 
 
@@ -113,7 +114,7 @@ BrowserUser = Annotated[User, Depends(browser_user)]
 
 def _refuse_csrf() -> PermissionDenied:
     return PermissionDenied(
-        "the request did not carry this session's CSRF token; reload the page and try again"
+        tr("the request did not carry this session's CSRF token; reload the page and try again")
     )
 
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from salesync.domain.task_import import ImportProblem
+from salesync.domain.wording import tr
 from salesync.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -24,10 +25,12 @@ from salesync.errors import (
     PermissionDenied,
     SalesyncError,
 )
+from salesync.i18n import translate
 from salesync.services.activities import SendFailed
 from salesync.services.people import InvalidPerson
 from salesync.services.tasks import InvalidTaskImport
 from salesync.web.deps import SignInRequired
+from salesync.web.languages import language_for
 from salesync.web.templating import render
 
 API_PREFIX = "/api/"
@@ -42,14 +45,30 @@ _STATUS_BY_ERROR: tuple[tuple[type[SalesyncError], int], ...] = (
     (SendFailed, 502),
 )
 _TITLES = {
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed",
-    409: "Conflict",
-    502: "The mail server refused",
-    422: "Please check the input",
-    503: "Unavailable",
+    401: tr("Please sign in"),
+    403: tr("Not allowed"),
+    404: tr("Not found"),
+    405: tr("Not allowed"),
+    409: tr("Conflict"),
+    502: tr("The mail server refused"),
+    422: tr("Please check the input"),
+    503: tr("Unavailable"),
+}
+#: pydantic's messages that read well as they are, marked so they follow the reader's language.
+_PYDANTIC_MESSAGES = {
+    "missing": tr("Field required"),
+    "int_parsing": tr("Input should be a valid integer, unable to parse string as an integer"),
+    "int_type": tr("Input should be a valid integer"),
+    "string_type": tr("Input should be a valid string"),
+    "bool_parsing": tr("Input should be a valid boolean, unable to interpret input"),
+    "bool_type": tr("Input should be a valid boolean"),
+    "list_type": tr("Input should be a valid list"),
+    "dict_type": tr("Input should be a valid dictionary"),
+    "model_attributes_type": tr(
+        "Input should be a valid dictionary or object to extract fields from"
+    ),
+    "json_invalid": tr("JSON decode error"),
+    "extra_forbidden": tr("Extra inputs are not permitted"),
 }
 
 
@@ -57,23 +76,28 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
-def import_problem(problem: ImportProblem) -> dict[str, Any]:
+def import_problem(problem: ImportProblem, language: str | None = None) -> dict[str, Any]:
     """A problem of an imported file, with the row and column it is in (row None: the file)."""
     return {
         "field": problem.field,
-        "message": problem.message,
+        "message": _in(problem.message, language),
         "row": problem.row,
         "column": problem.column,
     }
 
 
-def field_problems(exc: InvalidInput) -> list[dict[str, Any]]:
-    """The 422 body's list: every bad field with its message."""
+def field_problems(exc: InvalidInput, language: str | None = None) -> list[dict[str, Any]]:
+    """The 422 body's list: every bad field with its message (in ``language``, if given)."""
     if isinstance(exc, InvalidPerson):
-        return [{"field": p.field, "message": p.message} for p in exc.problems]
+        return [{"field": p.field, "message": _in(p.message, language)} for p in exc.problems]
     if isinstance(exc, InvalidTaskImport):
-        return [import_problem(p) for p in exc.problems]
-    return [{"field": exc.field, "message": exc.message}]
+        return [import_problem(p, language) for p in exc.problems]
+    return [{"field": exc.field, "message": _in(exc.message, language)}]
+
+
+def _in(message: str, language: str | None) -> str:
+    """Our message in the reader's language; a message we did not write stays as it is."""
+    return translate(message, language) if language else message
 
 
 def _message(error: Any) -> str:
@@ -81,9 +105,11 @@ def _message(error: Any) -> str:
     kind, context = error.get("type"), error.get("ctx") or {}
     if kind in ("string_too_long", "too_long") and "max_length" in context:
         if isinstance(error.get("input"), str):
-            return f"is longer than {context['max_length']} characters"
-        return f"has more than {context['max_length']} items"
-    return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+            return tr("is longer than {max_length} characters", max_length=context["max_length"])
+        return tr("has more than {max_length} items", max_length=context["max_length"])
+    text = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    known = _PYDANTIC_MESSAGES.get(str(kind))
+    return known if known is not None and known == text else text
 
 
 def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -99,21 +125,35 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
 def _error_response(request: Request, status: int, detail: Any, message: str) -> Response:
     if _is_api(request):
         return JSONResponse({"detail": detail}, status_code=status)
-    title = _TITLES.get(status, "Something went wrong")
-    context = {"title": title, "message": message, "problems": detail if status == 422 else []}
+    language = language_for(request)
+    # Already in the reader's language: the page shows these as they are.
+    title = translate(_TITLES.get(status, tr("Something went wrong")), language)
+    context = {
+        "title": title,
+        "message": _in(message, language),
+        "problems": detail if status == 422 else [],
+    }
     return render(request, "error.html", context, status_code=status)
 
 
 async def handle_salesync_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SalesyncError)
     status = next((code for kind, code in _STATUS_BY_ERROR if isinstance(exc, kind)), 500)
-    detail: Any = field_problems(exc) if isinstance(exc, InvalidInput) else exc.message
+    language = language_for(request)
+    detail: Any = (
+        field_problems(exc, language)
+        if isinstance(exc, InvalidInput)
+        else translate(exc.message, language)
+    )
     return _error_response(request, status, detail, exc.message)
 
 
 async def handle_request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = _validation_problems(exc)
+    language = language_for(request)
+    problems = [
+        {**p, "message": translate(p["message"], language)} for p in _validation_problems(exc)
+    ]
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
     return _error_response(request, 422, problems, summary)
 
@@ -130,7 +170,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 async def handle_sign_in_required(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse({"detail": str(exc)}, status_code=401, headers=headers)
+        message = translate(str(exc.args[0]) if exc.args else str(exc), language_for(request))
+        return JSONResponse({"detail": message}, status_code=401, headers=headers)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method != "GET":
         target = "/"  # a form post cannot be replayed after signing in

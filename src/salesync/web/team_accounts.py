@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from salesync.runtime import Runtime
 from salesync.services import accounts
@@ -38,7 +39,7 @@ def user_for_token(runtime: Runtime, token: str) -> User | None:
 
 def _require_admin(actor: User) -> None:
     if actor.role != Role.ADMIN:
-        raise PermissionDenied("only admins can manage the team's users")
+        raise PermissionDenied(tr("only admins can manage the team's users"))
 
 
 def team_users(runtime: Runtime, actor: User) -> list[User]:
@@ -65,9 +66,9 @@ def deactivate_user(runtime: Runtime, actor: User, user_id: int) -> User:
     with unit_of_work(runtime.sessions) as session:
         user = accounts_store.user_by_id(session, user_id)
         if user is None or user.team_id != actor.team_id:
-            raise NotFound(f"user {user_id} does not exist")
+            raise NotFound(tr("user {user_id} does not exist", user_id=user_id))
         if user.id == actor.id:
-            raise Conflict("you cannot deactivate your own account")
+            raise Conflict(tr("you cannot deactivate your own account"))
         user.is_active = False
         web_sessions.delete_user_sessions(session, user.id)  # signed out everywhere at once
         return user
@@ -91,7 +92,11 @@ def create_token(runtime: Runtime, actor: User, name: str) -> NewToken:
     name = name.strip()
     if not name or len(name) > MAX_TOKEN_NAME_LENGTH:
         raise InvalidInput(
-            f"give the token a name of 1 to {MAX_TOKEN_NAME_LENGTH} characters", field="name"
+            tr(
+                "give the token a name of 1 to {max_token_name_length} characters",
+                max_token_name_length=MAX_TOKEN_NAME_LENGTH,
+            ),
+            field="name",
         )
     with unit_of_work(runtime.sessions) as session:
         secret = accounts.create_api_token(session, actor, name, now=runtime.clock.now())
@@ -107,6 +112,6 @@ def revoke_token(runtime: Runtime, actor: User, token_id: int) -> None:
     with unit_of_work(runtime.sessions) as session:
         record = session.get(ApiToken, token_id)
         if record is None or record.user_id != actor.id:
-            raise NotFound(f"API token {token_id} does not exist")
+            raise NotFound(tr("API token {token_id} does not exist", token_id=token_id))
         if record.revoked_at is None:
             record.revoked_at = runtime.clock.now()

@@ -15,12 +15,14 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from salesync import i18n
+from salesync.domain.languages import choose_language
+from salesync.domain.wording import Translatable, tr
 from salesync.services import engagement, unsubscribes
 from salesync.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 
-_NOT_FOUND = "This link is not valid."
 _NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
 
 
@@ -30,8 +32,24 @@ def _client(request: Request) -> tuple[str, str]:
     return agent, ip
 
 
-def _not_found() -> Response:
-    return HTMLResponse(_page("Link not valid", _NOT_FOUND), status_code=404, headers=_NO_STORE)
+def _language(request: Request) -> str:
+    """The visitor's browser language: recipients have no account to choose one."""
+    return choose_language(None, request.headers.get("accept-language"), None)
+
+
+def _html(language: str, text: Translatable, **markup: str) -> str:
+    """``text`` in ``language``, escaped, its placeholders filled with ready ``markup``."""
+    return escape(i18n.catalog(language).gettext(text.msgid), quote=False).format(**markup)
+
+
+def _not_found(request: Request) -> Response:
+    language = _language(request)
+    return _response(
+        language,
+        _html(language, tr("Link not valid")),
+        "<p>" + _html(language, tr("This link is not valid.")) + "</p>",
+        status_code=404,
+    )
 
 
 @router.get("/t/o/{token}.gif")
@@ -48,22 +66,24 @@ def tracked_link(request: Request, runtime: RuntimeDep, token: str) -> Response:
     agent, ip = _client(request)
     url = engagement.record_event(runtime, token, kind="click", user_agent=agent, ip=ip)
     if not url:
-        return _not_found()
+        return _not_found(request)
     return RedirectResponse(url, status_code=302, headers=_NO_STORE)
 
 
 @router.get("/u/{token}")
-def unsubscribe_page(runtime: RuntimeDep, token: str) -> Response:
+def unsubscribe_page(request: Request, runtime: RuntimeDep, token: str) -> Response:
     named = unsubscribes.recipient_of_token(runtime, token)
     if named is None:
-        return _not_found()
-    address = escape(named[0])
+        return _not_found(request)
+    language = _language(request)
+    address = f"<strong>{escape(named[0])}</strong>"
+    button = _html(language, tr("Unsubscribe"))
     body = (
-        f"<p>Stop sales emails to <strong>{address}</strong>?</p>"
+        "<p>" + _html(language, tr("Stop sales emails to {address}?"), address=address) + "</p>"
         f'<form method="post" action="/u/{escape(token, quote=True)}">'
-        '<button type="submit">Unsubscribe</button></form>'
+        f'<button type="submit">{button}</button></form>'
     )
-    return HTMLResponse(_page("Unsubscribe", body), headers=_NO_STORE)
+    return _response(language, button, body)
 
 
 @router.post("/u/{token}")
@@ -76,14 +96,22 @@ async def unsubscribe(request: Request, runtime: RuntimeDep, token: str) -> Resp
         unsubscribes.unsubscribe_by_token, runtime, token, one_click=one_click
     )
     if address is None:
-        return _not_found()
-    done = f"<p><strong>{escape(address)}</strong> will get no more sales emails from us.</p>"
-    return HTMLResponse(_page("Unsubscribed", done), headers=_NO_STORE)
+        return _not_found(request)
+    language = _language(request)
+    done = _html(
+        language,
+        tr("{address} will get no more sales emails from us."),
+        address=f"<strong>{escape(address)}</strong>",
+    )
+    return _response(language, _html(language, tr("Unsubscribed")), f"<p>{done}</p>")
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+def _response(language: str, title: str, body: str, *, status_code: int = 200) -> Response:
+    page = (
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
+        f"<title>{title}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
         f"<body><main><h1>{title}</h1>{body}</main></body></html>"
     )
+    headers = {**_NO_STORE, "Content-Language": language}
+    return HTMLResponse(page, status_code=status_code, headers=headers)

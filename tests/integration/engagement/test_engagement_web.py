@@ -362,3 +362,24 @@ def test_the_admin_engagement_page(server: ServerThread, admin: User, rep: User)
     with browser_for(server, rep) as browser:
         assert browser.get("/settings/admin/engagement").status_code == 403
         assert 'name="track"' in browser.get("/command-center").text
+
+
+def test_the_unsubscribe_pages_follow_the_visitor_browser_language(
+    server: ServerThread, runtime: Runtime, rep: User, mailer: InMemoryMailer
+) -> None:
+    person = add_person(runtime, rep)
+    _send(server, rep, person, "Hello")
+    url = path_of(mailer.sent[0].message["List-Unsubscribe"].strip("<>"))
+    with anonymous_client(server) as client:
+        english = client.get(url)
+        japanese = client.get(url, headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+        german_404 = client.get(url[:-2] + "xx", headers={"Accept-Language": "de"})
+        done = client.post(url, headers={"Accept-Language": "zh-TW"})
+    assert "Stop sales emails to <strong>dana@acme.example</strong>?" in english.text
+    assert '<html lang="en">' in english.text
+    assert "<strong>dana@acme.example</strong> へのセールスメールを停止しますか?" in japanese.text
+    assert '<html lang="ja">' in japanese.text and ">配信停止</button>" in japanese.text
+    assert japanese.headers["content-language"] == "ja"
+    assert german_404.status_code == 404 and "Dieser Link ist ungültig." in german_404.text
+    assert done.status_code == 200
+    assert "<strong>dana@acme.example</strong> 將不會再收到我們的銷售電子郵件。" in done.text

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from salesync.domain.wording import tr
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
 from salesync.services import activities, people
@@ -234,3 +235,33 @@ def test_retrying_someone_elses_entry_is_not_found(
     answer = _post(rep_browser, "/diagnostics/retry", {"entry_id": str(entry.id)})
     assert answer.status_code == 404
     assert _statuses(runtime, email_id) == [OutboxStatus.FAILED]
+
+
+def test_the_diagnostics_api_reads_in_the_users_language(
+    runtime: Runtime, rep: User, mailer: InMemoryMailer, rep_browser: httpx.Client
+) -> None:
+    email_id = _unmatched_email(runtime, rep, mailer, "ada@acme.test")
+    with unit_of_work(runtime.sessions) as session:
+        diagnostic_store.record(
+            session,
+            team_id=rep.team_id,
+            user_id=rep.id,
+            item_type="email",
+            item_id=email_id,
+            code="NOT_CONNECTED",
+            category="authentication",
+            message=tr("Waiting for a Salesforce connection."),
+            now=runtime.clock.now(),
+        )
+    english = rep_browser.get("/api/v1/diagnostics").json()["groups"]
+    assert rep_browser.patch("/api/v1/me", json={"language": "ja"}).status_code == 200
+    japanese = rep_browser.get("/api/v1/diagnostics").json()["groups"]
+    by_code = {g["code"]: g for g in japanese}
+    assert [g["code"] for g in english] == [g["code"] for g in japanese]
+    waiting = by_code["NOT_CONNECTED"]
+    assert waiting["message"] == "Salesforce の接続を待機しています。"
+    assert waiting["entries"][0]["message"] == "Salesforce の接続を待機しています。"
+    assert waiting["fix"].startswith("設定 > マイアカウント > Salesforce > 接続")
+    # Text we did not write (here the test's own) is shown as it was stored.
+    assert by_code["NO_MATCHING_RECORD"]["message"] == NO_MATCH_TEXT
+    assert by_code["NO_MATCHING_RECORD"]["cause"].startswith("このメールアドレスを持つ")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from salesync.domain.wording import tr
 from salesync.errors import NotFound
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
@@ -359,7 +360,7 @@ def call_state(runtime: RuntimeDep, user: CurrentUser, call_id: IdPath) -> Activ
             or call.team_id != user.team_id
             or (user.role is not Role.ADMIN and call.user_id != user.id)
         ):
-            raise NotFound(f"call {call_id} does not exist")
+            raise NotFound(tr("call {call_id} does not exist", call_id=call_id))
     return activity_state(runtime, "call", call_id)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from salesync.domain.wording import Translatable
+from salesync.i18n import translate
 from salesync.services import diagnostics
 from salesync.web.deps import CurrentUser, RuntimeDep
+from salesync.web.languages import language_for
 from salesync.web.schemas import BoundedInput, Id, Line, OptionalIdQuery
 
 #: Starts every CSV salesync exports (spreadsheets then know the file is UTF-8).
@@ -83,28 +86,44 @@ def _overview(runtime: RuntimeDep, user: CurrentUser, user_id: int | None) -> di
 
 @router.get("", response_model=OverviewPublic)
 def read_diagnostics(
+    request: Request,
     runtime: RuntimeDep,
     user: CurrentUser,
     user_id: OptionalIdQuery = None,
 ) -> OverviewPublic:
-    """What did not sync and why; admins see the team (or one member with ``user_id``)."""
+    """What did not sync and why; admins see the team (or one member with ``user_id``).
+
+    salesync's own texts (messages, causes, fixes, setup checks) come in the reader's
+    language; what Salesforce said stays as it said it; codes never change.
+    """
     data = _overview(runtime, user, user_id)
+    language = language_for(request)
+
+    def shown(text: str) -> str:
+        # Only our own texts: a Salesforce message or a name is shown as it is.
+        return translate(text, language) if isinstance(text, Translatable) else text
+
     return OverviewPublic(
         groups=[
             GroupPublic(
                 category=g.category,
                 code=g.code,
                 count=g.count,
-                message=g.message,
-                cause=g.cause,
-                fix=g.fix,
-                entries=[EntryPublic(**vars(e)) for e in g.entries],
+                message=shown(g.message),
+                cause=shown(g.cause),
+                fix=shown(g.fix),
+                entries=[
+                    EntryPublic(
+                        **{**vars(e), "message": shown(e.message), "user_name": shown(e.user_name)}
+                    )
+                    for e in g.entries
+                ],
             )
             for g in data.groups
         ],
         backlog=data.backlog,
         usage=[UsagePublic(**vars(u)) for u in data.usage],
-        setup_checks=list(data.setup_checks),
+        setup_checks=[(shown(who), level, shown(text)) for who, level, text in data.setup_checks],
         task_streams=[StreamPublic(**vars(s)) for s in data.streams],
     )
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.services import people, people_lookup
 from salesync.store.tables import Person
@@ -87,11 +88,11 @@ def parse_mapping(raw: str | None) -> dict[str, str] | None:
     try:
         mapping: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"is not valid JSON: {exc.msg}", field="mapping") from None
+        raise InvalidInput(tr("is not valid JSON: {msg}", msg=exc.msg), field="mapping") from None
     if not isinstance(mapping, dict) or not all(
         isinstance(key, str) and isinstance(value, str | None) for key, value in mapping.items()
     ):
-        raise InvalidInput('must be a JSON object such as {"Email": "email"}', field="mapping")
+        raise InvalidInput(tr('must be a JSON object such as {"Email": "email"}'), field="mapping")
     return {key: value or "" for key, value in mapping.items()}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from salesync.domain.wording import tr
 from salesync.errors import NotFound
 from salesync.services import sign_in
 from salesync.services.accounts import NewUser
@@ -38,5 +39,5 @@ def reset_password(
     """Set a teammate's password; every session of theirs ends at once."""
     member = next((u for u in team_accounts.team_users(runtime, admin) if u.id == user_id), None)
     if member is None:
-        raise NotFound(f"user {user_id} does not exist")
+        raise NotFound(tr("user {user_id} does not exist", user_id=user_id))
     return sign_in.reset_password(runtime, admin, member.email, body.password)

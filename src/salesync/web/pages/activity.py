@@ -244,7 +244,7 @@ def find_person_in_salesforce(
     try:
         outcome = people_lookup.find_in_salesforce(runtime, user, person_id)
     except (Conflict, InvalidInput, SalesforceError) as exc:
-        browser.flash(f"Could not look this person up in Salesforce: {exc}")
+        browser.flash(tr("Could not look this person up in Salesforce: {reason}", reason=exc))
     else:
         if outcome.filled:
             browser.flash(
@@ -256,7 +256,7 @@ def find_person_in_salesforce(
                 + "."
             )
         else:
-            browser.flash("No Lead or Contact in Salesforce has this email address.")
+            browser.flash(tr("No Lead or Contact in Salesforce has this email address."))
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
@@ -270,7 +270,7 @@ def activity_page(
 ) -> Response:
     members = team_accounts.team_users(runtime, user) if user.role is Role.ADMIN else []
     if user_id is not None and user_id not in {m.id for m in members}:
-        raise NotFound(f"user {user_id} is not in your team")
+        raise NotFound(tr("user {user_id} is not in your team", user_id=user_id))
     kinds = KINDS if kind == "all" else (kind,)
     context = {
         "section": "activity",

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.services import sign_in as sign_in_service
 from salesync.web.deps import BrowserUser, RuntimeDep, SessionDep, client_address, session_user
@@ -103,5 +104,5 @@ def change_password(
         errors = {exc.field or "form": exc.message}
         context = {"section": "settings", "errors": errors}
         return render(request, "password.html", context, status_code=422)
-    browser.flash("Your password is changed; your other sessions are signed out.")
+    browser.flash(tr("Your password is changed; your other sessions are signed out."))
     return RedirectResponse("/settings/account", status_code=303)

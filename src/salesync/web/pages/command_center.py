@@ -225,7 +225,7 @@ async def create_task(
     except InvalidInput as exc:
         problem = FormProblem("task", exc.message, exc.field, form)
         return _page(request, runtime, user, _filter_of(due_filter), problem=problem)
-    browser.flash(f"Added the task “{task.name}”.")
+    browser.flash(tr("Added the task “{name}”.", name=task.name))
     return _back(due_filter, "#tasks")
 
 
@@ -278,7 +278,7 @@ async def edit_task(
     except InvalidInput as exc:
         problem = FormProblem(f"edit-{task_id}", exc.message, exc.field, form)
         return _page(request, runtime, user, _filter_of(form.get("filter", "")), problem=problem)
-    browser.flash(f"Saved the task “{task.name}”.")
+    browser.flash(tr("Saved the task “{name}”.", name=task.name))
     return _back(form.get("filter", ""), "#tasks")
 
 
@@ -291,7 +291,7 @@ def complete_task(
     due_filter: Annotated[str, Form(alias="filter")] = "",
 ) -> Response:
     task = tasks.complete_task(runtime, user, task_id)
-    browser.flash(f"Completed “{task.name}”.")
+    browser.flash(tr("Completed “{name}”.", name=task.name))
     return _back(due_filter, "#tasks")
 
 
@@ -304,7 +304,7 @@ def reopen_task(
     due_filter: Annotated[str, Form(alias="filter")] = "",
 ) -> Response:
     task = tasks.reopen_task(runtime, user, task_id)
-    browser.flash(f"Reopened “{task.name}”.")
+    browser.flash(tr("Reopened “{name}”.", name=task.name))
     return _back(due_filter, "#tasks")
 
 
@@ -318,7 +318,7 @@ def delete_task(
 ) -> Response:
     name = tasks.get_task(runtime, user, task_id).name
     tasks.delete_task(runtime, user, task_id)
-    browser.flash(f"Deleted “{name}”.")
+    browser.flash(tr("Deleted “{name}”.", name=name))
     return _back(due_filter, "#tasks")
 
 
@@ -356,7 +356,9 @@ async def send_email(
     except activities.SendFailed as exc:
         browser.flash(exc.message)
         return _back(due_filter, "#sent-emails")
-    browser.flash(f"Sent “{draft.subject}”. Its Salesforce state shows under Sent emails.")
+    browser.flash(
+        tr("Sent “{subject}”. Its Salesforce state shows under Sent emails.", subject=draft.subject)
+    )
     return _back(due_filter, "#sent-emails")
 
 
@@ -364,17 +366,17 @@ def _call_time(text: str, user: User) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("give the date and time of the call", field="occurred_at") from None
+        raise InvalidInput(tr("give the date and time of the call"), field="occurred_at") from None
     return moment.replace(tzinfo=ZoneInfo(user.time_zone)) if moment.tzinfo is None else moment
 
 
 def _call_draft(form: dict[str, str], user: User) -> activities.CallDraft:
     person = form.get("person_id", "")
     if not person.isdigit():
-        raise InvalidInput("choose who you called", field="person_id")
+        raise InvalidInput(tr("choose who you called"), field="person_id")
     minutes, seconds = form.get("minutes", "0") or "0", form.get("seconds", "0") or "0"
     if not (minutes.isdigit() and seconds.isdigit()):
-        raise InvalidInput("the duration is whole minutes and seconds", field="minutes")
+        raise InvalidInput(tr("the duration is whole minutes and seconds"), field="minutes")
     return activities.CallDraft(
         person_id=int(person),
         occurred_at=_call_time(form.get("occurred_at", ""), user),
@@ -396,5 +398,5 @@ async def log_call(
     except InvalidInput as exc:
         problem = FormProblem("call", exc.message, exc.field, form)
         return _page(request, runtime, user, due_filter, problem=problem)
-    browser.flash("Call logged. Its Salesforce state shows on the person's timeline.")
+    browser.flash(tr("Call logged. Its Salesforce state shows on the person's timeline."))
     return _back(due_filter, "#log-call")

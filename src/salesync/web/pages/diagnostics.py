@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from salesync.domain.settings import LoggingMode
-from salesync.domain.wording import tr
+from salesync.domain.wording import tr, trn
 from salesync.errors import NotFound, SalesyncError
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
@@ -170,7 +170,7 @@ def _members(runtime: Runtime, user: User, only_user: int | None) -> tuple[list[
         return team, team
     chosen = [m for m in team if m.id == only_user]
     if not chosen:
-        raise NotFound(f"user {only_user} is not in your team")
+        raise NotFound(tr("user {only_user} is not in your team", only_user=only_user))
     return team, chosen
 
 
@@ -258,8 +258,12 @@ def _after_retry(
 ) -> RedirectResponse:
     followed = [f"{e.item_type}:{e.item_id}" for e in entries if e.item_type in STATE_KINDS]
     browser.flash(
-        f"Retried {len(entries)} {'item' if len(entries) == 1 else 'items'}: "
-        f"{requeued} queued for Salesforce again."
+        trn(
+            "Retried {count} item: {requeued} queued for Salesforce again.",
+            "Retried {count} items: {requeued} queued for Salesforce again.",
+            len(entries),
+            requeued=requeued,
+        )
     )
     query = [f"user={only_user}"] if only_user is not None else []
     if followed:
@@ -285,7 +289,7 @@ def retry_entry(
     """Retry one affected item now."""
     entries = [e for _, e in _entries_in_view(runtime, user, only_user) if e.id == entry_id]
     if not entries:
-        raise NotFound(f"diagnostics entry {entry_id} is not open")
+        raise NotFound(tr("diagnostics entry {entry_id} is not open", entry_id=entry_id))
     requeued = diagnostics.retry(runtime, user, [entry_id])
     return _after_retry(browser, entries, requeued, only_user)
 
@@ -306,7 +310,7 @@ def retry_group(
         if (g.category, g.code) == (category, code)
     ]
     if not entries:
-        raise NotFound(f"no open {code} items to retry")
+        raise NotFound(tr("no open {code} items to retry", code=code))
     requeued = diagnostics.retry(runtime, user, [e.id for e in entries])
     return _after_retry(browser, entries, requeued, only_user)
 
@@ -337,15 +341,19 @@ def recheck_setup(runtime: RuntimeDep, user: CurrentUser, browser: SessionDep) -
     """Describe the org again as the viewer's connection sees it (one API call)."""
     connection_id = _own_connection_id(runtime, user)
     if connection_id is None:
-        browser.flash("Connect Salesforce first: the setup check reads your org.")
+        browser.flash(tr("Connect Salesforce first: the setup check reads your org."))
     else:
         try:
             profile = org_setup.refresh_org_profile(runtime, connection_id)
         except (SalesforceError, SalesyncError, LookupError) as exc:
-            browser.flash(f"The setup check could not reach Salesforce: {exc}")
+            browser.flash(tr("The setup check could not reach Salesforce: {reason}", reason=exc))
         else:
             problems = len(org_setup.warnings_of(profile))
             browser.flash(
-                f"Checked your org again: {problems} {'problem' if problems == 1 else 'problems'}."
+                trn(
+                    "Checked your org again: {count} problem.",
+                    "Checked your org again: {count} problems.",
+                    problems,
+                )
             )
     return RedirectResponse("/diagnostics#setup", status_code=303)

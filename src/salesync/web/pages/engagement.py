@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from salesync.domain.engagement_fields import DEFAULT_ROLLUP_FIELDS, ROLLUP_LABELS
 from salesync.domain.merge_fields import MERGE_FIELDS
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, PermissionDenied
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
@@ -82,7 +83,7 @@ async def create_template(
         return _templates_page(
             request, runtime, user, problem=exc.message, values=form, status_code=422
         )
-    browser.flash(f"Saved the template “{saved.name}”.")
+    browser.flash(tr("Saved the template “{name}”.", name=saved.name))
     return RedirectResponse(f"/templates#template-{saved.id}", status_code=303)
 
 
@@ -91,7 +92,7 @@ def delete_template(
     runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, template_id: int
 ) -> Response:
     templates.delete_template(runtime, user, template_id)
-    browser.flash("Deleted the template.")
+    browser.flash(tr("Deleted the template."))
     return RedirectResponse("/templates", status_code=303)
 
 
@@ -120,7 +121,7 @@ async def use_template(
     except activities.SendFailed as exc:
         browser.flash(exc.message)
         return RedirectResponse("/templates", status_code=303)
-    browser.flash("Sent. Opens, clicks and its Salesforce state show under Sent emails.")
+    browser.flash(tr("Sent. Opens, clicks and its Salesforce state show under Sent emails."))
     return RedirectResponse("/command-center#sent-emails", status_code=303)
 
 
@@ -173,5 +174,5 @@ async def save_admin_page(
             rollups.save_rollup_fields(runtime, admin, wanted)
     except InvalidInput as exc:
         return _admin_page(request, runtime, admin, problem=exc.message, status_code=422)
-    browser.flash("Saved the engagement settings.")
+    browser.flash(tr("Saved the engagement settings."))
     return RedirectResponse(ADMIN_PAGE, status_code=303)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput, PermissionDenied
 from salesync.services import mailbox_accounts
 from salesync.store.tables import User
@@ -78,7 +79,7 @@ def save_mailbox(
     except (InvalidInput, PermissionDenied) as exc:
         field = getattr(exc, "field", None) or ""
         return _page(request, runtime, user, error=exc.message, field=field, status_code=422)
-    browser.flash("Your mailbox was saved; it is read from the next sync.")
+    browser.flash(tr("Your mailbox was saved; it is read from the next sync."))
     return RedirectResponse("/settings/account/mailbox", status_code=303)
 
 
@@ -91,7 +92,7 @@ def test_mailbox(request: Request, runtime: RuntimeDep, user: CurrentUser) -> Re
 @router.post("/account/mailbox/delete")
 def delete_mailbox(runtime: RuntimeDep, user: CurrentUser, browser: SessionDep) -> Response:
     mailbox_accounts.delete_mailbox(runtime, user)
-    browser.flash("Your mailbox was disconnected; nothing more is read from it.")
+    browser.flash(tr("Your mailbox was disconnected; nothing more is read from it."))
     return RedirectResponse("/settings/account/mailbox", status_code=303)
 
 
@@ -145,5 +146,5 @@ def save_team(
         mailbox_accounts.save_team_settings(runtime, admin, data)
     except InvalidInput as exc:
         return _team_page(request, runtime, admin, error=exc.message, status_code=422)
-    browser.flash("The team's mailbox settings were saved.")
+    browser.flash(tr("The team's mailbox settings were saved."))
     return RedirectResponse("/settings/admin/mailbox", status_code=303)

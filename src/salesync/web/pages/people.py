@@ -108,7 +108,7 @@ def _save(
         return _form_page(
             request, values, person=person, errors={"email": exc.message}, status_code=409
         )
-    browser.flash(f"Saved {_display_name(saved)}.")
+    browser.flash(tr("Saved {name}.", name=_display_name(saved)))
     return RedirectResponse("/people", status_code=303)
 
 
@@ -168,7 +168,8 @@ def parse_mapping_lines(text: str) -> dict[str, str] | None:
         column, equals, field = line.rpartition("=")
         if not equals or not column.strip():
             raise InvalidInput(
-                f"{line.strip()!r} is not of the form 'Column name = field'", field="mapping"
+                tr("{value} is not of the form 'Column name = field'", value=repr(line.strip())),
+                field="mapping",
             )
         mapping[column.strip()] = field.strip()
     return mapping or None
@@ -221,5 +222,5 @@ def delete_person(
     runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, person_id: IdPath
 ) -> Response:
     people.delete_person(runtime, user, person_id)
-    browser.flash("The person was deleted.")
+    browser.flash(tr("The person was deleted."))
     return RedirectResponse("/people", status_code=303)

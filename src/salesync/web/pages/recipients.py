@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import JSONResponse
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.runtime import Runtime
 from salesync.services import activities, people
@@ -83,9 +84,15 @@ def _person_named(runtime: Runtime, user: User, name: str, field: str) -> int:
         return close[0].id
     if not close:
         raise InvalidInput(
-            f"nobody in your people is named “{name}”: type their email address", field=field
+            tr("nobody in your people is named “{name}”: type their email address", name=name),
+            field=field,
         )
     shown = ", ".join(f"{display_name(p)} <{p.email}>" for p in close[:3])
     raise InvalidInput(
-        f"several people match “{name}” ({shown}): choose one by email address", field=field
+        tr(
+            "several people match “{name}” ({shown}): choose one by email address",
+            name=name,
+            shown=shown,
+        ),
+        field=field,
     )

@@ -15,6 +15,7 @@ from salesync.errors import PermissionDenied
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
 from salesync.services import connections, org_setup
+from salesync.services.diagnostics import check_text
 from salesync.store import connections as connection_store
 from salesync.store.tables import ConnectionStatus, Role, SalesforceConnection, User
 from salesync.web import team_accounts
@@ -104,7 +105,7 @@ def _view(row: SalesforceConnection | None) -> ConnectionView:
     if row is None:
         return NOT_CONNECTED
     checks = tuple(
-        CheckView(_check_label(str(c["key"])), str(c["level"]), str(c["text"]))
+        CheckView(_check_label(str(c["key"])), str(c["level"]), check_text(c))
         for c in (row.org_profile or {}).get("checks", [])
     )
     return ConnectionView(
@@ -179,15 +180,15 @@ def check_again(
 ) -> Response:
     """Run the org setup check again (one API call) and keep the result on the connection."""
     if which == "team_sync" and user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can check the team sync connection")
+        raise PermissionDenied(tr("only an admin can check the team sync connection"))
     row = _row(runtime, user, which)
     if row is None or row.status is not ConnectionStatus.CONNECTED:
-        browser.flash("Connect to Salesforce first; the check runs as your Salesforce user.")
+        browser.flash(tr("Connect to Salesforce first; the check runs as your Salesforce user."))
         return _back(side, user)
     try:
         profile = org_setup.refresh_org_profile(runtime, row.id)
     except SalesforceError as exc:
-        browser.flash(f"Salesforce did not answer the setup check: {exc}")
+        browser.flash(tr("Salesforce did not answer the setup check: {reason}", reason=exc))
         return _back(side, user)
     problems = org_setup.warnings_of(profile)
     browser.flash(

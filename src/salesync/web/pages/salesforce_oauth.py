@@ -8,6 +8,7 @@ import httpx
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import PermissionDenied, SalesyncError
 from salesync.salesforce.errors import SalesforceError
 from salesync.services import connections, org_setup
@@ -47,7 +48,7 @@ def connect(
     that reads changes for the whole team (DESIGN §3 "Connections").
     """
     if purpose == "team_sync" and user.role is not Role.ADMIN:
-        raise PermissionDenied("only an admin can connect the team sync connection")
+        raise PermissionDenied(tr("only an admin can connect the team sync connection"))
     url, pending = connections.begin_connect(
         runtime, user, environment, purpose=ConnectionPurpose(purpose)
     )
@@ -70,9 +71,11 @@ def callback(
     """Salesforce sends the browser back here with a code (or an error)."""
     pending = take_pending(request.session, runtime)
     if error:
-        browser.flash(f"Salesforce did not connect: {error_description or error}.")
+        browser.flash(
+            tr("Salesforce did not connect: {reason}.", reason=error_description or error)
+        )
     elif pending is None or pending.user_id != user.id:
-        browser.flash("This sign-in answer does not belong to this browser. Connect again.")
+        browser.flash(tr("This sign-in answer does not belong to this browser. Connect again."))
     else:
         try:
             with httpx.Client(timeout=30.0) as http:
@@ -80,9 +83,9 @@ def callback(
                     runtime, pending, state=state, code=code, http=http
                 )
         except (SalesforceError, SalesyncError) as exc:
-            browser.flash(f"Salesforce did not connect: {exc}")
+            browser.flash(tr("Salesforce did not connect: {reason}", reason=exc))
         else:
-            browser.flash(f"Connected to Salesforce as {outcome.username}.")
+            browser.flash(tr("Connected to Salesforce as {username}.", username=outcome.username))
             for warning in [*outcome.warnings, *_setup_warnings(runtime, outcome.connection_id)]:
                 browser.flash(warning)
     back = request.session.pop(RETURN_KEY, "account")

@@ -17,6 +17,7 @@ from salesync.domain.subject_template import (
     uses_activity_subject,
     validate_template,
 )
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 from salesync.runtime import Runtime
 from salesync.services import bcc, sync_settings, task_sync
@@ -248,7 +249,7 @@ def save_budget(
     try:
         share = int(api_budget_share.strip().rstrip("%"))
     except ValueError:
-        exc = InvalidInput("give a whole percentage from 1 to 100", field="api_budget_share")
+        exc = InvalidInput(tr("give a whole percentage from 1 to 100"), field="api_budget_share")
         return _refused(request, runtime, admin, "budget", exc, entered=entered)
     try:
         _save_admin_options(runtime, admin, api_budget_share=share)

@@ -100,7 +100,7 @@ def save_profile(
     except InvalidInput as exc:
         context = _account_context(exc.message, exc.field)
         return render(request, "settings_account.html", context, status_code=422)
-    browser.flash("Your profile was saved.")
+    browser.flash(tr("Your profile was saved."))
     return RedirectResponse("/settings/account", status_code=303)
 
 
@@ -144,5 +144,5 @@ def revoke_token(
     runtime: RuntimeDep, user: CurrentUser, browser: SessionDep, token_id: IdPath
 ) -> Response:
     team_accounts.revoke_token(runtime, user, token_id)
-    browser.flash("The token was revoked.")
+    browser.flash(tr("The token was revoked."))
     return RedirectResponse("/settings/account/tokens", status_code=303)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
+from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput, NotFound
 from salesync.services import sign_in
 from salesync.services.accounts import NewUser
@@ -72,7 +73,7 @@ def add_user(
     except Conflict as exc:
         errors = {"email": exc.message}
         return _users_page(request, runtime, admin, form=form, errors=errors, status_code=409)
-    browser.flash(f"{user.name} can now sign in as {user.email}.")
+    browser.flash(tr("{name} can now sign in as {email}.", name=user.name, email=user.email))
     return RedirectResponse("/settings/admin/users", status_code=303)
 
 
@@ -81,7 +82,7 @@ def deactivate_user(
     runtime: RuntimeDep, admin: AdminUser, browser: SessionDep, user_id: IdPath
 ) -> Response:
     user = team_accounts.deactivate_user(runtime, admin, user_id)
-    browser.flash(f"{user.name} is deactivated and can no longer sign in.")
+    browser.flash(tr("{name} is deactivated and can no longer sign in.", name=user.name))
     return RedirectResponse("/settings/admin/users", status_code=303)
 
 
@@ -96,7 +97,9 @@ def reset_password(
     """Set a teammate's password; all their sessions end."""
     member = next((u for u in team_accounts.team_users(runtime, admin) if u.id == user_id), None)
     if member is None:
-        raise NotFound(f"user {user_id} does not exist")
+        raise NotFound(tr("user {user_id} does not exist", user_id=user_id))
     sign_in.reset_password(runtime, admin, member.email, password)
-    browser.flash(f"{member.name}'s password is reset; their sessions are signed out.")
+    browser.flash(
+        tr("{name}'s password is reset; their sessions are signed out.", name=member.name)
+    )
     return RedirectResponse("/settings/admin/users", status_code=303)
