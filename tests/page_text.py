@@ -28,7 +28,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from salesync import catalogs
-from salesync.domain.languages import LANGUAGES
+from salesync.domain.languages import LANGUAGES, PSEUDO_LANGUAGE
 from salesync.i18n import babel_locale, catalog_locale
 from salesync.store.tables import Base
 
@@ -68,7 +68,8 @@ DATA_COLUMNS: dict[str, tuple[str, ...]] = {
     "email_engagement": ("last_clicked_url",),
 }  # fmt: skip
 
-PRODUCT_NAMES = frozenset({"salesync", "Salesforce"})
+#: Names of products, never translated (InMail is LinkedIn's message kind, a task type).
+PRODUCT_NAMES = frozenset({"salesync", "Salesforce", "InMail"})
 _PSEUDO_SPAN = re.compile(r"⟦[^⟦⟧]*⟧")
 _DATA_PATTERNS = [
     re.compile(r"\b(?:https?|mailto):\S+", re.IGNORECASE),  # URLs
@@ -115,7 +116,8 @@ class _Collector(HTMLParser):
             for name in TEXT_ATTRIBUTES:
                 self._add(values.get(name, ""), name)
             kind = values.get("type", "submit" if tag == "button" else "text").lower()
-            if tag in {"button", "input"} and kind in BUTTON_INPUTS:
+            # A <button>'s value is sent, never shown; an <input type=submit>'s is its label.
+            if tag == "input" and kind in BUTTON_INPUTS:
                 self._add(values.get("value", ""), "value")
         if tag not in VOID_ELEMENTS:
             self._open.append((tag, hides))
@@ -187,7 +189,7 @@ class Data:
     @classmethod
     def from_database(cls, session: Session, *extra: str) -> Data:
         """Every value of :data:`DATA_COLUMNS`, plus ``extra`` (say, a sandbox org's data)."""
-        found: set[str] = set(extra) | set(LANGUAGES.values())
+        found: set[str] = set(extra) | set(LANGUAGES.values()) | {PSEUDO_LANGUAGE}
         found |= zoneinfo.available_timezones()
         tables: dict[str, Table] = {table.name: table for table in Base.metadata.sorted_tables}
         for name, columns in DATA_COLUMNS.items():
@@ -236,13 +238,36 @@ def without_pseudo_spans(text: str) -> str:
         text = shorter
 
 
+def _outside_brackets(text: str, depth: int) -> tuple[str, int]:
+    """The part of ``text`` outside ⟦brackets⟧, given ``depth`` brackets already open."""
+    outside = []
+    for char in text:
+        if char == "⟦":
+            depth += 1
+        elif char == "⟧":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            outside.append(char)
+            continue
+        outside.append(" ")
+    return "".join(outside), depth
+
+
 def pseudo_leftovers(texts: Iterable[Text], data: Data) -> list[Text]:
-    """Texts of an ``en-XA`` page with letters outside the brackets that are not data."""
-    return [
-        text
-        for text in texts
-        if _LETTER.search(data.without_data(without_pseudo_spans(text.text).replace("⟧", " ")))
-    ]
+    """Texts of an ``en-XA`` page with letters outside the brackets that are not data.
+
+    A catalog text can hold markup (a link, a <strong>), so its brackets open in one text
+    node and close in a later one: the nodes between are inside it.
+    """
+    found = []
+    depth = 0
+    for text in texts:
+        outside, after = _outside_brackets(text.text, depth if text.where == "text" else 0)
+        if text.where == "text":
+            depth = after
+        if _LETTER.search(data.without_data(outside)):
+            found.append(text)
+    return found
 
 
 def read_catalog(language: str) -> Catalog:

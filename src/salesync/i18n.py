@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -33,7 +33,9 @@ LOCALE_DIR = Path(__file__).parent / "locales"
 TEMPLATE_FILE = LOCALE_DIR / "messages.pot"
 DOMAIN = "messages"
 
-_current_language: ContextVar[str] = ContextVar("salesync_language", default=DEFAULT_LANGUAGE)
+_current_language: ContextVar[str | Callable[[], str]] = ContextVar(
+    "salesync_language", default=DEFAULT_LANGUAGE
+)
 
 
 class Catalog(Protocol):
@@ -120,7 +122,23 @@ def catalog(language: str) -> Catalog:
 
 
 def current_language() -> str:
-    return _current_language.get()
+    chosen = _current_language.get()
+    return chosen() if callable(chosen) else chosen
+
+
+@contextmanager
+def deferred_language(resolve: Callable[[], str]) -> Iterator[None]:
+    """Inside the block, the language is whatever ``resolve()`` says when text is made.
+
+    A request's language depends on its caller, who is known only once the request's
+    dependencies ran, some of them in worker threads whose context changes never come back:
+    asking at each use sees the caller as soon as it is known.
+    """
+    token = _current_language.set(resolve)
+    try:
+        yield
+    finally:
+        _current_language.reset(token)
 
 
 @contextmanager
@@ -155,7 +173,12 @@ def translate(text: str, language: str | None = None) -> str:
             found = chosen.ngettext(text.msgid, text.plural, text.quantity)
         else:
             found = chosen.gettext(text.msgid)
-        return _filled(found, dict(text.params), str(text))
+        # A value can itself be one of our texts (a problem inside "Row 3: …"): translate it too.
+        params = {
+            name: translate(value, language) if isinstance(value, Translatable) else value
+            for name, value in text.params.items()
+        }
+        return _filled(found, params, str(text))
     return chosen.gettext(text)
 
 

@@ -19,6 +19,7 @@ from salesync.domain.settings import (
     OpportunityMode,
     SyncSettings,
 )
+from salesync.domain.wording import tr
 
 #: At most this many Tasks for one activity under the ``all`` duplicate rule (DESIGN §3).
 MAX_TARGETS = 50
@@ -228,18 +229,18 @@ def _blind_spot(
 
 def _logging_gate(kind: ActivityKind, settings: SyncSettings) -> Unmatched | None:
     if settings.logging_mode is LoggingMode.OFF:
-        return Unmatched(UnmatchedCode.LOGGING_OFF, "Logging to Salesforce is turned off.")
+        return Unmatched(UnmatchedCode.LOGGING_OFF, tr("Logging to Salesforce is turned off."))
     if kind is ActivityKind.CALL:
         if not settings.log_calls:
-            return Unmatched(UnmatchedCode.CALL_LOGGING_OFF, "Call logging is turned off.")
+            return Unmatched(UnmatchedCode.CALL_LOGGING_OFF, tr("Call logging is turned off."))
         return None
     if settings.logging_mode is LoggingMode.BCC:
-        text = "Emails are logged by Email to Salesforce (BCC), not through the API."
+        text = tr("Emails are logged by Email to Salesforce (BCC), not through the API.")
         return Unmatched(UnmatchedCode.BCC_MODE, text)
     if not settings.log_emails:
-        return Unmatched(UnmatchedCode.EMAIL_LOGGING_OFF, "Email logging is turned off.")
+        return Unmatched(UnmatchedCode.EMAIL_LOGGING_OFF, tr("Email logging is turned off."))
     if kind is ActivityKind.REPLY and not settings.log_replies:
-        return Unmatched(UnmatchedCode.REPLY_LOGGING_OFF, "Reply logging is turned off.")
+        return Unmatched(UnmatchedCode.REPLY_LOGGING_OFF, tr("Reply logging is turned off."))
     return None
 
 
@@ -315,29 +316,29 @@ def _allowed(person: _Person, settings: SyncSettings) -> bool:
 def _filtered_out(found: list[_Person | None]) -> Unmatched:
     people = [person for person in found if person is not None]
     if not people:
-        text = "The matching lead was converted but has no converted contact to log to."
+        text = tr("The matching lead was converted but has no converted contact to log to.")
         return Unmatched(UnmatchedCode.CONVERTED_LEAD_WITHOUT_CONTACT, text)
     if any(person.sobject == "Contact" for person in people):
-        return Unmatched(UnmatchedCode.CONTACTS_DISABLED, "Logging to Contacts is turned off.")
-    return Unmatched(UnmatchedCode.LEADS_DISABLED, "Logging to Leads is turned off.")
+        return Unmatched(UnmatchedCode.CONTACTS_DISABLED, tr("Logging to Contacts is turned off."))
+    return Unmatched(UnmatchedCode.LEADS_DISABLED, tr("Logging to Leads is turned off."))
 
 
 def _no_record(kind: ActivityKind, recipient: Recipient, settings: SyncSettings) -> MatchResult:
     if kind is ActivityKind.CALL:
-        text = "Calls log only to a person with a Salesforce ID, and this person has none."
+        text = tr("Calls log only to a person with a Salesforce ID, and this person has none.")
         return Unmatched(UnmatchedCode.NO_SALESFORCE_ID, text)
     if not recipient.email or not recipient.email.strip():
-        text = "The person has no Salesforce ID and no email address to look up."
+        text = tr("The person has no Salesforce ID and no email address to look up.")
         return Unmatched(UnmatchedCode.NO_EMAIL_ADDRESS, text)
     email = lookup_key(recipient.email)
     if settings.no_match_rule is NoMatchRule.LOG_UNASSIGNED:
         return Matched((LogTarget(None, None, f"no record matches {email}; logged unassigned"),))
     if settings.no_match_rule is NoMatchRule.CREATE_LEAD:
         if not settings.log_to_leads:
-            text = f"No record matches {email}, and logging to Leads is turned off."
+            text = tr("No record matches {email}, and logging to Leads is turned off.", email=email)
             return Unmatched(UnmatchedCode.LEADS_DISABLED, text)
         return CreateLead(email, f"no Lead or Contact matches {email}")
-    text = f"No Lead or Contact in Salesforce has the address {email}."
+    text = tr("No Lead or Contact in Salesforce has the address {email}.", email=email)
     return Unmatched(UnmatchedCode.NO_MATCHING_RECORD, text)
 
 

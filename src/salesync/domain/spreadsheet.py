@@ -7,6 +7,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from salesync.domain.wording import tr
 from salesync.errors import InvalidInput
 
 #: A spreadsheet treats a cell starting with one of these as a formula (tab and carriage
@@ -44,11 +45,13 @@ class CsvTable:
 def decode(content: bytes, *, max_bytes: int) -> str:
     """The file as text: UTF-8, with or without a byte order mark (Excel writes one)."""
     if len(content) > max_bytes:
-        raise InvalidInput(f"is larger than {max_bytes // (1024 * 1024)} MB", field="file")
+        raise InvalidInput(
+            tr("is larger than {value} MB", value=max_bytes // (1024 * 1024)), field="file"
+        )
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("is not UTF-8 text; save the CSV as UTF-8", field="file") from None
+        raise InvalidInput(tr("is not UTF-8 text; save the CSV as UTF-8"), field="file") from None
 
 
 def delimiter(text: str) -> str:
@@ -67,17 +70,21 @@ def read_csv(content: bytes, *, max_bytes: int, max_rows: int) -> CsvTable:
         rows = list(reader)
     except csv.Error as exc:
         raise InvalidInput(
-            f"is not valid CSV near line {reader.line_num}: {exc}", field="file"
+            tr("is not valid CSV near line {line}: {reason}", line=reader.line_num, reason=exc),
+            field="file",
         ) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
-        raise InvalidInput("is empty: the first line must name the columns", field="file")
+        raise InvalidInput(tr("is empty: the first line must name the columns"), field="file")
     records = [
         (number, cells)
         for number, cells in enumerate(rows[1:], start=2)
         if any(c.strip() for c in cells)
     ]
     if len(records) > max_rows:
-        raise InvalidInput(f"has more than {max_rows} rows; split it", field="file")
+        raise InvalidInput(
+            tr("has more than {max_import_rows} rows; split it", max_import_rows=max_rows),
+            field="file",
+        )
     return CsvTable([cell.strip() for cell in rows[0]], records)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from salesync.domain.spreadsheet import CsvTable, cell, column_key
+from salesync.domain.wording import tr
 
 #: The fields a row may set, in the order the docs list their columns.
 TASK_IMPORT_FIELDS = ("person_email", "name", "due_date", "priority", "task_type", "details")
@@ -75,16 +76,22 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[ImportProblem]]:
         field = TASK_IMPORT_COLUMNS.get(column_key(name))
         if field is None:
             known = ", ".join(SHOWN_COLUMNS)
-            message = f"the column {name!r} is not one salesync reads; the columns are {known}"
+            message = tr(
+                "the column “{name}” is not one salesync reads; the columns are {known}",
+                name=name,
+                known=known,
+            )
             problems.append(ImportProblem(None, name, "file", message))
         elif field in positions:
             first = header[positions[field]]
-            message = f"the columns {first!r} and {name!r} both say the same thing"
+            message = tr(
+                "the columns “{first}” and “{name}” both say the same thing", first=first, name=name
+            )
             problems.append(ImportProblem(None, name, "file", message))
         else:
             positions[field] = position
     if "name" not in positions:
-        message = "no column holds the subject; name one Subject"
+        message = tr("no column holds the subject; name one Subject")
         problems.append(ImportProblem(None, None, "file", message))
     return positions, problems
 
@@ -107,9 +114,9 @@ def plan_task_import(table: CsvTable) -> TaskImportPlan:
             if (value := cell(cells, position))
         }
         if "name" not in values:
-            message = "is empty; every task needs a subject"
+            message = tr("is empty; every task needs a subject")
             problems.append(ImportProblem(number, names["name"], "name", message))
         rows.append(TaskImportRow(number, values, names))
     if not rows:
-        problems.append(ImportProblem(None, None, "file", "has no rows below the column names"))
+        problems.append(ImportProblem(None, None, "file", tr("has no rows below the column names")))
     return TaskImportPlan(rows, problems)

@@ -45,14 +45,22 @@ class Translatable(str):
             "msgid": self.msgid,
             "plural": self.plural,
             "count": self.quantity,
-            "params": {key: str(value) for key, value in self.params.items()},
+            # A value that is one of our texts stays translatable ("Row 3: {problem}").
+            "params": {
+                key: value.to_json() if isinstance(value, Translatable) else str(value)
+                for key, value in self.params.items()
+            },
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Translatable:
+        params = {
+            key: cls.from_json(value) if isinstance(value, Mapping) else value
+            for key, value in (data.get("params") or {}).items()
+        }
         return cls(
             str(data["msgid"]),
-            data.get("params") or {},
+            params,
             plural=data.get("plural"),
             quantity=data.get("count"),
         )

@@ -242,7 +242,10 @@ def _waiting_task_statuses(session: Session, task_ids: list[int]) -> dict[int, s
 
 def _open_reasons(session: Session, item_type: str, item_id: int) -> tuple[str, ...]:
     entries = diagnostic_store.entries_for_item(session, item_type, item_id)
-    return tuple(entry.message for entry in entries if entry.resolved_at is None)
+    # shown_message: our own words come back translatable, Salesforce's as they are.
+    return tuple(
+        diagnostic_store.shown_message(entry) for entry in entries if entry.resolved_at is None
+    )
 
 
 def _task_states(session: Session, team_id: int, task_ids: list[int]) -> dict[int, TaskSyncState]:

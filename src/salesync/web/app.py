@@ -12,6 +12,7 @@ from salesync.settings import load_secret_key
 from salesync.web import api_docs, operations
 from salesync.web.api import API_PREFIX, create_api_router
 from salesync.web.errors import install_error_handlers
+from salesync.web.languages import ReaderLanguageMiddleware
 from salesync.web.pages import create_pages_router
 from salesync.web.security import (
     SESSION_COOKIE,
@@ -48,6 +49,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=runtime.settings.base_url.scheme == "https",
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ReaderLanguageMiddleware)
     # An oversized body is refused before any other work (inside the request id only).
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_request_bytes)
     app.add_middleware(operations.RequestIdMiddleware)

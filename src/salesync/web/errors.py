@@ -158,13 +158,21 @@ async def handle_request_validation(request: Request, exc: Exception) -> Respons
     return _error_response(request, 422, problems, summary)
 
 
+#: What the framework says for a bare status ("Not Found"), in words the catalogs know.
+_FRAMEWORK_DETAILS = {
+    "Not Found": tr("This page does not exist."),
+    "Method Not Allowed": tr("This address does not accept this kind of request."),
+}
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _is_api(request):
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
-    return _error_response(request, exc.status_code, exc.detail, str(exc.detail))
+    message = _FRAMEWORK_DETAILS.get(str(exc.detail), str(exc.detail))
+    return _error_response(request, exc.status_code, exc.detail, message)
 
 
 async def handle_sign_in_required(request: Request, exc: Exception) -> Response:

@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy import inspect
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from salesync import i18n
 from salesync.domain.languages import choose_language
 
 
@@ -31,3 +33,19 @@ def language_for(request: Request) -> str:
     chosen = _loaded(user, "language") or None
     team_default = _loaded(_loaded(user, "team"), "default_language")
     return choose_language(chosen, request.headers.get("accept-language"), team_default)
+
+
+class ReaderLanguageMiddleware:
+    """Text made while serving a request (messages, labels, API answers) is in the reader's
+    language, decided when the text is made: by then the caller is known."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        with i18n.deferred_language(lambda: language_for(request)):
+            await self.app(scope, receive, send)

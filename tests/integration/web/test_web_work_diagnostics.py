@@ -29,7 +29,8 @@ from salesync.store.tables import (
 from tests.integration.web.test_web_work_activity import ORG_ID, add_connection
 from tests.integration.web.web_support import browser_for, csrf_from
 
-NO_MATCH_TEXT = "No Lead or Contact has the address"
+# salesync's own words (domain/matching.py), so the page shows them translated.
+NO_MATCH_TEXT = tr("No Lead or Contact in Salesforce has the address {email}.", email="x@y.test")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from salesync.domain.wording import tr
 from salesync.errors import NotFound
+from salesync.i18n import translate
 from salesync.mail.smtp import Mailer
 from salesync.runtime import Runtime
 from salesync.services import activities, activity_bulk
@@ -249,7 +250,9 @@ def _state_in(session: Session, local_type: str, local_id: int) -> ActivityState
         state = "failed"
     else:
         state = "pending"
-    return ActivityState(state=state, links=public_links, reasons=[e.message for e in entries])
+    # In the reader's language: our own words translated, Salesforce's as they came.
+    reasons = [translate(diagnostic_store.shown_message(e)) for e in entries]
+    return ActivityState(state=state, links=public_links, reasons=reasons)
 
 
 def _email_public(runtime: Runtime, user: User, email_id: int) -> EmailPublic:

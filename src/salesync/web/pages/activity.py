@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from salesync.domain.reminder_mapping import ReminderPriority, ReminderStatus
 from salesync.domain.wording import tr
 from salesync.errors import Conflict, InvalidInput, NotFound
+from salesync.i18n import translate
 from salesync.runtime import Runtime
 from salesync.salesforce.errors import SalesforceError
 from salesync.services import people, people_lookup
@@ -86,7 +87,8 @@ def display_name(person: Person) -> str:
 def activity_state_of(state: timeline_service.TaskSyncState) -> ActivityState:
     """A task's sync state as the pages' badge (and the JSON API) shows it."""
     links = [LinkPublic(sobject=k.sobject, sf_id=k.sf_id, url=k.url) for k in state.links]
-    return ActivityState(state=state.state, links=links, reasons=list(state.reasons))
+    reasons = [translate(reason) for reason in state.reasons]  # the model keeps plain text
+    return ActivityState(state=state.state, links=links, reasons=reasons)
 
 
 def task_states(runtime: Runtime, team_id: int, task_ids: list[int]) -> dict[int, ActivityState]:

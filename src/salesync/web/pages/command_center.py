@@ -233,16 +233,25 @@ def _import_problem(exc: InvalidInput) -> FormProblem:
     if isinstance(exc, tasks.InvalidTaskImport):
         lines = tuple(_import_line(p) for p in exc.problems)
         return FormProblem(
-            "task-import", "Nothing was imported; fix the file:", "file", details=lines
+            "task-import", tr("Nothing was imported; fix the file:"), "file", details=lines
         )
-    return FormProblem("task-import", f"File: {exc.message}", "file")
+    return FormProblem("task-import", tr("File: {problem}", problem=exc.message), "file")
 
 
 def _import_line(problem: ImportProblem) -> str:
-    where = [f"Row {problem.row}"] if problem.row is not None else ["File"]
-    if problem.column is not None:
-        where.append(f"column “{problem.column}”")
-    return f"{', '.join(where)}: {problem.message}"
+    message = problem.message
+    if problem.row is None:
+        if problem.column is None:
+            return tr("File: {problem}", problem=message)
+        return tr("File, column “{column}”: {problem}", column=problem.column, problem=message)
+    if problem.column is None:
+        return tr("Row {row}: {problem}", row=problem.row, problem=message)
+    return tr(
+        "Row {row}, column “{column}”: {problem}",
+        row=problem.row,
+        column=problem.column,
+        problem=message,
+    )
 
 
 @router.post("/tasks/import")
