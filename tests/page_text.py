@@ -77,6 +77,7 @@ _DATA_PATTERNS = [
     re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b"),  # codes: NO_MATCHING_RECORD
     re.compile(r"\b(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\b"),  # Salesforce ids
     re.compile(r"\b[A-Za-z_]+/[A-Za-z_]+(?:/[A-Za-z_]+)?\b"),  # time zones: Europe/Berlin
+    re.compile(r"\{\{\s*\w+\s*\}\}"),  # dynamic fields of a subject template: {{activity_type}}
     re.compile(r"\d+"),  # numbers, dates, times
 ]
 _LETTER = re.compile(r"[^\W\d_]")
@@ -159,6 +160,12 @@ def visible_texts(html: str) -> list[Text]:
 # -- data ------------------------------------------------------------------------------------
 
 
+def _word_sized(name: str) -> bool:
+    """A one-letter Latin name ("M" for Monday) would eat letters of real words; a CJK day
+    name (木) is one character and a whole word."""
+    return len(name) > 1 or not name.isascii()
+
+
 @functools.cache
 def _date_words(language: str) -> frozenset[str]:
     """Month and day names and the words of date/time patterns: Babel's, not the catalogs'."""
@@ -167,11 +174,11 @@ def _date_words(language: str) -> frozenset[str]:
     for names in (locale.months, locale.days):
         for context in names.values():
             for width in context.values():
-                words.update(str(name) for name in width.values() if len(str(name)) > 1)
+                words.update(str(name) for name in width.values() if _word_sized(str(name)))
+    # All periods: some locales write the flexible ones ("清晨", early morning) in times.
     for context in locale.day_periods.values():
         for width in context.values():
-            periods = (str(name) for key, name in width.items() if key in {"am", "pm"})
-            words.update(period for period in periods if len(period) > 1)
+            words.update(str(name) for name in width.values() if _word_sized(str(name)))
     for formats in (locale.date_formats, locale.time_formats, locale.datetime_formats):
         for pattern in formats.values():
             text = str(getattr(pattern, "pattern", pattern))

@@ -436,18 +436,29 @@ def _status_check(statuses: tuple[TaskStatusInfo, ...] | None) -> SetupCheck:
     return SetupCheck(key="task_status", level=CheckLevel.OK, text=tr("Task statuses are set up."))
 
 
+#: The objects' names as Salesforce shows them to users in their language; an object not
+#: listed (OpportunityContactRole) keeps its API name.
+_OBJECT_LABELS = {
+    "Lead": tr("Lead"),
+    "Contact": tr("Contact"),
+    "Opportunity": tr("Opportunity"),
+    "Account": tr("Account"),
+}
+
+
 def _object_check(access: ObjectAccess) -> SetupCheck:
     key = f"object_{access.name.lower()}"
+    label = _OBJECT_LABELS.get(access.name, access.name)
     if access.accessible:
         return SetupCheck(
             key=key,
             level=CheckLevel.OK,
-            text=tr("{object} records are readable.", object=access.name),
+            text=tr("{object} records are readable.", object=label),
         )
     text = tr(
         "This user can't read {object} records ({reason}); activities won't be "
         "logged to them until your admin grants Read on {object}.",
-        object=access.name,
+        object=label,
         reason=access.reason,
     )
     return SetupCheck(key=key, level=CheckLevel.WARNING, text=text)
