@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from salesync.domain.wording import tr
+from salesync.i18n import translate
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
 from salesync.services import activities, people
@@ -263,6 +264,7 @@ def test_the_diagnostics_api_reads_in_the_users_language(
     assert waiting["message"] == "Salesforce の接続を待機しています。"
     assert waiting["entries"][0]["message"] == "Salesforce の接続を待機しています。"
     assert waiting["fix"].startswith("設定 > マイアカウント > Salesforce > 接続")
-    # Text we did not write (here the test's own) is shown as it was stored.
-    assert by_code["NO_MATCHING_RECORD"]["message"] == NO_MATCH_TEXT
+    # Our own words (domain/matching.py) come back in the reader's language too.
+    assert by_code["NO_MATCHING_RECORD"]["message"] == translate(NO_MATCH_TEXT, "ja")
+    assert by_code["NO_MATCHING_RECORD"]["message"] != NO_MATCH_TEXT
     assert by_code["NO_MATCHING_RECORD"]["cause"].startswith("このメールアドレスを持つ")
