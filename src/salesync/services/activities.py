@@ -6,7 +6,7 @@ that every recipient's Task has its own state, retries and Diagnostics entry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.domain.settings import LoggingMode, SyncSettings, logs_through_api
-from salesync.domain.wording import tr
+from salesync.domain.wording import Translatable, tr
 from salesync.errors import InvalidInput, NotFound, PermissionDenied, SalesyncError
 from salesync.mail import message as mail_message
 from salesync.mail.errors import MailError
@@ -385,36 +385,55 @@ def record_reply(runtime: Runtime, user: User, reply: InboundReply) -> int:
         return row.id
 
 
-def log_call(runtime: Runtime, user: User, draft: CallDraft) -> int:
-    """Record a call and queue its logging (CALL-1..5; matching by Salesforce id only)."""
+#: The two lists of call choices a team keeps (CALL-4).
+CALL_KINDS = ("outcome", "reason")
+
+
+def _not_a_choice(kind: str, value: str, allowed: str) -> Translatable:
+    # Whole sentences per kind: translators cannot inflect a word put into a sentence.
+    if kind == "outcome":
+        return tr(
+            "{value} is not one of your team's call outcomes: {allowed}",
+            value=repr(value),
+            allowed=allowed,
+        )
+    return tr(
+        "{value} is not one of your team's call reasons: {allowed}",
+        value=repr(value),
+        allowed=allowed,
+    )
+
+
+def check_call(
+    draft: CallDraft, *, person_known: bool, choices: Mapping[str, Sequence[str]]
+) -> None:
+    """The rules every logged call meets (CALL-1..5), one call or one of a bulk request;
+    ``choices`` holds the team's call outcomes and reasons by kind."""
     if draft.duration_seconds < 0 or draft.duration_seconds > 86_400:
         raise InvalidInput(
             tr("the duration is between 0 and 86,400 seconds"), field="duration_seconds"
         )
     if draft.occurred_at.tzinfo is None:
         raise InvalidInput(tr("the call time needs a time zone"), field="occurred_at")
+    if not person_known:
+        raise InvalidInput(
+            tr("person {person_id} does not exist", person_id=draft.person_id), field="person_id"
+        )
+    for kind, value in (("outcome", draft.outcome), ("reason", draft.reason)):
+        if value is not None and value not in choices[kind]:
+            allowed = ", ".join(choices[kind]) or "none defined"
+            raise InvalidInput(_not_a_choice(kind, value, allowed), field=kind)
+
+
+def log_call(runtime: Runtime, user: User, draft: CallDraft) -> int:
+    """Record a call and queue its logging (CALL-1..5; matching by Salesforce id only)."""
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
         rep = session.get(User, user.id)
         assert rep is not None
-        if store.person_in_team(session, rep.team_id, draft.person_id) is None:
-            raise InvalidInput(
-                tr("person {person_id} does not exist", person_id=draft.person_id),
-                field="person_id",
-            )
-        for kind, value in (("outcome", draft.outcome), ("reason", draft.reason)):
-            choices = store.call_choices(session, rep.team_id, kind)
-            if value is not None and value not in choices:
-                allowed = ", ".join(choices) or "none defined"
-                raise InvalidInput(
-                    tr(
-                        "{value} is not one of your team's call {kind}s: {allowed}",
-                        value=repr(value),
-                        kind=kind,
-                        allowed=allowed,
-                    ),
-                    field=kind,
-                )
+        known = store.person_in_team(session, rep.team_id, draft.person_id) is not None
+        choices = {kind: store.call_choices(session, rep.team_id, kind) for kind in CALL_KINDS}
+        check_call(draft, person_known=known, choices=choices)
         call = Call(
             team_id=rep.team_id,
             user_id=rep.id,
@@ -437,7 +456,7 @@ def set_call_choices(runtime: Runtime, admin: User, kind: str, labels: Sequence[
     """Admin: replace the team's call outcomes or reasons (at most 15 each, CALL-4)."""
     if admin.role is not Role.ADMIN:
         raise PermissionDenied(tr("only an admin can change call outcomes and reasons"))
-    if kind not in ("outcome", "reason"):
+    if kind not in CALL_KINDS:
         raise InvalidInput(tr("kind is outcome or reason"), field="kind")
     cleaned = [label.strip() for label in labels if label.strip()]
     if len(cleaned) > MAX_CALL_CHOICES:

@@ -22,12 +22,14 @@ from salesync.runtime import Runtime
 from salesync.services import sync_settings
 from salesync.services.accounts import validate_email
 from salesync.services.activities import (
+    CALL_KINDS,
     LOG_CALL,
     LOG_EMAIL,
     MAX_BODY_CHARACTERS,
     MAX_RECIPIENTS,
     CallDraft,
     RecipientRef,
+    check_call,
     enqueue_logging,
     logging_wanted,
 )
@@ -91,14 +93,12 @@ def log_calls(runtime: Runtime, user: User, drafts: Sequence[CallDraft]) -> list
                 )
             )
         )
-        choices = {
-            kind: store.call_choices(session, rep.team_id, kind) for kind in ("outcome", "reason")
-        }
+        choices = {kind: store.call_choices(session, rep.team_id, kind) for kind in CALL_KINDS}
         results: list[ItemResult] = []
         calls: list[tuple[int, Call, CallDraft]] = []
         for index, draft in enumerate(drafts):
             try:
-                _check_call(draft, known, choices)
+                check_call(draft, person_known=draft.person_id in known, choices=choices)
             except InvalidInput as problem:
                 results.append(ItemResult.refused(index, problem))
                 continue
@@ -125,32 +125,6 @@ def log_calls(runtime: Runtime, user: User, drafts: Sequence[CallDraft]) -> list
         for index, call, _ in calls:
             results[index] = ItemResult(index, id=call.id)
     return results
-
-
-def _check_call(draft: CallDraft, known: set[int], choices: dict[str, list[str]]) -> None:
-    """The rules of ``activities.log_call`` for one call of a bulk request."""
-    if draft.duration_seconds < 0 or draft.duration_seconds > 86_400:
-        raise InvalidInput(
-            tr("the duration is between 0 and 86,400 seconds"), field="duration_seconds"
-        )
-    if draft.occurred_at.tzinfo is None:
-        raise InvalidInput(tr("the call time needs a time zone"), field="occurred_at")
-    if draft.person_id not in known:
-        raise InvalidInput(
-            tr("person {person_id} does not exist", person_id=draft.person_id), field="person_id"
-        )
-    for kind, value in (("outcome", draft.outcome), ("reason", draft.reason)):
-        if value is not None and value not in choices[kind]:
-            allowed = ", ".join(choices[kind]) or "none defined"
-            raise InvalidInput(
-                tr(
-                    "{value} is not one of your team's call {kind}s: {allowed}",
-                    value=repr(value),
-                    kind=kind,
-                    allowed=allowed,
-                ),
-                field=kind,
-            )
 
 
 # --- emails sent elsewhere ------------------------------------------------------------------
