@@ -16,7 +16,10 @@ $(UV):
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+# Bytecode compiled at install, as pip does for a wheel: without it, where Python may not
+# write .pyc files (PYTHONDONTWRITEBYTECODE), every process compiles SQLAlchemy & co. anew
+# and a worker's start-up triples.
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 ## The main job: a seeded sandbox org, the web app and a worker on SQLite.
