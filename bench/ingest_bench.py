@@ -91,7 +91,7 @@ def measure(count: int, *, profile: bool = False) -> tuple[float, float]:
                 one_by_one = count / (time.perf_counter() - started)
                 if profiler:
                     profiler.disable()
-                    pstats.Stats(profiler).sort_stats(sys.argv[-1] if sys.argv[-1] in ("tottime","cumulative") else "cumulative").print_stats(60)
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
                 bulk = _bulk_rate(http, count)
     return one_by_one, bulk
 

@@ -92,8 +92,8 @@ def _suffix_char(chunk: str) -> str:
 def _apply_case(id15: str, suffix: str) -> str:
     """Upper-case the letters the checksum marks as capitals and lower-case the rest."""
     chars = []
-    for index, char in enumerate(id15):
-        chunk_bits = _SUFFIX_ALPHABET.index(suffix[index // 5])
-        is_upper = bool(chunk_bits & (1 << (index % 5)))
-        chars.append(char.upper() if is_upper else char.lower())
+    for start, marker in zip((0, 5, 10), suffix, strict=True):
+        chunk_bits = _SUFFIX_ALPHABET.index(marker)
+        for offset, char in enumerate(id15[start : start + 5]):
+            chars.append(char.upper() if chunk_bits >> offset & 1 else char.lower())
     return "".join(chars)

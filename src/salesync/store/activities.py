@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
     Call,
     CallChoice,
     EmailRecipient,
     Person,
+    RecipientKind,
     SalesforceLink,
     SentEmail,
 )
@@ -57,13 +61,74 @@ def emails_by_message_ids(
     return {(row.team_id, row.message_id): row for row in rows if row.message_id}
 
 
-def emails_with_recipients(session: Session, email_ids: Sequence[int]) -> dict[int, SentEmail]:
-    rows = session.scalars(
-        select(SentEmail)
-        .where(SentEmail.id.in_(list(email_ids)))
-        .options(selectinload(SentEmail.recipients))
-    )
-    return {row.id: row for row in rows}
+@dataclass(frozen=True, slots=True)
+class RecipientToLog:
+    id: int
+    address: str
+    kind: RecipientKind
+    person_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailToLog:
+    """What logging reads of a sent email or reply: plain rows, not ORM objects (a worker
+    reads a thousand at a time, and building mapped instances was a sixth of its CPU)."""
+
+    id: int
+    team_id: int
+    from_address: str
+    subject: str
+    body_text: str
+    in_reply_to: str | None
+    is_reply: bool
+    sent_at: datetime
+    recipients: tuple[RecipientToLog, ...]
+
+
+def emails_to_log(session: Session, email_ids: Sequence[int]) -> dict[int, EmailToLog]:
+    """The emails with their recipients (in id order), in two queries."""
+    if not email_ids:
+        return {}
+    wanted = sorted(set(email_ids))
+    emails, recipients = SentEmail.__table__.c, EmailRecipient.__table__.c
+    by_email: dict[int, list[RecipientToLog]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            recipients.email_id,
+            recipients.id,
+            recipients.address,
+            recipients.kind,
+            recipients.person_id,
+        )
+        .where(recipients.email_id.in_(wanted))
+        .order_by(recipients.id)
+    ):
+        by_email[row.email_id].append(RecipientToLog(row.id, row.address, row.kind, row.person_id))
+    return {
+        row.id: EmailToLog(
+            row.id,
+            row.team_id,
+            row.from_address,
+            row.subject,
+            row.body_text,
+            row.in_reply_to,
+            row.is_reply,
+            row.sent_at,
+            tuple(by_email.get(row.id, ())),
+        )
+        for row in session.execute(
+            select(
+                emails.id,
+                emails.team_id,
+                emails.from_address,
+                emails.subject,
+                emails.body_text,
+                emails.in_reply_to,
+                emails.is_reply,
+                emails.sent_at,
+            ).where(emails.id.in_(wanted))
+        )
+    }
 
 
 def recipients_by_id(session: Session, recipient_ids: Sequence[int]) -> dict[int, EmailRecipient]:

@@ -75,7 +75,7 @@ def _recipient(
 
 def _email_activity(
     kind: ActivityKind,
-    email: SentEmail,
+    email: store.EmailToLog,
     answered: Mapping[tuple[int, str], SentEmail],
     template: str | None,
 ) -> LoggedActivity:
@@ -110,7 +110,7 @@ def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkI
     """The work items, and the ids of outbox items whose activity no longer exists."""
     email_ids = [i.subject_id for i in items if i.kind != "log_call"]
     call_ids = [i.subject_id for i in items if i.kind == "log_call"]
-    emails = store.emails_with_recipients(session, email_ids)
+    emails = store.emails_to_log(session, email_ids)
     calls = store.calls_by_id(session, call_ids)
     person_ids = [c.person_id for c in calls.values()] + [
         r.person_id for e in emails.values() for r in e.recipients if r.person_id

@@ -123,3 +123,20 @@ def test_activity_kind_values(
         subtype,
         activity_type,
     )
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.sampled_from(["", ".5", ".000", ".123456"]),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_parse_salesforce_datetime_reads_what_strptime_reads(
+    moment: dt.datetime, fraction: str, offset_minutes: int
+) -> None:
+    """The fast path (fromisoformat) and the formats agree on every Salesforce-shaped text."""
+    sign = "+" if offset_minutes >= 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    text = f"{moment:%Y-%m-%dT%H:%M:%S}{fraction}{sign}{hours:02d}{minutes:02d}"
+    pattern = "%Y-%m-%dT%H:%M:%S.%f%z" if fraction else "%Y-%m-%dT%H:%M:%S%z"
+    assert parse_salesforce_datetime(text) == dt.datetime.strptime(text, pattern)
+    assert parse_salesforce_datetime(text).utcoffset() == dt.timedelta(minutes=offset_minutes)
