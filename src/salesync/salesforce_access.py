@@ -32,6 +32,8 @@ from salesync.store.tables import SalesforceConnection
 
 #: Idle keep-alive connections kept per host; a worker talks to few hosts at a time.
 KEEPALIVE_PER_CLIENT = 8
+#: How long a kept client uses tokens it was given or read before reading the row again.
+TOKEN_REUSE_SECONDS = 60.0
 
 
 @cache
@@ -53,7 +55,12 @@ def new_http_client() -> httpx.Client:
 
 
 def client_for(
-    runtime: Runtime, connection: SalesforceConnection, http: httpx.Client
+    runtime: Runtime,
+    connection: SalesforceConnection,
+    http: httpx.Client,
+    *,
+    tokens: StoredTokens | None = None,
+    limits: StoredLimits | None = None,
 ) -> SalesforceClient:
     """A client acting as the connection's Salesforce user over ``http`` (not closed here)."""
     # Refresh against the host the connection was made with (a My Domain or test host).
@@ -61,14 +68,23 @@ def client_for(
         oauth_config(runtime, connection.environment), login_url=connection.login_url
     )
     refresher = SerializedRefresher(runtime, connection.id, OAuthRefresher(config, http))
-    auth = RefreshingAuth(StoredTokens(runtime, connection.id), refresher)
+    auth = RefreshingAuth(tokens or StoredTokens(runtime, connection.id), refresher)
     return SalesforceClient(
         connection.instance_url,
         auth,
         api_version=runtime.settings.salesforce_api_version,
         http=http,
-        limits_sink=StoredLimits(runtime, connection.org_id),
+        limits_sink=limits or StoredLimits(runtime, connection.org_id),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kept:
+    hosts: tuple[str, str]
+    http: httpx.Client
+    client: SalesforceClient
+    tokens: StoredTokens
+    limits: StoredLimits
 
 
 @contextmanager
@@ -100,26 +116,41 @@ class ConnectionClients:
         #: A caller-supplied pool (tests) is shared by every connection and never closed here.
         self._shared = http
         self._lock = threading.Lock()
-        self._clients: dict[int, tuple[tuple[str, str], httpx.Client, SalesforceClient]] = {}
+        self._clients: dict[int, _Kept] = {}
         if http is None:
             tls_context()  # built at start-up, not in the first batch
 
     def get(self, connection: SalesforceConnection) -> SalesforceClient:
+        """The connection's client; ``connection`` is its row as just read, whose tokens the
+        client uses for a while instead of reading the row again for every call."""
         hosts = (connection.instance_url, connection.login_url)
         with self._lock:
             known = self._clients.get(connection.id)
-            if known is not None and known[0] == hosts:
-                return known[2]
+            if known is not None and known.hosts == hosts:
+                known.tokens.keep(connection)
+                return known.client
             if known is not None and self._shared is None:
-                known[1].close()
+                known.http.close()
             http = self._shared if self._shared is not None else new_http_client()
-            client = client_for(self._runtime, connection, http)
-            self._clients[connection.id] = (hosts, http, client)
+            tokens = StoredTokens(self._runtime, connection.id, reuse_seconds=TOKEN_REUSE_SECONDS)
+            tokens.keep(connection)
+            limits = StoredLimits(self._runtime, connection.org_id, held=True)
+            client = client_for(self._runtime, connection, http, tokens=tokens, limits=limits)
+            self._clients[connection.id] = _Kept(hosts, http, client, tokens, limits)
             return client
+
+    def flush(self, connection_id: int) -> None:
+        """Write the API calls the connection's client counted (call when its batch ends)."""
+        with self._lock:
+            known = self._clients.get(connection_id)
+        if known is not None:
+            known.limits.flush()
 
     def close(self) -> None:
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
+        for kept in clients:
+            kept.limits.flush()
         if self._shared is None:
-            for _, http, _ in clients:
-                http.close()
+            for kept in clients:
+                kept.http.close()

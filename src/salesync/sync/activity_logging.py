@@ -194,6 +194,9 @@ class ActivityLoggingHandler:
             connection_service.mark_broken(self.runtime, batch.connection.id, exc.message)
         except SalesforceError as exc:
             self._settle_all(batch, exc.error_code, exc.category, exc.message, outcome_unknown=True)
+        finally:
+            # The batch's calls counted in one write; the next budget check sees them all.
+            self._clients.flush(batch.connection.id)
 
     def _load(self, user_id: int | None, items: list[OutboxItem]) -> _RepBatch | None:
         now = self.runtime.clock.now()

@@ -15,7 +15,15 @@ import pytest
 from sqlalchemy import event, func, select
 
 from salesync.runtime import Runtime
-from salesync.store.tables import DiagnosticEntry, OutboxItem, OutboxStatus, SalesforceLink, User
+from salesync.store import connections
+from salesync.store.tables import (
+    ApiCallCount,
+    DiagnosticEntry,
+    OutboxItem,
+    OutboxStatus,
+    SalesforceLink,
+    User,
+)
 from salesync.sync.activity_logging import ActivityLoggingHandler
 from salesync.sync.worker import Worker
 from tests.fixtures_sandbox import Sandbox, add_user, connect
@@ -85,3 +93,49 @@ def test_saving_a_batch_costs_the_same_statements_for_5_or_50_emails(
         )
         entries = session.scalar(select(func.count()).select_from(DiagnosticEntry))
     assert (links, failed, entries) == (30, 26, 26)
+
+
+@contextmanager
+def counted_sql(runtime: Runtime) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def listener(*args: Any) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    event.listen(runtime.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", listener)
+
+
+def test_a_batch_reads_its_tokens_once_and_writes_its_call_count_once(
+    runtime: Runtime, sandbox: Sandbox, rep: User
+) -> None:
+    """The connection row read when the batch is loaded gives the tokens of every call, and
+    the batch's calls are counted in one write, however many calls it makes; the count
+    still equals the calls Salesforce saw."""
+    addresses = _contact_addresses(sandbox, 12)
+    send(runtime, rep, [addresses[0]])
+    worker = Worker(runtime, [ActivityLoggingHandler(runtime)])
+    worker.drain()  # discovers the org (describe), cached afterwards
+    now = runtime.clock.now()
+    org_calls = sandbox.api_calls()
+    with runtime.sessions() as session:
+        org_id = session.scalar(select(func.min(ApiCallCount.org_id)))
+        assert org_id is not None
+        counted_before = connections.calls_in_last_day(session, org_id, now=now)
+    for address in addresses[1:12]:
+        send(runtime, rep, [address])
+    with counted_sql(runtime) as statements:
+        assert worker.run_once() == 11
+    calls = sandbox.api_calls() - org_calls
+    assert calls >= 2  # lookups and creates at least
+    connection_reads = [
+        s for s in statements if s.startswith("SELECT") and "FROM salesforce_connections" in s
+    ]
+    count_writes = [s for s in statements if s.startswith("INSERT INTO api_call_counts")]
+    assert len(connection_reads) == 1, connection_reads  # the batch's own load
+    assert len(count_writes) == 1, count_writes
+    with runtime.sessions() as session:
+        assert connections.calls_in_last_day(session, org_id, now=now) == counted_before + calls
