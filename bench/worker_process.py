@@ -2,7 +2,8 @@
 
 Started by a benchmark with the launch time; it builds its runtime, says ``ready``, waits for
 ``go`` on its standard input, drains the activity logging queue and prints one JSON line:
-start-up seconds (launch to ready) and CPU, then the wall time and CPU of the drain itself.
+start-up seconds (launch to ready) and CPU, then the wall time and CPU of the drain itself and
+the moment it saw the queue empty.
 
 Usage: python -m bench.worker_process DATABASE_URL FOLDER SALESFORCE_URL LAUNCHED_AT NAME
 """
@@ -50,7 +51,7 @@ def main() -> None:
         if not open_items:
             break
         time.sleep(0.05)
-    wall, cpu = time.perf_counter() - started, _cpu() - cpu_before
+    wall, cpu, done_at = time.perf_counter() - started, _cpu() - cpu_before, time.time()
     worker.close()
     report = {
         "startup_s": ready - float(launched_at),
@@ -58,6 +59,9 @@ def main() -> None:
         "wall": wall,
         "cpu": cpu,
         "items": items,
+        # When this worker saw the queue empty: what a user waits for ends here, not when
+        # the process has closed its clients and exited.
+        "done_at": done_at,
     }
     print(json.dumps(report), flush=True)
 
