@@ -164,9 +164,13 @@ def enqueue_logging(
     subject_type: str,
     subjects: Sequence[tuple[int, dict[str, object]]],
     now: datetime,
+    *,
+    connected: bool | None = None,
 ) -> list[OutboxItem]:
-    """Queue Task creations in one flush; held (paused, visible) while not connected."""
-    connected = _connected(session, user)
+    """Queue Task creations in one flush; held (paused, visible) while not connected
+    (``connected``: already read in this transaction by the caller; read here when None)."""
+    if connected is None:
+        connected = _connected(session, user)
     items = outbox.enqueue_many(
         session,
         [
@@ -215,11 +219,32 @@ def not_connected_reason(kind: str) -> str:
     return tr("Not logged yet: connect your Salesforce account; it will be logged then.")
 
 
+@dataclass(frozen=True)
+class SentOutcome:
+    """A sent email as :func:`send` left it: what its API answer shows, without reading it."""
+
+    email_id: int
+    message_id: str
+    sent_at: datetime
+    #: To, then Cc, in the order given (the order of its recipient rows).
+    recipients: list[str]
+    #: Outbox items queued for its logging (pending: none can have run yet).
+    queued: int
+    #: The send wrote nothing on Diagnostics (connected and not in BCC mode): its state is
+    #: then known without reading it; otherwise read it (``activity_state``).
+    quiet: bool
+
+
 def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> int:
     """Send ``draft`` through SMTP and queue its logging; returns the sent email's id.
 
     Raises InvalidInput (nothing stored, nothing sent) or SendFailed (kept as failed).
     """
+    return send(runtime, user, draft, mailer).email_id
+
+
+def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> SentOutcome:
+    """:func:`send_email`, returning what the send stored (for the API's answer)."""
     if not draft.to:
         raise InvalidInput(tr("an email needs at least one recipient"), field="to")
     if len(draft.to) + len(draft.cc) > MAX_RECIPIENTS:
@@ -277,7 +302,7 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         ] + [EmailRecipient(address=a, person_id=p, kind=RecipientKind.CC) for a, p in cc]
         session.add(email)
         session.flush()
-        email_id = email.id
+        email_id, message_id = email.id, email.message_id
         outgoing = engagement.prepare_outgoing(
             runtime, session, email, outgoing, tracked=tracked, template=draft.template
         )
@@ -293,11 +318,11 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
                 .values(status="failed", error=exc.message)
             )
         raise SendFailed(tr("The email was not sent: {message}", message=exc.message)) from exc
+    sent_at = runtime.clock.now()
+    queued, connected = 0, True
     with unit_of_work(runtime.sessions) as session:
         session.execute(
-            update(SentEmail)
-            .where(SentEmail.id == email_id)
-            .values(status="sent", sent_at=runtime.clock.now())
+            update(SentEmail).where(SentEmail.id == email_id).values(status="sent", sent_at=sent_at)
         )
         if effective.logging_mode is LoggingMode.BCC:
             rep = session.get(User, user.id)
@@ -308,8 +333,20 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
             subjects: list[tuple[int, dict[str, object]]] = [
                 (email_id, {"recipient_id": r}) for r in recipient_ids
             ]
-            enqueue_logging(session, user, LOG_EMAIL, "email", subjects, now)
-    return email_id
+            connected = _connected(session, user)
+            queued = len(
+                enqueue_logging(
+                    session, user, LOG_EMAIL, "email", subjects, now, connected=connected
+                )
+            )
+    return SentOutcome(
+        email_id=email_id,
+        message_id=message_id,
+        sent_at=sent_at,
+        recipients=[address for address, _ in to + cc],
+        queued=queued,
+        quiet=connected and effective.logging_mode is not LoggingMode.BCC,
+    )
 
 
 def _thread_parent(session: Session, user: User, email_id: int | None) -> str | None:
