@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.domain.settings import LoggingMode, SyncSettings, logs_through_api
@@ -270,6 +271,7 @@ def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> Sen
         tracked = engagement.wants_tracking(session, sender.team_id, draft.track, now=now)
         effective = sync_settings.effective_for(session, sender).settings
         in_reply_to = _thread_parent(session, sender, draft.reply_to_email_id)
+        message_id = mail_message.new_message_id(sender.email.rsplit("@", 1)[1])
         outgoing = OutgoingEmail(
             from_address=sender.email,
             from_name=sender.name,
@@ -281,32 +283,44 @@ def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> Sen
             references=(in_reply_to,) if in_reply_to else (),
             # BCC-1: the Email-to-Salesforce address goes on the envelope only.
             envelope_bcc=_bcc(effective),
-            message_id=mail_message.new_message_id(sender.email.rsplit("@", 1)[1]),
+            message_id=message_id,
         )
         mail_message.validate_email(outgoing)  # header injection and addresses: 422, no row
-        email = SentEmail(
-            team_id=sender.team_id,
-            sender_id=sender.id,
-            from_address=sender.email,
-            subject=draft.subject,
-            body_text=draft.body_text,
-            message_id=outgoing.message_id,
-            in_reply_to=in_reply_to,
-            is_reply=False,
-            status="sending",
-            sent_at=now,
-            created_at=now,
-        )
-        email.recipients = [
-            EmailRecipient(address=a, person_id=p, kind=RecipientKind.TO) for a, p in to
-        ] + [EmailRecipient(address=a, person_id=p, kind=RecipientKind.CC) for a, p in cc]
-        session.add(email)
-        session.flush()
-        email_id, message_id = email.id, email.message_id
+        # Core inserts, not the ORM's unit of work: the API's hottest path (issue 16).
+        email_id = session.execute(
+            _INSERT_EMAIL,
+            {
+                "team_id": sender.team_id,
+                "sender_id": sender.id,
+                "from_address": sender.email,
+                "subject": draft.subject,
+                "body_text": draft.body_text,
+                "message_id": message_id,
+                "in_reply_to": in_reply_to,
+                "is_reply": False,
+                "status": "sending",
+                "sent_at": now,
+                "created_at": now,
+            },
+        ).scalar_one()
+        recipient_rows = [
+            {"email_id": email_id, "address": a, "person_id": p, "kind": RecipientKind.TO}
+            for a, p in to
+        ] + [
+            {"email_id": email_id, "address": a, "person_id": p, "kind": RecipientKind.CC}
+            for a, p in cc
+        ]
+        # In the order given: the first is the first To recipient (the unsubscribe link's).
+        recipient_ids = list(session.scalars(_INSERT_RECIPIENTS, recipient_rows))
         outgoing = engagement.prepare_outgoing(
-            runtime, session, email, outgoing, tracked=tracked, template=draft.template
+            runtime,
+            session,
+            email_id,
+            recipient_ids[0],
+            outgoing,
+            tracked=tracked,
+            template=draft.template,
         )
-        recipient_ids = [recipient.id for recipient in email.recipients]
     # The row exists before SMTP is tried, so a crash in between leaves a visible "sending".
     try:
         sent = mailer.send(outgoing)
@@ -321,9 +335,7 @@ def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> Sen
     sent_at = runtime.clock.now()
     queued, connected = 0, True
     with unit_of_work(runtime.sessions) as session:
-        session.execute(
-            update(SentEmail).where(SentEmail.id == email_id).values(status="sent", sent_at=sent_at)
-        )
+        session.execute(_MARK_SENT, {"b_id": email_id, "b_sent_at": sent_at})
         if effective.logging_mode is LoggingMode.BCC:
             rep = session.get(User, user.id)
             assert rep is not None
@@ -347,6 +359,17 @@ def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> Sen
         queued=queued,
         quiet=connected and effective.logging_mode is not LoggingMode.BCC,
     )
+
+
+_EMAILS = cast(Table, SentEmail.__table__)
+_RECIPIENTS = cast(Table, EmailRecipient.__table__)
+_INSERT_EMAIL = insert(_EMAILS).returning(_EMAILS.c.id)
+_INSERT_RECIPIENTS = insert(_RECIPIENTS).returning(_RECIPIENTS.c.id, sort_by_parameter_order=True)
+_MARK_SENT = (
+    update(_EMAILS)
+    .where(_EMAILS.c.id == bindparam("b_id"))
+    .values(status="sent", sent_at=bindparam("b_sent_at"))
+)
 
 
 def _thread_parent(session: Session, user: User, email_id: int | None) -> str | None:
