@@ -25,7 +25,7 @@ from salesync.runtime import Runtime
 from salesync.services import bcc, engagement, sync_settings, unsubscribes
 from salesync.services.accounts import validate_email
 from salesync.store import activities as store
-from salesync.store import connections, diagnostics, outbox
+from salesync.store import diagnostics, outbox
 from salesync.store.db import unit_of_work
 from salesync.store.tables import (
     Call,
@@ -36,6 +36,7 @@ from salesync.store.tables import (
     OutboxStatus,
     RecipientKind,
     Role,
+    SalesforceConnection,
     SentEmail,
     User,
 )
@@ -107,7 +108,7 @@ def _resolve(
 ) -> list[tuple[str, int | None]]:
     """Addresses with their person ids; unknown people or bad addresses refuse the request."""
     addresses = [ref.email for ref in refs if ref.person_id is None and ref.email]
-    known = store.people_by_email(session, user.team_id, [a for a in addresses if a])
+    known = store.person_ids_by_email(session, user.team_id, [a for a in addresses if a])
     resolved: list[tuple[str, int | None]] = []
     for index, ref in enumerate(refs):
         where = f"{field_name}[{index}]"
@@ -129,8 +130,7 @@ def _resolve(
             resolved.append((person.email, person.id))
         elif ref.email:
             address = validate_email(ref.email, field=where)
-            person = known.get(address.lower())
-            resolved.append((address, person.id if person else None))
+            resolved.append((address, known.get(address.lower())))
         else:
             raise InvalidInput(tr("give a person id or an email address"), field=where)
     return resolved
@@ -141,8 +141,11 @@ def logging_wanted(settings: SyncSettings, kind: str) -> bool:
 
 
 def _connected(session: Session, user: User) -> bool:
-    row = connections.for_user(session, user.id)
-    return row is not None and row.status is ConnectionStatus.CONNECTED
+    # The status alone (``connections.for_user``'s row, not loaded): read for every sent email.
+    status = session.execute(
+        select(SalesforceConnection.status).where(SalesforceConnection.user_id == user.id)
+    ).first()
+    return status is not None and status[0] is ConnectionStatus.CONNECTED
 
 
 def _enqueue(
