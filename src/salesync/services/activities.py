@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from salesync.domain.settings import LoggingMode, SyncSettings, logs_through_api
@@ -24,7 +25,7 @@ from salesync.runtime import Runtime
 from salesync.services import bcc, engagement, sync_settings, unsubscribes
 from salesync.services.accounts import validate_email
 from salesync.store import activities as store
-from salesync.store import connections, diagnostics, outbox
+from salesync.store import diagnostics, outbox
 from salesync.store.db import unit_of_work
 from salesync.store.tables import (
     Call,
@@ -35,6 +36,7 @@ from salesync.store.tables import (
     OutboxStatus,
     RecipientKind,
     Role,
+    SalesforceConnection,
     SentEmail,
     User,
 )
@@ -106,7 +108,7 @@ def _resolve(
 ) -> list[tuple[str, int | None]]:
     """Addresses with their person ids; unknown people or bad addresses refuse the request."""
     addresses = [ref.email for ref in refs if ref.person_id is None and ref.email]
-    known = store.people_by_email(session, user.team_id, [a for a in addresses if a])
+    known = store.person_ids_by_email(session, user.team_id, [a for a in addresses if a])
     resolved: list[tuple[str, int | None]] = []
     for index, ref in enumerate(refs):
         where = f"{field_name}[{index}]"
@@ -128,8 +130,7 @@ def _resolve(
             resolved.append((person.email, person.id))
         elif ref.email:
             address = validate_email(ref.email, field=where)
-            person = known.get(address.lower())
-            resolved.append((address, person.id if person else None))
+            resolved.append((address, known.get(address.lower())))
         else:
             raise InvalidInput(tr("give a person id or an email address"), field=where)
     return resolved
@@ -140,8 +141,11 @@ def logging_wanted(settings: SyncSettings, kind: str) -> bool:
 
 
 def _connected(session: Session, user: User) -> bool:
-    row = connections.for_user(session, user.id)
-    return row is not None and row.status is ConnectionStatus.CONNECTED
+    # The status alone (``connections.for_user``'s row, not loaded): read for every sent email.
+    status = session.execute(
+        select(SalesforceConnection.status).where(SalesforceConnection.user_id == user.id)
+    ).first()
+    return status is not None and status[0] is ConnectionStatus.CONNECTED
 
 
 def _enqueue(
@@ -164,9 +168,13 @@ def enqueue_logging(
     subject_type: str,
     subjects: Sequence[tuple[int, dict[str, object]]],
     now: datetime,
+    *,
+    connected: bool | None = None,
 ) -> list[OutboxItem]:
-    """Queue Task creations in one flush; held (paused, visible) while not connected."""
-    connected = _connected(session, user)
+    """Queue Task creations in one flush; held (paused, visible) while not connected
+    (``connected``: already read in this transaction by the caller; read here when None)."""
+    if connected is None:
+        connected = _connected(session, user)
     items = outbox.enqueue_many(
         session,
         [
@@ -215,11 +223,32 @@ def not_connected_reason(kind: str) -> str:
     return tr("Not logged yet: connect your Salesforce account; it will be logged then.")
 
 
+@dataclass(frozen=True)
+class SentOutcome:
+    """A sent email as :func:`send` left it: what its API answer shows, without reading it."""
+
+    email_id: int
+    message_id: str
+    sent_at: datetime
+    #: To, then Cc, in the order given (the order of its recipient rows).
+    recipients: list[str]
+    #: Outbox items queued for its logging (pending: none can have run yet).
+    queued: int
+    #: The send wrote nothing on Diagnostics (connected and not in BCC mode): its state is
+    #: then known without reading it; otherwise read it (``activity_state``).
+    quiet: bool
+
+
 def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> int:
     """Send ``draft`` through SMTP and queue its logging; returns the sent email's id.
 
     Raises InvalidInput (nothing stored, nothing sent) or SendFailed (kept as failed).
     """
+    return send(runtime, user, draft, mailer).email_id
+
+
+def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> SentOutcome:
+    """:func:`send_email`, returning what the send stored (for the API's answer)."""
     if not draft.to:
         raise InvalidInput(tr("an email needs at least one recipient"), field="to")
     if len(draft.to) + len(draft.cc) > MAX_RECIPIENTS:
@@ -245,6 +274,7 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
         tracked = engagement.wants_tracking(session, sender.team_id, draft.track, now=now)
         effective = sync_settings.effective_for(session, sender).settings
         in_reply_to = _thread_parent(session, sender, draft.reply_to_email_id)
+        message_id = mail_message.new_message_id(sender.email.rsplit("@", 1)[1])
         outgoing = OutgoingEmail(
             from_address=sender.email,
             from_name=sender.name,
@@ -256,32 +286,44 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
             references=(in_reply_to,) if in_reply_to else (),
             # BCC-1: the Email-to-Salesforce address goes on the envelope only.
             envelope_bcc=_bcc(effective),
-            message_id=mail_message.new_message_id(sender.email.rsplit("@", 1)[1]),
+            message_id=message_id,
         )
         mail_message.validate_email(outgoing)  # header injection and addresses: 422, no row
-        email = SentEmail(
-            team_id=sender.team_id,
-            sender_id=sender.id,
-            from_address=sender.email,
-            subject=draft.subject,
-            body_text=draft.body_text,
-            message_id=outgoing.message_id,
-            in_reply_to=in_reply_to,
-            is_reply=False,
-            status="sending",
-            sent_at=now,
-            created_at=now,
-        )
-        email.recipients = [
-            EmailRecipient(address=a, person_id=p, kind=RecipientKind.TO) for a, p in to
-        ] + [EmailRecipient(address=a, person_id=p, kind=RecipientKind.CC) for a, p in cc]
-        session.add(email)
-        session.flush()
-        email_id = email.id
+        # Core inserts, not the ORM's unit of work: the API's hottest path (issue 16).
+        email_id = session.execute(
+            _INSERT_EMAIL,
+            {
+                "team_id": sender.team_id,
+                "sender_id": sender.id,
+                "from_address": sender.email,
+                "subject": draft.subject,
+                "body_text": draft.body_text,
+                "message_id": message_id,
+                "in_reply_to": in_reply_to,
+                "is_reply": False,
+                "status": "sending",
+                "sent_at": now,
+                "created_at": now,
+            },
+        ).scalar_one()
+        recipient_rows = [
+            {"email_id": email_id, "address": a, "person_id": p, "kind": RecipientKind.TO}
+            for a, p in to
+        ] + [
+            {"email_id": email_id, "address": a, "person_id": p, "kind": RecipientKind.CC}
+            for a, p in cc
+        ]
+        # In the order given: the first is the first To recipient (the unsubscribe link's).
+        recipient_ids = list(session.scalars(_INSERT_RECIPIENTS, recipient_rows))
         outgoing = engagement.prepare_outgoing(
-            runtime, session, email, outgoing, tracked=tracked, template=draft.template
+            runtime,
+            session,
+            email_id,
+            recipient_ids[0],
+            outgoing,
+            tracked=tracked,
+            template=draft.template,
         )
-        recipient_ids = [recipient.id for recipient in email.recipients]
     # The row exists before SMTP is tried, so a crash in between leaves a visible "sending".
     try:
         sent = mailer.send(outgoing)
@@ -293,12 +335,10 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
                 .values(status="failed", error=exc.message)
             )
         raise SendFailed(tr("The email was not sent: {message}", message=exc.message)) from exc
+    sent_at = runtime.clock.now()
+    queued, connected = 0, True
     with unit_of_work(runtime.sessions) as session:
-        session.execute(
-            update(SentEmail)
-            .where(SentEmail.id == email_id)
-            .values(status="sent", sent_at=runtime.clock.now())
-        )
+        session.execute(_MARK_SENT, {"b_id": email_id, "b_sent_at": sent_at})
         if effective.logging_mode is LoggingMode.BCC:
             rep = session.get(User, user.id)
             assert rep is not None
@@ -308,8 +348,31 @@ def send_email(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) 
             subjects: list[tuple[int, dict[str, object]]] = [
                 (email_id, {"recipient_id": r}) for r in recipient_ids
             ]
-            enqueue_logging(session, user, LOG_EMAIL, "email", subjects, now)
-    return email_id
+            connected = _connected(session, user)
+            queued = len(
+                enqueue_logging(
+                    session, user, LOG_EMAIL, "email", subjects, now, connected=connected
+                )
+            )
+    return SentOutcome(
+        email_id=email_id,
+        message_id=message_id,
+        sent_at=sent_at,
+        recipients=[address for address, _ in to + cc],
+        queued=queued,
+        quiet=connected and effective.logging_mode is not LoggingMode.BCC,
+    )
+
+
+_EMAILS = cast(Table, SentEmail.__table__)
+_RECIPIENTS = cast(Table, EmailRecipient.__table__)
+_INSERT_EMAIL = insert(_EMAILS).returning(_EMAILS.c.id)
+_INSERT_RECIPIENTS = insert(_RECIPIENTS).returning(_RECIPIENTS.c.id, sort_by_parameter_order=True)
+_MARK_SENT = (
+    update(_EMAILS)
+    .where(_EMAILS.c.id == bindparam("b_id"))
+    .values(status="sent", sent_at=bindparam("b_sent_at"))
+)
 
 
 def _thread_parent(session: Session, user: User, email_id: int | None) -> str | None:
