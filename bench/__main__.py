@@ -310,7 +310,10 @@ def main() -> None:
             lambda: memory_rows(sizes),
         ]
         for part in parts:
-            rows.extend(part())
+            measured = part()
+            for row in measured:  # kept in the log should a later part fail or be stopped
+                _log(f"{row.figure}: {row.salesync} {row.other} {row.ratio} {row.verdict}")
+            rows.extend(measured)
     print(f"salesync bench{' --quick' if args.quick else ''}: every DESIGN §5 figure, one run")
     print_table(rows)
     print(f"({time.perf_counter() - started:.0f} s in all)")
