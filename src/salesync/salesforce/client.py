@@ -69,6 +69,10 @@ BULK_PAGE_ROWS = 10_000
 BULK_POLL_SECONDS = (0.5, 10.0)
 #: Above this many rows, :meth:`SalesforceClient.query_all_large` reads through Bulk API 2.0.
 BULK_ABOVE_ROWS = 10_000
+#: The longest percent-encoded statement sent in a query URL; a longer one goes in a
+#: composite body (URI plus headers must stay under 16,384 bytes, API-FACTS §2.10; the rest
+#: of the URL and proxies' 8 KiB request lines need room too).
+QUERY_IN_URL_CHARS = 7_700
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _VERSION = re.compile(r"v?(\d+\.\d)")
@@ -230,11 +234,22 @@ class SalesforceClient:
     ) -> Iterator[Record]:
         """queryAll, read through a Bulk API 2.0 job when it has more than ``bulk_above`` rows.
 
+        A statement longer than a query URL may be is sent inside a composite request (one
+        call either way), so a long ``IN`` list needs no splitting into several queries.
+
         The first queryAll page tells the size (one call); a big read then costs a handful
         of calls (create, polls, one per ``BULK_PAGE_ROWS`` rows) instead of one per 2,000
         rows. Bulk rows come from CSV: ``booleans`` names the fields to read as booleans.
         """
-        page = _object(self._send("GET", "queryAll/", params={"q": soql}))
+        if len(urllib.parse.quote_plus(soql)) > QUERY_IN_URL_CHARS:
+            # Too long for a URL (API-FACTS §2.10): sent in a composite body, still one call.
+            [answer] = self.composite([CompositeSubrequest.query(soql, "q", include_deleted=True)])
+            error = answer.error()
+            if error is not None:
+                raise error
+            page = _object(answer.body)
+        else:
+            page = _object(self._send("GET", "queryAll/", params={"q": soql}))
         if int(page.get("totalSize") or 0) > bulk_above:
             return self.bulk_query(soql, include_deleted=True, booleans=booleans)
         return self._pages_from(page, None)

@@ -15,7 +15,7 @@ from salesync.sandbox.control import PREFIX as CONTROL_PREFIX
 from salesync.sandbox.control import ControlPlane
 from salesync.sandbox.dataapi import DataApi
 from salesync.sandbox.errors import ApiError
-from salesync.sandbox.http import ApiRequest, ApiResponse, Router, error_response
+from salesync.sandbox.http import ApiRequest, ApiResponse, Router, error_response, html_response
 from salesync.sandbox.oauth import OAuthCall
 from salesync.sandbox.org import Org
 from salesync.sandbox.record_page import RECORD_PATH, record_page
@@ -58,6 +58,9 @@ class SandboxHandler:
             )
 
     def _route(self, request: ApiRequest) -> ApiResponse:
+        too_large = _oversized(request)
+        if too_large is not None:
+            return too_large
         path = request.path
         if path.startswith("/services/data"):
             return self.data.handle(request)
@@ -77,6 +80,24 @@ class SandboxHandler:
         if page is not None:
             return page
         raise errors.not_found()
+
+
+#: Salesforce's cap on a request's URI plus headers (API-FACTS §2.10, KB 000386264).
+MAX_URI_AND_HEADER_BYTES = 16_384
+
+
+def _oversized(request: ApiRequest) -> ApiResponse | None:
+    """414 when the URI alone passes 16,384 bytes, 431 when URI and headers together do; the
+    edge answers before any API code runs, so the body is a plain page, not an API error."""
+    uri = len(request.path) + (len(request.query_string) + 1 if request.query_string else 0)
+    headers = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
+    if uri > MAX_URI_AND_HEADER_BYTES:
+        return html_response(414, "<html><body><h1>414 URI Too Long</h1></body></html>")
+    if uri + headers > MAX_URI_AND_HEADER_BYTES:
+        return html_response(
+            431, "<html><body><h1>431 Request Header Fields Too Large</h1></body></html>"
+        )
+    return None
 
 
 class SandboxAsgi:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from salesync.domain import soql as soql_builder
 from salesync.salesforce.errors import OtherError
 from salesync.salesforce.limits import MemoryLimitsSink
 from salesync.sandbox.app import create_sandbox_app
@@ -89,3 +91,23 @@ def test_query_all_large_uses_bulk_only_above_the_threshold(sandbox: Sandbox) ->
     rows = list(large.query_all_large("SELECT Id, IsDeleted FROM Task", bulk_above=29))
     assert len(rows) == 30 and sandbox.org.bulk.created == 1
     assert large.api_calls_made == 5  # the sizing page, create, poll, one page, delete
+
+
+def test_a_statement_too_long_for_a_url_is_one_call_in_a_composite_body(
+    sandbox: Sandbox,
+) -> None:
+    """A poll's IN list of 1,000 owners is about 28,000 characters once encoded, too long for
+    a query URL (16 KB with headers): it goes in a composite body and still costs one call."""
+    ids = make_tasks(sandbox, 3)
+    decoys = [f"00Q{n:012d}AAA" for n in range(1000)]
+    soql = soql_builder.format_soql(
+        "SELECT Id FROM Task WHERE Id IN {} OR Subject IN {}", ids, decoys
+    )
+    assert len(urllib.parse.quote_plus(soql)) > 16_384
+    client = sandbox.client()
+    rows = list(client.query_all_large(soql))
+    assert sorted(r["Id"] for r in rows) == sorted(ids)
+    assert client.api_calls_made == 1
+    short = soql_builder.format_soql("SELECT Id FROM Task WHERE Id IN {}", ids)
+    assert sorted(r["Id"] for r in client.query_all_large(short)) == sorted(ids)
+    assert client.api_calls_made == 2

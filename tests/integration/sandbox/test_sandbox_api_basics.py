@@ -100,3 +100,22 @@ def test_daily_cap_refuses_calls_until_the_window_moves(
 def test_unknown_sobject_and_method(admin: httpx.Client) -> None:
     assert_error(admin.get(f"{API}/sobjects/Nope__c/describe"), 404, "NOT_FOUND")
     assert_error(admin.put(f"{API}/sobjects/Task", json={}), 405, "METHOD_NOT_ALLOWED")
+
+
+def test_a_uri_over_16384_bytes_is_414_and_uri_plus_headers_over_it_431(
+    admin: httpx.Client,
+) -> None:
+    """API-FACTS §2.10: the edge refuses before the API runs; a long SOQL statement has to go
+    in a composite body instead."""
+    names = ",".join(f"'n{n:05d}'" for n in range(1900))
+    soql = f"SELECT Id FROM Contact WHERE LastName IN ({names})"
+    too_long = admin.get(f"{API}/query/", params={"q": soql})
+    assert too_long.status_code == 414
+    fits = admin.get(f"{API}/query/", params={"q": "SELECT Id FROM Contact LIMIT 1"})
+    assert fits.status_code == 200
+    padded = admin.get(
+        f"{API}/query/",
+        params={"q": "SELECT Id FROM Contact LIMIT 1"},
+        headers={"X-Padding": "x" * 16_400},
+    )
+    assert padded.status_code == 431
