@@ -609,17 +609,20 @@ def diagnostics_retry(
 _FOLLOWED_TYPES = ("email", "call", "reminder_task")
 
 
+def _alembic_command_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is Alembic's CommandError, without importing Alembic to ask: importing
+    it is a tenth of a worker's start-up, and one that never loaded Alembic raised none."""
+    exc_module = sys.modules.get("alembic.util.exc")
+    command_error = getattr(exc_module, "CommandError", None)
+    return isinstance(command_error, type) and isinstance(exc, command_error)
+
+
 def main() -> None:
     """Console entry point: clear one-line errors instead of tracebacks."""
-    from alembic.util.exc import CommandError
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     try:
         app()
-    except CommandError as exc:
-        # e.g. "Can't locate revision": a newer salesync migrated this database.
-        err_console.print(f"[red]error:[/red] database migrations: {exc}", highlight=False)
-        sys.exit(EXIT_FAILURE)
     except (OperationalError, ProgrammingError) as exc:
         # A table missing under a command that does not check first: say what fixes it.
         first_line = str(exc.orig or exc).strip().splitlines()[0]
@@ -634,4 +637,10 @@ def main() -> None:
         sys.exit(EXIT_CONFIG)
     except SalesyncError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        sys.exit(EXIT_FAILURE)
+    except Exception as exc:
+        if not _alembic_command_error(exc):
+            raise
+        # e.g. "Can't locate revision": a newer salesync migrated this database.
+        err_console.print(f"[red]error:[/red] database migrations: {exc}", highlight=False)
         sys.exit(EXIT_FAILURE)

@@ -188,3 +188,16 @@ def test_the_language_migration_makes_the_unchosen_english_automatic(
     with empty_engine.begin() as connection:
         languages = dict(connection.execute(text("SELECT id, language FROM users")).all())
     assert languages == {1: "en", 2: "de", 3: "ja", 4: "en"}
+
+
+def test_the_shipped_head_constant_is_the_migrations_head(empty_engine: Engine) -> None:
+    """A start at the head skips Alembic only if SHIPPED_HEAD names the real head: a new
+    migration must update it (else every start would load Alembic and upgrade for nothing)."""
+    assert migrate.head_revisions(empty_engine) == {migrate.SHIPPED_HEAD}
+    assert not migrate.at_shipped_head(empty_engine)  # never migrated: no version table
+    migrate.upgrade(empty_engine)
+    assert migrate.at_shipped_head(empty_engine)
+    migrate.downgrade(empty_engine, "-1")
+    assert not migrate.at_shipped_head(empty_engine)
+    migrate.upgrade(empty_engine)  # not at the head: Alembic runs and gets there
+    assert migrate.current_revisions(empty_engine) == {migrate.SHIPPED_HEAD}
