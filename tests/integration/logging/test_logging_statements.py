@@ -28,6 +28,7 @@ from salesync.sync.activity_logging import ActivityLoggingHandler
 from salesync.sync.worker import Worker
 from tests.fixtures_sandbox import Sandbox, add_user, connect
 from tests.integration.logging.test_logging_api import send
+from tests.support import counted_statements
 
 
 @pytest.fixture
@@ -95,20 +96,6 @@ def test_saving_a_batch_costs_the_same_statements_for_5_or_50_emails(
     assert (links, failed, entries) == (30, 26, 26)
 
 
-@contextmanager
-def counted_sql(runtime: Runtime) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def listener(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    event.listen(runtime.engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", listener)
-
-
 def test_a_batch_reads_its_tokens_once_and_writes_its_call_count_once(
     runtime: Runtime, sandbox: Sandbox, rep: User
 ) -> None:
@@ -127,7 +114,7 @@ def test_a_batch_reads_its_tokens_once_and_writes_its_call_count_once(
         counted_before = connections.calls_in_last_day(session, org_id, now=now)
     for address in addresses[1:12]:
         send(runtime, rep, [address])
-    with counted_sql(runtime) as statements:
+    with counted_statements(runtime.engine) as statements:
         assert worker.run_once() == 11
     calls = sandbox.api_calls() - org_calls
     assert calls >= 2  # lookups and creates at least

@@ -9,13 +9,10 @@ unnoticed: raising the figure must be a decision.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
@@ -25,24 +22,15 @@ from salesync.store.db import unit_of_work
 from salesync.store.tables import User
 from tests.integration.web.test_web_work_activity import add_connection
 from tests.integration.web.web_support import token_client
+from tests.support import counted_statements
 
 #: One email to one address by a connected rep: the token's user, the email written and
 #: committed before SMTP, then "sent" and its outbox row committed together.
 STATEMENTS_PER_EMAIL = 11
 
 
-@contextmanager
-def counted(runtime: Runtime) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def listener(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    event.listen(runtime.engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", listener)
+def counted(runtime: Runtime) -> AbstractContextManager[list[str]]:
+    return counted_statements(runtime.engine)
 
 
 def test_sending_one_email_takes_a_fixed_number_of_statements(
