@@ -57,5 +57,10 @@ class OrgCapabilities:
 
     def first_closed_status(self) -> str | None:
         """The first closed TaskStatus in sort order (API-FACTS §4: never hard-code one)."""
+        return self._first_closed_status
+
+    @functools.cached_property
+    def _first_closed_status(self) -> str | None:
+        # Asked for every Task built; the statuses never change within one capabilities value.
         ordered = sorted(self.task_statuses, key=lambda status: status.sort_order)
         return next((status.api_name for status in ordered if status.is_closed), None)
