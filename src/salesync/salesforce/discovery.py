@@ -1,9 +1,9 @@
 """Org discovery: what a connected user's org lets salesync do, in one composite API call.
 
-One composite request carries the Task describe, the TaskStatus query and the describes of
-Lead, Contact, Account and Opportunity (API-FACTS §2.5: one call, 6 of 25 subrequests, 1 of 5
-queries). The answer is an :class:`OrgProfile`, JSON-serialisable for caching, with the checks
-a setup page shows.
+One composite request carries the Task describe, the TaskStatus query and the basic
+information (object-level flags) of Lead, Contact, Account and Opportunity (API-FACTS §2.5:
+one call, 6 of 25 subrequests, 1 of 5 queries). The answer is an :class:`OrgProfile`,
+JSON-serialisable for caching, with the checks a setup page shows.
 """
 
 from __future__ import annotations
@@ -190,8 +190,11 @@ def _subrequests() -> list[CompositeSubrequest]:
         CompositeSubrequest("GET", "sobjects/Task/describe", "describeTask"),
         CompositeSubrequest.query(TASK_STATUS_SOQL, "taskStatuses"),
     ]
+    # sObject Basic Information, not the full describe: only the object's own flags are
+    # used, and a full describe of Lead, Contact, Account or Opportunity is a hundred fields
+    # or more each (hundreds of kilobytes in a real org) for every rep discovered.
     requests += [
-        CompositeSubrequest("GET", f"sobjects/{name}/describe", f"describe{name}")
+        CompositeSubrequest("GET", f"sobjects/{name}", f"describe{name}")
         for name in RELATED_OBJECTS
     ]
     return requests
@@ -235,10 +238,7 @@ def _object_access(name: str, answer: CompositeSubresponse) -> ObjectAccess:
         _raise_if_not_about_access(error)
         reason = f"{error.error_code}: {error.message}"
         return ObjectAccess(name=name, accessible=False, reason=reason)
-    # Only the object's own flags: its fields (a hundred or more on Lead, Contact, Account
-    # and Opportunity) are never used, and reading them into objects cost every rep's first
-    # batch more CPU than logging its emails.
-    body = answer.body
+    body = answer.body.get("objectDescribe") or {}
     queryable = bool(body.get("queryable"))
     return ObjectAccess(
         name=name,

@@ -136,13 +136,10 @@ class DiscoveryOrg:
                 **self.task_object,
                 "fields": list(self.fields.values()),
             }
-        return 200, {
-            "name": name,
-            "queryable": True,
-            "createable": True,
-            "updateable": True,
-            "fields": [],
-        }
+        # Related objects are read through sObject Basic Information: flags, no fields.
+        assert url.endswith(f"/sobjects/{name}"), url
+        summary = {"name": name, "queryable": True, "createable": True, "updateable": True}
+        return 200, {"objectDescribe": summary, "recentItems": []}
 
     def client(self) -> SalesforceClient:
         return SalesforceClient(
