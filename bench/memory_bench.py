@@ -21,19 +21,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bench.support import bench_runtime
+from bench.support import bench_runtime, connect_sandbox_rep
 from salesync.clock import SystemClock
 from salesync.runtime import Runtime
-from salesync.salesforce import oauth
 from salesync.services import task_sync
-from salesync.store.db import unit_of_work
 from salesync.store.tables import (
-    ConnectionPurpose,
-    ConnectionStatus,
     OutboxItem,
     OutboxStatus,
     ReminderTask,
-    SalesforceConnection,
 )
 from salesync.sync.factory import build_worker
 from tests.fixtures_sandbox import add_user
@@ -119,31 +114,7 @@ def run(folder: str, base_url: str, count: int) -> None:
 
 def measure(runtime: Runtime, base_url: str, count: int) -> None:
     user = add_user(runtime, "rep1@salesync.test")
-    with httpx.Client(timeout=60) as http:
-        config = oauth.OAuthClientConfig("salesync", "salesync-secret", login_url=base_url)
-        tokens = oauth.password_login(config, REP, "sandbox", http=http)
-        identity = oauth.fetch_identity(tokens, http=http)
-    now = datetime.now(UTC)
-    with unit_of_work(runtime.sessions) as session:
-        session.add(
-            SalesforceConnection(
-                team_id=user.team_id,
-                user_id=user.id,
-                purpose=ConnectionPurpose.USER,
-                environment="production",
-                login_url=base_url,
-                instance_url=tokens.instance_url,
-                org_id=identity.org_id,
-                sf_user_id=identity.user_id,
-                sf_username=REP,
-                sf_email=identity.email,
-                access_token_enc=runtime.secret_box.encrypt(tokens.access_token),
-                refresh_token_enc=None,
-                status=ConnectionStatus.CONNECTED,
-                connected_at=now,
-                updated_at=now,
-            )
-        )
+    connect_sandbox_rep(runtime, user.team_id, user.id, base_url, REP, datetime.now(UTC))
     baseline = rss_mb()
     peak = [baseline]
     done = threading.Event()

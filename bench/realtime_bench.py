@@ -30,7 +30,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.memory_bench import BUILD_ORG, REP, free_port, rss_mb
-from bench.support import bench_runtime
+from bench.support import bench_runtime, connect_sandbox_rep
 from bench.task_sync_bench import Setup, _p95, _pull_once, _wait_for, setup
 from salesync.clock import SystemClock
 from salesync.runtime import Runtime
@@ -44,12 +44,9 @@ from salesync.store import task_streams
 from salesync.store import tasks as task_store
 from salesync.store.db import unit_of_work
 from salesync.store.tables import (
-    ConnectionPurpose,
-    ConnectionStatus,
     OutboxItem,
     OutboxStatus,
     ReminderTask,
-    SalesforceConnection,
 )
 from salesync.sync.task_stream_job import PubSubFactory
 from salesync.sync.task_worker import task_handlers, task_periodic_jobs
@@ -227,31 +224,7 @@ def read_run(base_url: str, bulk: bool) -> None:
 
 def _connect(runtime: Runtime, base_url: str) -> object:
     user = add_user(runtime, "rep1@salesync.test")
-    with httpx.Client(timeout=60) as http:
-        config = oauth.OAuthClientConfig("salesync", "salesync-secret", login_url=base_url)
-        tokens = oauth.password_login(config, REP, "sandbox", http=http)
-        identity = oauth.fetch_identity(tokens, http=http)
-    now = datetime.now(UTC)
-    with unit_of_work(runtime.sessions) as session:
-        session.add(
-            SalesforceConnection(
-                team_id=user.team_id,
-                user_id=user.id,
-                purpose=ConnectionPurpose.USER,
-                environment="production",
-                login_url=base_url,
-                instance_url=tokens.instance_url,
-                org_id=identity.org_id,
-                sf_user_id=identity.user_id,
-                sf_username=REP,
-                sf_email=identity.email,
-                access_token_enc=runtime.secret_box.encrypt(tokens.access_token),
-                refresh_token_enc=None,
-                status=ConnectionStatus.CONNECTED,
-                connected_at=now,
-                updated_at=now,
-            )
-        )
+    connect_sandbox_rep(runtime, user.team_id, user.id, base_url, REP, datetime.now(UTC))
     return user
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine, make_url, text
 
 from salesync.clock import Clock, SystemClock
 from salesync.runtime import Runtime
+from salesync.salesforce import oauth
 from salesync.settings import Settings
 from salesync.store.crypto import SecretBox
-from salesync.store.db import create_db_engine, session_factory
+from salesync.store.db import create_db_engine, session_factory, unit_of_work
+from salesync.store.tables import ConnectionPurpose, ConnectionStatus, SalesforceConnection
 
 #: A PostgreSQL database the benchmarks own: created when missing, emptied on every run.
 POSTGRES_VARIABLE = "SALESYNC_BENCH_POSTGRES_URL"
@@ -77,4 +81,69 @@ def fresh_postgres(url: str) -> None:
     engine.dispose()
 
 
-__all__ = ["SystemClock", "bench_postgres_url", "bench_runtime", "fresh_postgres", "runtime_at"]
+def connection_row(
+    runtime: Runtime,
+    *,
+    team_id: int,
+    user_id: int,
+    login_url: str,
+    username: str,
+    tokens: oauth.TokenSet,
+    identity: oauth.Identity,
+    now: datetime,
+) -> SalesforceConnection:
+    """A connected rep's Salesforce connection, as connecting through OAuth stores it."""
+    return SalesforceConnection(
+        team_id=team_id,
+        user_id=user_id,
+        purpose=ConnectionPurpose.USER,
+        environment="production",
+        login_url=login_url,
+        instance_url=tokens.instance_url,
+        org_id=identity.org_id,
+        sf_user_id=identity.user_id,
+        sf_username=username,
+        sf_email=identity.email,
+        access_token_enc=runtime.secret_box.encrypt(tokens.access_token),
+        refresh_token_enc=(
+            runtime.secret_box.encrypt(tokens.refresh_token) if tokens.refresh_token else None
+        ),
+        status=ConnectionStatus.CONNECTED,
+        connected_at=now,
+        updated_at=now,
+    )
+
+
+def connect_sandbox_rep(
+    runtime: Runtime, team_id: int, user_id: int, base_url: str, username: str, now: datetime
+) -> None:
+    """Sign ``username`` in to the sandbox at ``base_url`` (password "sandbox") and store the
+    connection for the salesync user ``user_id``."""
+    with httpx.Client(timeout=60) as http:
+        config = oauth.OAuthClientConfig("salesync", "salesync-secret", login_url=base_url)
+        tokens = oauth.password_login(config, username, "sandbox", http=http)
+        identity = oauth.fetch_identity(tokens, http=http)
+    with unit_of_work(runtime.sessions) as session:
+        session.add(
+            connection_row(
+                runtime,
+                team_id=team_id,
+                user_id=user_id,
+                login_url=base_url,
+                username=username,
+                tokens=tokens,
+                identity=identity,
+                now=now,
+            )
+        )
+
+
+__all__ = [
+    "SystemClock",
+    "bench_postgres_url",
+    "bench_runtime",
+    "connect_sandbox_rep",
+    "connection_row",
+    "fresh_postgres",
+    "runtime_at",
+]

@@ -23,19 +23,16 @@ from simple_salesforce import Salesforce
 from sqlalchemy import func, select
 
 from bench.standin import StandIn, parse_report, prospect
-from bench.support import SystemClock, runtime_at
+from bench.support import SystemClock, connection_row, runtime_at
 from salesync.passwords import hash_password
 from salesync.runtime import Runtime
 from salesync.services import activity_bulk
 from salesync.services.activities import RecipientRef
 from salesync.store.db import unit_of_work
 from salesync.store.tables import (
-    ConnectionPurpose,
-    ConnectionStatus,
     OutboxItem,
     OutboxStatus,
     Role,
-    SalesforceConnection,
     SalesforceLink,
     Team,
     User,
@@ -83,26 +80,15 @@ def prepare(runtime: Runtime, standin: StandIn, reps: int, per_rep: int) -> None
         for r, user in enumerate(users):
             tokens, identity = standin.login(r)
             session.add(
-                SalesforceConnection(
+                connection_row(
+                    runtime,
                     team_id=team.id,
                     user_id=user.id,
-                    purpose=ConnectionPurpose.USER,
-                    environment="production",
                     login_url=standin.base_url,
-                    instance_url=tokens.instance_url,
-                    org_id=identity.org_id,
-                    sf_user_id=identity.user_id,
-                    sf_username=f"rep{r}@bench.sandbox",
-                    sf_email=identity.email,
-                    access_token_enc=runtime.secret_box.encrypt(tokens.access_token),
-                    refresh_token_enc=(
-                        runtime.secret_box.encrypt(tokens.refresh_token)
-                        if tokens.refresh_token
-                        else None
-                    ),
-                    status=ConnectionStatus.CONNECTED,
-                    connected_at=now,
-                    updated_at=now,
+                    username=f"rep{r}@bench.sandbox",
+                    tokens=tokens,
+                    identity=identity,
+                    now=now,
                 )
             )
     sent_at = now - timedelta(minutes=1)
