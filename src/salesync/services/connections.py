@@ -23,7 +23,7 @@ from salesync.runtime import Runtime
 from salesync.salesforce import oauth
 from salesync.salesforce.auth import Refresher
 from salesync.salesforce.errors import SalesforceError
-from salesync.salesforce.limits import LimitInfo
+from salesync.salesforce.limits import ApiUsage, LimitInfo
 from salesync.store import connections as store
 from salesync.store import diagnostics, outbox
 from salesync.store.crypto import SecretBox
@@ -275,8 +275,11 @@ class StoredTokens:
 
     def keep(self, row: SalesforceConnection) -> None:
         """Use the tokens of ``row``, just read by the caller, for the next calls."""
+        self._remember(self.from_row(row))
+
+    def _remember(self, token_set: oauth.TokenSet) -> None:
         if self._reuse_seconds:
-            self._kept = (self.from_row(row), time.monotonic())
+            self._kept = (token_set, time.monotonic())
 
     def load(self) -> oauth.TokenSet:
         kept = self._kept
@@ -287,8 +290,7 @@ class StoredTokens:
             if row is None or row.status is ConnectionStatus.DISCONNECTED:
                 raise NotFound(tr("this Salesforce connection no longer exists"))
             token_set = self.from_row(row)
-        if self._reuse_seconds:
-            self._kept = (token_set, time.monotonic())
+        self._remember(token_set)
         return token_set
 
     def from_row(self, row: SalesforceConnection) -> oauth.TokenSet:
@@ -312,8 +314,7 @@ class StoredTokens:
                 row.refresh_token_enc = box.encrypt(token_set.refresh_token)
             row.instance_url = token_set.instance_url
             row.updated_at = self._runtime.clock.now()
-        if self._reuse_seconds:
-            self._kept = (token_set, time.monotonic())
+        self._remember(token_set)
 
 
 class SerializedRefresher:
@@ -361,7 +362,7 @@ class StoredLimits:
         self._held = held
         self._lock = threading.Lock()
         self._unwritten = 0
-        self._unwritten_usage: LimitInfo | None = None
+        self._unwritten_usage: ApiUsage | None = None
 
     def record(self, info: LimitInfo) -> None:
         self.latest = info
@@ -369,7 +370,7 @@ class StoredLimits:
             # Every answer that carries the header is one call of ours (composite included).
             self._unwritten += 1
             if info.api_usage is not None:
-                self._unwritten_usage = info
+                self._unwritten_usage = info.api_usage
         if not self._held:
             self.flush()
 
@@ -383,7 +384,5 @@ class StoredLimits:
         now = self._runtime.clock.now()
         with unit_of_work(self._runtime.sessions) as session:
             store.count_calls(session, self._org_id, calls, now=now)
-            if usage is not None and usage.api_usage is not None:
-                store.record_usage(
-                    session, self._org_id, usage.api_usage.used, usage.api_usage.max, now=now
-                )
+            if usage is not None:
+                store.record_usage(session, self._org_id, usage.used, usage.max, now=now)
