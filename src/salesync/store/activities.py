@@ -151,6 +151,8 @@ def recipients_by_id(session: Session, recipient_ids: Sequence[int]) -> dict[int
 
 
 def calls_by_id(session: Session, call_ids: Sequence[int]) -> dict[int, Call]:
+    if not call_ids:  # a batch of emails only: no query
+        return {}
     return {row.id: row for row in session.scalars(select(Call).where(Call.id.in_(list(call_ids))))}
 
 
