@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import httpx
 from sqlalchemy import Table, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from salesync.domain import budget, error_catalog, ids
 from salesync.domain.activity_kinds import ActivityKind
@@ -203,7 +203,12 @@ class ActivityLoggingHandler:
         # The worker's claim read these rows a moment ago and leased them to us alone.
         claimed = list(items)
         with unit_of_work(self.runtime.sessions) as session:
-            user = session.get(User, user_id) if user_id is not None else None
+            # The team comes with the user, one statement (its Task settings are read below).
+            user = (
+                session.get(User, user_id, options=[joinedload(User.team)])
+                if user_id is not None
+                else None
+            )
             if user is None:
                 message = "the user of this activity no longer exists"
                 outbox.settle_many(

@@ -123,8 +123,9 @@ def test_a_batch_reads_its_tokens_once_and_writes_its_call_count_once(
     ]
     count_writes = [s for s in statements if s.startswith("INSERT INTO api_call_counts")]
     assert len(connection_reads) == 1, connection_reads  # the batch's own load
-    # A batch of emails only does not look for calls.
+    # A batch of emails only does not look for calls; the rep's team comes with the rep.
     assert not [s for s in statements if "FROM calls" in s]
+    assert not [s for s in statements if s.startswith("SELECT teams.")]
     assert len(count_writes) == 1, count_writes
     with runtime.sessions() as session:
         assert connections.calls_in_last_day(session, org_id, now=now) == counted_before + calls
