@@ -7,6 +7,7 @@ recipient can see it.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,7 @@ from email import policy
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from salesync.domain.addresses import DOMAIN, address_problem
 from salesync.mail.errors import (
@@ -36,13 +37,40 @@ _MESSAGE_ID_RE = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e
 _MAX_LINE = 78
 
 
+#: Headers whose values repeat from one email to the next (the Date within a second): each
+#: value is parsed once and the header object shared; the others are parsed every time.
+_REPEATING_HEADERS = frozenset(
+    {"date", "mime-version", "content-type", "content-transfer-encoding", "list-unsubscribe-post"}
+)
+#: Parsed values kept at most (then forgotten all at once).
+_MAX_PARSED = 256
+
+
 class _HeaderClasses(HeaderRegistry):
     """The email package's header registry, with each header name's class made once:
-    ``HeaderRegistry`` makes a new class at every lookup, a tenth of building a message."""
+    ``HeaderRegistry`` makes a new class at every lookup, a tenth of building a message.
+
+    The values of ``_REPEATING_HEADERS`` are parsed once: a header object is an immutable
+    ``str`` (a message replaces it, never changes it), the same for the same name and value,
+    so sharing it between messages changes no byte of any message.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._made: dict[str, type[BaseHeader]] = {}
+        self._parsed: dict[tuple[str, str], BaseHeader] = {}
+
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        if type(value) is not str or name.lower() not in _REPEATING_HEADERS:
+            return super().__call__(name, value)
+        key = (name, value)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = super().__call__(name, value)
+            if len(self._parsed) >= _MAX_PARSED:
+                self._parsed.clear()
+            self._parsed[key] = parsed
+        return parsed
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         key = name.lower()
@@ -112,7 +140,7 @@ def build_message(email: OutgoingEmail, *, domain: str, now: datetime) -> BuiltM
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware for the Date header")
     message = EmailMessage(policy=_SMTP)
-    message["From"] = Address(display_name=email.from_name, addr_spec=email.from_address)
+    message["From"] = _from_header(email.from_name, email.from_address)
     message["To"] = [Address(addr_spec=address) for address in email.to]
     if email.cc:
         message["Cc"] = [Address(addr_spec=address) for address in email.cc]
@@ -127,6 +155,14 @@ def build_message(email: OutgoingEmail, *, domain: str, now: datetime) -> BuiltM
         message[name] = value
     _set_body(message, email)
     return BuiltMessage(message, message_id)
+
+
+@functools.lru_cache(maxsize=_MAX_PARSED)
+def _from_header(name: str, address: str) -> BaseHeader:
+    """The From header of a rep: built once per name and address (a rep sends many emails),
+    shared like ``_REPEATING_HEADERS``."""
+    header: BaseHeader = _SMTP.header_factory("From", Address(display_name=name, addr_spec=address))
+    return header
 
 
 def new_message_id(domain: str) -> str:

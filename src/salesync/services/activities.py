@@ -142,10 +142,15 @@ def logging_wanted(settings: SyncSettings, kind: str) -> bool:
 
 def _connected(session: Session, user: User) -> bool:
     # The status alone (``connections.for_user``'s row, not loaded): read for every sent email.
-    status = session.execute(
-        select(SalesforceConnection.status).where(SalesforceConnection.user_id == user.id)
-    ).first()
+    status = session.execute(_CONNECTION_STATUS, {"user_id": user.id}).first()
     return status is not None and status[0] is ConnectionStatus.CONNECTED
+
+
+_CONNECTIONS = cast(Table, SalesforceConnection.__table__)
+# Built once, on the table (a Core statement: no ORM compilation).
+_CONNECTION_STATUS = select(_CONNECTIONS.c.status).where(
+    _CONNECTIONS.c.user_id == bindparam("user_id")
+)
 
 
 def _enqueue(
@@ -156,8 +161,9 @@ def _enqueue(
     subject_id: int,
     payload: dict[str, object],
     now: datetime,
-) -> OutboxItem:
-    """Queue one Task creation; held (paused, visible) while the rep is not connected."""
+) -> int:
+    """Queue one Task creation; held (paused, visible) while the rep is not connected.
+    Returns the outbox item's id."""
     return enqueue_logging(session, user, kind, subject_type, [(subject_id, payload)], now)[0]
 
 
@@ -170,12 +176,13 @@ def enqueue_logging(
     now: datetime,
     *,
     connected: bool | None = None,
-) -> list[OutboxItem]:
-    """Queue Task creations in one flush; held (paused, visible) while not connected
-    (``connected``: already read in this transaction by the caller; read here when None)."""
+) -> list[int]:
+    """Queue Task creations in one statement; held (paused, visible) while not connected
+    (``connected``: already read in this transaction by the caller; read here when None).
+    Returns the outbox items' ids, in the order of ``subjects``."""
     if connected is None:
         connected = _connected(session, user)
-    items = outbox.enqueue_many(
+    ids = outbox.enqueue_many(
         session,
         [
             outbox.NewItem(
@@ -199,17 +206,17 @@ def enqueue_logging(
                     team_id=user.team_id,
                     user_id=user.id,
                     item_type=subject_type,
-                    item_id=item.subject_id,
-                    outbox_id=item.id,
+                    item_id=subject_id,
+                    outbox_id=outbox_id,
                     code="NOT_CONNECTED",
                     category="authentication",
                     message=not_connected_reason(kind),
                 )
-                for item in items
+                for outbox_id, (subject_id, _) in zip(ids, subjects, strict=True)
             ],
             now=now,
         )
-    return items
+    return ids
 
 
 def not_connected_reason(kind: str) -> str:
@@ -269,10 +276,11 @@ def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> Sen
         # it without reading it and its team again, one of the API's hottest paths.
         sender = session.merge(user, load=False)
         to = _resolve(session, sender, draft.to, "to")
-        cc = _resolve(session, sender, draft.cc, "cc")
+        cc = _resolve(session, sender, draft.cc, "cc") if draft.cc else []
         unsubscribes.refuse_opted_out(session, sender.team_id, to + cc)
         tracked = engagement.wants_tracking(session, sender.team_id, draft.track, now=now)
-        effective = sync_settings.effective_for(session, sender).settings
+        # Straight from the database: this transaction has changed no settings.
+        effective = sync_settings.effective_as_stored(session, sender).settings
         in_reply_to = _thread_parent(session, sender, draft.reply_to_email_id)
         message_id = mail_message.new_message_id(sender.email.rsplit("@", 1)[1])
         outgoing = OutgoingEmail(
@@ -338,7 +346,9 @@ def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> Sen
     sent_at = runtime.clock.now()
     queued, connected = 0, True
     with unit_of_work(runtime.sessions) as session:
-        session.execute(_MARK_SENT, {"b_id": email_id, "b_sent_at": sent_at})
+        marked = session.execute(
+            _MARK_SENT, {"b_id": email_id, "b_sent_at": sent_at, "b_user_id": user.id}
+        ).first()
         if effective.logging_mode is LoggingMode.BCC:
             rep = session.get(User, user.id)
             assert rep is not None
@@ -348,7 +358,10 @@ def send(runtime: Runtime, user: User, draft: EmailDraft, mailer: Mailer) -> Sen
             subjects: list[tuple[int, dict[str, object]]] = [
                 (email_id, {"recipient_id": r}) for r in recipient_ids
             ]
-            connected = _connected(session, user)
+            if marked is not None:
+                connected = marked[0] is ConnectionStatus.CONNECTED
+            else:
+                connected = _connected(session, user)
             queued = len(
                 enqueue_logging(
                     session, user, LOG_EMAIL, "email", subjects, now, connected=connected
@@ -368,10 +381,17 @@ _EMAILS = cast(Table, SentEmail.__table__)
 _RECIPIENTS = cast(Table, EmailRecipient.__table__)
 _INSERT_EMAIL = insert(_EMAILS).returning(_EMAILS.c.id)
 _INSERT_RECIPIENTS = insert(_RECIPIENTS).returning(_RECIPIENTS.c.id, sort_by_parameter_order=True)
+#: Marks the email sent and returns the rep's connection status (``_connected``), which
+#: decides whether its logging is held: one statement for both on every sent email.
 _MARK_SENT = (
     update(_EMAILS)
     .where(_EMAILS.c.id == bindparam("b_id"))
     .values(status="sent", sent_at=bindparam("b_sent_at"))
+    .returning(
+        select(_CONNECTIONS.c.status)
+        .where(_CONNECTIONS.c.user_id == bindparam("b_user_id"))
+        .scalar_subquery()
+    )
 )
 
 

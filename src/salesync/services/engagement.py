@@ -77,14 +77,18 @@ def template_url(runtime: Runtime, template_id: int) -> str:
 
 def wants_tracking(session: Session, team_id: int, track: bool | None, *, now: datetime) -> bool:
     """Opt-in: the team must allow tracking; then the email's choice, or the team's default."""
-    settings = store.settings_of(session, team_id, now=now)
-    if not settings.tracking_enabled:
+    choice = store.tracking_choice(session, team_id)
+    if choice is None:  # the team's first email: its row is created with the defaults
+        settings = store.settings_of(session, team_id, now=now)
+        choice = (settings.tracking_enabled, settings.track_by_default)
+    tracking_enabled, track_by_default = choice
+    if not tracking_enabled:
         if track:
             raise InvalidInput(
                 tr("your team has not turned on open and click tracking"), field="track"
             )
         return False
-    return settings.track_by_default if track is None else track
+    return track_by_default if track is None else track
 
 
 def prepare_outgoing(

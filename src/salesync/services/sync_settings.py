@@ -30,10 +30,15 @@ def team_policy(session: Session, team: Team) -> rules.TeamPolicy:
 
 
 def _policy(row: SyncSettings | None, team: Team) -> rules.TeamPolicy:
-    defaults = rules.effective_settings(row.values if row else {}, rules.TeamPolicy()).settings
+    return _policy_of((row.values, row.locks) if row else None, team)
+
+
+def _policy_of(stored: store.Stored | None, team: Team) -> rules.TeamPolicy:
+    values, stored_locks = stored if stored else ({}, {})
+    defaults = rules.effective_settings(values, rules.TeamPolicy()).settings
     locks = tuple(
         rules.FieldLock(setting=name, locked_by=str(by))
-        for name, by in sorted((row.locks if row else {}).items())
+        for name, by in sorted(stored_locks.items())
     )
     force = rules.ForceMode(team.force_mode) if team.force_mode else None
     return rules.TeamPolicy(defaults=defaults, locks=locks, force_mode=force)
@@ -48,6 +53,14 @@ def effective_for(session: Session, user: User) -> rules.EffectiveSettings:
     team_row, user_row = store.team_and_user_rows(session, user.team_id, user.id)
     values = dict(user_row.values) if user_row else {}
     return rules.effective_settings(values, _policy(team_row, user.team))
+
+
+def effective_as_stored(session: Session, user: User) -> rules.EffectiveSettings:
+    """:func:`effective_for` read straight from the database (no rows loaded: every sent
+    email reads it), for a session that has not changed the team's or the user's settings."""
+    team_stored, user_stored = store.team_and_user_stored(session, user.team_id, user.id)
+    values = dict(user_stored[0]) if user_stored else {}
+    return rules.effective_settings(values, _policy_of(team_stored, user.team))
 
 
 def save_my_settings(

@@ -33,12 +33,13 @@ def refuse_opted_out(
     session: Session, team_id: int, recipients: Sequence[tuple[str, int | None]]
 ) -> None:
     """Raise InvalidInput naming the first recipient who unsubscribed, and when."""
-    found = store.opted_out(session, team_id, [address for address, _ in recipients])
+    found = store.opted_out_sources(session, team_id, [address for address, _ in recipients])
     for address, _ in recipients:
         row = found.get(address.lower())
         if row is not None:
-            when = row.created_at.date().isoformat()
-            if row.source == "salesforce":
+            source, created_at = row
+            when = created_at.date().isoformat()
+            if source == "salesforce":
                 text = tr(
                     "{address} unsubscribed in Salesforce on {when}; salesync will not email "
                     "them again.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from salesync.store.tables import ApiToken, Team, User
@@ -34,12 +34,16 @@ def api_token_with_user(session: Session, token_sha256: str) -> tuple[ApiToken, 
     """An unrevoked token with its user and the user's team, in one statement: every API
     request runs it, and three lookups (token, user, team) cost more than the request's own
     work."""
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .join(User.team)
-        .options(contains_eager(User.team))
-        .where(ApiToken.token_sha256 == token_sha256, ApiToken.revoked_at.is_(None))
-        .limit(1)
-    ).first()
+    row = session.execute(_TOKEN_WITH_USER, {"token_sha256": token_sha256}).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# Built once: building a statement and its cache key cost more than running it here.
+_TOKEN_WITH_USER = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .join(User.team)
+    .options(contains_eager(User.team))
+    .where(ApiToken.token_sha256 == bindparam("token_sha256"), ApiToken.revoked_at.is_(None))
+    .limit(1)
+)

@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import (
@@ -45,13 +46,21 @@ def person_ids_by_email(session: Session, team_id: int, addresses: Sequence[str]
     if not addresses:
         return {}
     rows = session.execute(
-        select(Person.id, Person.email)
-        .where(
-            Person.team_id == team_id, func.lower(Person.email).in_([a.lower() for a in addresses])
-        )
-        .order_by(Person.id.desc())
+        _PERSON_IDS_BY_EMAIL, {"team_id": team_id, "lowered": [a.lower() for a in addresses]}
     )
     return {email.lower(): person_id for person_id, email in rows if email}
+
+
+_PEOPLE = cast(Table, Person.__table__)
+# Built once, on the table (a Core statement: no ORM compilation): every sent email runs it.
+_PERSON_IDS_BY_EMAIL = (
+    select(_PEOPLE.c.id, _PEOPLE.c.email)
+    .where(
+        _PEOPLE.c.team_id == bindparam("team_id"),
+        func.lower(_PEOPLE.c.email).in_(bindparam("lowered", expanding=True)),
+    )
+    .order_by(_PEOPLE.c.id.desc())
+)
 
 
 def email_by_message_id(session: Session, team_id: int, message_id: str) -> SentEmail | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,6 +69,37 @@ def opted_out(session: Session, team_id: int, addresses: Sequence[str]) -> dict[
         select(OptOut).where(OptOut.team_id == team_id, func.lower(OptOut.address).in_(lowered))
     )
     return {row.address.lower(): row for row in rows}
+
+
+def opted_out_sources(
+    session: Session, team_id: int, addresses: Sequence[str]
+) -> dict[str, tuple[str, datetime]]:
+    """:func:`opted_out` as (source, created_at) by lower-case address, no row loaded: every
+    sent email reads it."""
+    lowered = sorted({a.lower() for a in addresses})
+    if not lowered:
+        return {}
+    rows = session.execute(_OPT_OUT_SOURCES, {"team_id": team_id, "lowered": lowered})
+    return {address.lower(): (source, created_at) for address, source, created_at in rows}
+
+
+def tracking_choice(session: Session, team_id: int) -> tuple[bool, bool] | None:
+    """The team's (tracking_enabled, track_by_default), None while it has no row (see
+    :func:`settings_of`), no row loaded: every sent email reads it."""
+    row = session.execute(_TRACKING_CHOICE, {"team_id": team_id}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+_OPT_OUTS = cast(Table, OptOut.__table__)
+_ENGAGEMENT_SETTINGS = cast(Table, EngagementSettings.__table__)
+# Built once, on the tables (Core statements: no ORM compilation).
+_OPT_OUT_SOURCES = select(_OPT_OUTS.c.address, _OPT_OUTS.c.source, _OPT_OUTS.c.created_at).where(
+    _OPT_OUTS.c.team_id == bindparam("team_id"),
+    func.lower(_OPT_OUTS.c.address).in_(bindparam("lowered", expanding=True)),
+)
+_TRACKING_CHOICE = select(
+    _ENGAGEMENT_SETTINGS.c.tracking_enabled, _ENGAGEMENT_SETTINGS.c.track_by_default
+).where(_ENGAGEMENT_SETTINGS.c.team_id == bindparam("team_id"))
 
 
 def pending_item(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from salesync.store.tables import OutboxItem, OutboxStatus
@@ -74,27 +74,33 @@ def enqueue_many(
     *,
     now: datetime,
     paused: bool = False,
-) -> list[OutboxItem]:
-    """:func:`enqueue` for several items, written in one flush."""
+) -> list[int]:
+    """:func:`enqueue` for several items, written in one statement (Core: no ORM unit of
+    work); returns their ids, in the order given."""
+    if not items:
+        return []
+    status = OutboxStatus.PAUSED if paused else OutboxStatus.PENDING
     rows = [
-        OutboxItem(
-            team_id=item.team_id,
-            user_id=item.user_id,
-            kind=item.kind,
-            subject_type=item.subject_type,
-            subject_id=item.subject_id,
-            payload=item.payload,
-            status=OutboxStatus.PAUSED if paused else OutboxStatus.PENDING,
-            attempts=0,
-            available_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        {
+            "team_id": item.team_id,
+            "user_id": item.user_id,
+            "kind": item.kind,
+            "subject_type": item.subject_type,
+            "subject_id": item.subject_id,
+            "payload": item.payload,
+            "status": status,
+            "attempts": 0,
+            "available_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
         for item in items
     ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    return list(session.scalars(_INSERT_ITEMS, rows))
+
+
+_OUTBOX = cast(Table, OutboxItem.__table__)
+_INSERT_ITEMS = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 
 
 def _claimable(now: datetime, kinds: Sequence[str] | None, *, in_order: bool = True) -> Any:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from salesync.store.tables import SyncSettings
@@ -32,6 +33,37 @@ def team_and_user_rows(
     team_row = next((row for row in rows if row.user_id is None), None)
     user_row = next((row for row in rows if row.user_id == user_id), None)
     return team_row, user_row
+
+
+#: A row's values and locks (``SyncSettings.values``, ``SyncSettings.locks``).
+Stored = tuple[dict[str, Any], dict[str, Any]]
+
+
+def team_and_user_stored(
+    session: Session, team_id: int, user_id: int
+) -> tuple[Stored | None, Stored | None]:
+    """:func:`team_and_user_rows` as stored in the database, no row loaded (what every sent
+    email reads): only for a session that has not changed either row."""
+    team: Stored | None = None
+    user: Stored | None = None
+    for row_user_id, values, locks in session.execute(
+        _TEAM_AND_USER_STORED, {"team_id": team_id, "user_id": user_id}
+    ):
+        if row_user_id is None:
+            team = team or (values, locks)
+        elif row_user_id == user_id:
+            user = user or (values, locks)
+    return team, user
+
+
+_SYNC_SETTINGS = cast(Table, SyncSettings.__table__)
+# Built once, on the table (a Core statement: no ORM compilation).
+_TEAM_AND_USER_STORED = select(
+    _SYNC_SETTINGS.c.user_id, _SYNC_SETTINGS.c["values"], _SYNC_SETTINGS.c.locks
+).where(
+    _SYNC_SETTINGS.c.team_id == bindparam("team_id"),
+    or_(_SYNC_SETTINGS.c.user_id.is_(None), _SYNC_SETTINGS.c.user_id == bindparam("user_id")),
+)
 
 
 def settings_row_for_update(

@@ -115,3 +115,36 @@ def test_admin_options_validate_template_and_budget(
         )
         assert service.subject_template_of(team_row) == "[salesync] {{Activity_Type}}"
         assert team_row.api_budget_share == 25
+
+
+def test_the_settings_a_send_reads_straight_from_the_database_are_effective_for(
+    sessions: sessionmaker[Session], clock: FakeClock, team: tuple[int, int]
+) -> None:
+    """``effective_as_stored`` (the send's read, no rows loaded) answers as ``effective_for``:
+    with no rows, then with team defaults, a lock, the override and the rep's own values."""
+    admin_id, rep_id = team
+
+    def both() -> tuple[object, object]:
+        with sessions() as session:
+            rep = _user(session, rep_id)
+            return service.effective_as_stored(session, rep), service.effective_for(session, rep)
+
+    as_stored, effective = both()
+    assert as_stored == effective
+    with unit_of_work(sessions) as session:
+        service.save_team_settings(
+            session,
+            _user(session, admin_id),
+            defaults={"opportunity_mode": "all_open", "log_to_leads": False},
+            locked={"log_to_leads"},
+            now=clock.now(),
+        )
+        service.save_my_settings(
+            session, _user(session, rep_id), {"log_calls": False}, now=clock.now()
+        )
+    as_stored, effective = both()
+    assert as_stored == effective
+    with unit_of_work(sessions) as session:
+        service.set_override(session, _user(session, admin_id), "api_only")
+    as_stored, effective = both()
+    assert as_stored == effective
