@@ -8,9 +8,24 @@ from typing import Any
 
 Record = dict[str, Any]
 
-#: Fields with a lookup index, as Salesforce indexes Email on Contact and Lead: every stored
-#: row (deleted ones too) by the casefold of its non-empty text value.
-LOOKUP_FIELDS: dict[str, tuple[str, ...]] = {"Contact": ("Email",), "Lead": ("Email",)}
+
+def _text_key(value: str) -> str:
+    return value.casefold()
+
+
+def _reference_key(value: str) -> str:
+    # Stored ids are 18 chars in canonical case: the first 15 name the record.
+    return value[:15]
+
+
+#: Fields with a lookup index, and the key a value is filed under: every stored row (deleted
+#: ones too) with a non-empty text value. Salesforce indexes Email on Contact and Lead; the
+#: Task references back a Contact's or Lead's Tasks subquery.
+LOOKUP_FIELDS: dict[str, dict[str, Callable[[str], str]]] = {
+    "Contact": {"Email": _text_key},
+    "Lead": {"Email": _text_key},
+    "Task": {"WhoId": _reference_key, "WhatId": _reference_key},
+}
 
 
 class Journal:
@@ -93,8 +108,9 @@ class RecordStore:
         return sorted(ids)
 
     def lookup(self, sobject: str, field: str, keys: Iterable[str]) -> list[Record] | None:
-        """Rows (deleted ones too) whose ``field`` casefolds to one of ``keys``, in ``rows``
-        order; None when ``field`` has no lookup index (``LOOKUP_FIELDS``)."""
+        """Rows (deleted ones too) whose ``field`` is filed under one of ``keys`` (the casefold
+        of a text, the 15-char form of an id), in ``rows`` order; None when ``field`` has no
+        lookup index (``LOOKUP_FIELDS``)."""
         index = self._lookup.get((sobject, field))
         if index is None:
             return None
@@ -163,12 +179,12 @@ class RecordStore:
         self.dirty.add(record_id)
 
     def _lookup_record(self, sobject: str, record: Record, *, add: bool) -> None:
-        for field in LOOKUP_FIELDS.get(sobject, ()):
+        for field, key_of in LOOKUP_FIELDS.get(sobject, {}).items():
             value = record.get(field)
             if not isinstance(value, str) or not value:
                 continue
             bucket = self._lookup[(sobject, field)]
-            key = value.casefold()
+            key = key_of(value)
             if add:
                 bucket.setdefault(key, set()).add(record["Id"])
             else:

@@ -128,6 +128,7 @@ class _Run:
         self._now = now
         self._url_prefix = url_prefix
         self._deleted = deleted
+        self._parent_rows: list[Row] | None = None
 
     def records(self, query: Query) -> QueryResult:
         entries: dict[str, _Entry] = {}
@@ -140,6 +141,7 @@ class _Run:
         render = self._renderer(entries)
         rows = self._matching(query.sobject, query.where, query.order_by)
         rows = _page(rows, query.offset, query.limit)
+        self._parent_rows = rows  # whose children subqueries read
         sobject = self._type_of(query.sobject, rows)
         return QueryResult([render(sobject, sobject, row) for row in rows], len(rows))
 
@@ -341,10 +343,19 @@ class _Run:
         return read
 
     def _group_children(self, children: _Children) -> dict[str, list[Row]]:
+        """The child rows of each parent, keyed by the parent's 15-char id: those of the
+        result's parents, when an index finds them, or every parent's."""
+        candidates = None
+        if self._parent_rows is not None:
+            keys = [soql_ids.stored_id_key(row["Id"]) for row in self._parent_rows if row.get("Id")]
+            candidates = self._schema.source.lookup(
+                children.sobject, children.foreign_key, keys, self._deleted
+            )
+        if candidates is None:
+            candidates = self._schema.source.rows(children.sobject, self._deleted)
+        # Sorting whole groups of a subset gives each group the order it has in all rows.
         rows = [
-            row
-            for row in self._schema.source.rows(children.sobject, self._deleted)
-            if row.get(children.foreign_key) and children.predicate(row)
+            row for row in candidates if row.get(children.foreign_key) and children.predicate(row)
         ]
         children.sort(rows)
         groups: dict[str, list[Row]] = {}

@@ -1,4 +1,5 @@
-"""The Email lookup index on Contact and Lead: a query by Email answers as a full scan would."""
+"""The lookup indexes (Email on Contact and Lead, Task's WhoId and WhatId): a query by Email,
+and a Tasks subquery, answer as a full scan would."""
 
 from __future__ import annotations
 
@@ -110,3 +111,54 @@ def test_a_reopened_org_rebuilds_the_index(tmp_path: Any) -> None:
     assert org.store is not None
     org.store.close()
     assert by_email(Org.open(tmp_path / "org.db"), "ANN@example.com") == [first]
+
+
+def task(org: Org, subject: str, who: str | None) -> str:
+    return org.create_record("Task", {"Subject": subject, "WhoId": who})
+
+
+def tasks_of(org: Org, *emails: str, **options: Any) -> list[tuple[str, list[str]]]:
+    quoted = ", ".join(f"'{email}'" for email in emails)
+    statement = (
+        "SELECT Id, (SELECT Id, Subject FROM Tasks WHERE Subject != 'skip' ORDER BY Subject"
+        f" DESC) FROM Contact WHERE Email IN ({quoted})"
+    )
+    results = [
+        soql.execute(
+            soql.parse(statement),
+            source(org, org.admin_user_id),
+            now=org.clock.now(),
+            version="59.0",
+            **options,
+        )
+        for source in (OrgQuerySource, ScanOnly)
+    ]
+    assert results[0] == results[1]
+    return [
+        (row["Id"], [t["Subject"] for t in (row["Tasks"] or {"records": []})["records"]])
+        for row in results[0].records
+    ]
+
+
+def test_a_tasks_subquery_reads_the_tasks_of_the_result_only(org: Org) -> None:
+    ann, bob = contact(org, "ann@example.com"), contact(org, "bob@example.com")
+    first = task(org, "a1", ann)
+    task(org, "b1", bob)
+    task(org, "a2", ann)
+    task(org, "skip", ann)
+    task(org, "nobody", None)
+    assert tasks_of(org, "ann@example.com") == [(ann, ["a2", "a1"])]
+    assert tasks_of(org, "ann@example.com", "bob@example.com") == [
+        (ann, ["a2", "a1"]),
+        (bob, ["b1"]),
+    ]
+    org.update_record(first, {"WhoId": bob})
+    assert tasks_of(org, "ann@example.com", "bob@example.com") == [
+        (ann, ["a2"]),
+        (bob, ["b1", "a1"]),
+    ]
+    org.delete_record(first)
+    assert tasks_of(org, "bob@example.com") == [(bob, ["b1"])]
+    assert tasks_of(org, "bob@example.com", include_deleted=True) == [(bob, ["b1", "a1"])]
+    org.update_record(task(org, "b0", None), {"WhoId": bob})
+    assert tasks_of(org, "bob@example.com") == [(bob, ["b1", "b0"])]
