@@ -63,6 +63,16 @@ class ChangeLog:
         self.entries.pop()
         self.next_seq -= 1
 
+    def after(self, seq: int) -> list[Change]:
+        """The changes logged after ``seq``, oldest first (read from the tail: seqs ascend)."""
+        newer: list[Change] = []
+        for change in reversed(self.entries):
+            if change.seq <= seq:
+                break
+            newer.append(change)
+        newer.reverse()
+        return newer
+
     def select(self, record_id: str | None = None, since_seq: int = 0) -> list[Change]:
         return [
             c

@@ -53,14 +53,14 @@ class DataApi:
             # No auth and no Sforce-Limit-Info here (API-FACTS §2.1).
             return json_response(200, rest_misc.versions_body())
         method = _effective_method(request)
-        with self.org.lock:
+        with self.org.lock.api_hold():
             fault = self.org.faults.take(method, request.path.rstrip("/"))
         if fault is not None and fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
-        with self.org.lock:
+        with self.org.lock.api_hold():
             response = self._handle_locked(request, method, fault)
             response.headers["Sforce-Limit-Info"] = self.org.usage.header(self.org.clock.now())
-            self.org.save()
+            self.org.save(api_call=True)
         if fault is not None and fault.drop_after_commit:
             response.drop_connection = True
         return response

@@ -38,22 +38,60 @@ _PERSISTED = (
     "name",
     "seed_name",
     "settings",
-    "schema",
     "ids",
-    "access",
-    "tokens",
     "usage",
     "deletes",
-    "validation_rules",
     "admin_user_id",
     "clock",
-    "e2s",
     "events",
 )
+
+#: The org's setup: written in a meta blob of its own, which a data API call's save leaves
+#: alone when nothing but data API calls held the org since it was last written (the data
+#: API does not change the setup, other than by the additions ``_setup_size`` counts).
+_SETUP = ("schema", "access", "tokens", "e2s", "validation_rules")
 
 
 #: Dead access tokens are forgotten once there are more than this many.
 _PRUNE_TOKENS_ABOVE = 1000
+
+
+class OrgLock:
+    """The org's re-entrant lock; it remembers whether anything but a data API call held it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        #: True once anything but ``api_hold`` took the lock (cleared when the setup is saved).
+        self.touched = True
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        acquired = self._lock.acquire(blocking, timeout)
+        if acquired:
+            self._depth += 1
+            if self._depth == 1:
+                self.touched = True
+        return acquired
+
+    def release(self) -> None:
+        self._depth -= 1
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    @contextmanager
+    def api_hold(self) -> Iterator[None]:
+        """Hold the lock for a data API call: it does not count as touching the setup."""
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
 
 
 @dataclass
@@ -96,7 +134,9 @@ class Org:
         ``instance`` (3 letters or digits) is part of every id: give two orgs different
         instances when a test needs them to have different org, user and record ids.
         """
-        self.lock = threading.RLock()
+        self.lock = OrgLock()
+        #: The setup as last written (``_setup_size``); None: not written by this process.
+        self._saved_setup: tuple[int, ...] | None = None
         self.clock = SandboxClock()
         self.journal = Journal()
         self.store: SqliteStore | None = None
@@ -177,8 +217,11 @@ class Org:
         org.journal.clear()
         return org
 
-    def save(self, *, replace_all: bool = False) -> None:
-        """Commit the current batch: forget undo actions and write to SQLite when persistent."""
+    def save(self, *, replace_all: bool = False, api_call: bool = False) -> None:
+        """Commit the current batch: forget undo actions and write to SQLite when persistent.
+
+        ``api_call``: the batch is a data API call's, made under ``lock.api_hold``.
+        """
         self.journal.clear()
         if self.events.commit(self.clock.now()):
             self.pubsub.notify()
@@ -188,12 +231,33 @@ class Org:
         if self.event_table is not None:  # first: rows past the saved state are dropped on load
             self.event_table.save(self.events, replace_all=replace_all)
         meta = {attribute: getattr(self, attribute) for attribute in _PERSISTED}
-        new_changes = [c for c in self.changes.entries if c.seq > self._saved_seq]
+        setup_size = self._setup_size()
+        setup_unchanged = (
+            api_call
+            and not replace_all
+            and not self.lock.touched
+            and self._saved_setup == setup_size
+        )
+        setup = None if setup_unchanged else {a: getattr(self, a) for a in _SETUP}
         self.store.save(
-            meta, self.records, set(self.records.dirty), new_changes, replace_all=replace_all
+            meta,
+            self.records,
+            set(self.records.dirty),
+            self.changes.after(self._saved_seq),
+            setup=setup,
+            replace_all=replace_all,
         )
         self.records.dirty.clear()
         self._saved_seq = self.changes.next_seq - 1
+        if setup is not None:
+            self._saved_setup = setup_size
+            self.lock.touched = False
+
+    def _setup_size(self) -> tuple[int, ...]:
+        """What a data API call can change in the setup: users' access entries (``access_of``)
+        and OAuth tokens (pruned by ``maintain``)."""
+        tokens = self.tokens
+        return (len(self.access), len(tokens.access), len(tokens.refresh), len(tokens.codes))
 
     def reset(self, seed: str | None = None) -> None:
         """Throw all state away and apply ``seed`` (default: the seed last applied)."""

@@ -79,7 +79,11 @@ class SqliteStore:
             "SELECT data FROM changes ORDER BY seq DESC LIMIT ?", (history_limit,)
         ).fetchall()
         changes = [pickle.loads(data) for (data,) in reversed(change_rows)]
-        return Loaded(pickle.loads(row[0]), records, changes)
+        meta = pickle.loads(row[0])
+        setup = self._conn.execute("SELECT value FROM meta WHERE key = 'setup'").fetchone()
+        if setup is not None:  # else a file whose 'state' holds the setup too
+            meta.update(pickle.loads(setup[0]))
+        return Loaded(meta, records, changes)
 
     def save(
         self,
@@ -88,8 +92,10 @@ class SqliteStore:
         dirty: Iterable[str],
         changes: Iterable[Change],
         *,
+        setup: dict[str, Any] | None = None,
         replace_all: bool = False,
     ) -> None:
+        """Write one committed batch; ``setup`` None keeps the setup blob last written."""
         with self._lock:
             cur = self._conn.cursor()
             cur.execute("BEGIN")
@@ -107,6 +113,11 @@ class SqliteStore:
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)",
                     (pickle.dumps(meta),),
                 )
+                if setup is not None:
+                    cur.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('setup', ?)",
+                        (pickle.dumps(setup),),
+                    )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

@@ -47,6 +47,15 @@ class OrgQuerySource:
         rows = self._org.records.rows(obj.name)
         return rows if include_deleted else (r for r in rows if not r["IsDeleted"])
 
+    def lookup(
+        self, sobject: str, field: str, keys: Iterable[str], include_deleted: bool
+    ) -> Iterable[Mapping[str, Any]] | None:
+        obj = self._org.sobject(sobject)
+        rows = None if obj is None else self._org.records.lookup(obj.name, field, keys)
+        if rows is None or include_deleted:
+            return rows
+        return [r for r in rows if not r["IsDeleted"]]
+
     def row_by_id(self, record_id: str) -> tuple[str, Mapping[str, Any]] | None:
         normalized = normalize_id(record_id)
         record = self._org.records.get(normalized) if normalized else None

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 Record = dict[str, Any]
+
+
+def _text_key(value: str) -> str:
+    return value.casefold()
+
+
+def _reference_key(value: str) -> str:
+    # Stored ids are 18 chars in canonical case: the first 15 name the record.
+    return value[:15]
+
+
+#: Fields with a lookup index, and the key a value is filed under: every stored row (deleted
+#: ones too) with a non-empty text value. Salesforce indexes Email on Contact and Lead; the
+#: Task references back a Contact's or Lead's Tasks subquery.
+LOOKUP_FIELDS: dict[str, dict[str, Callable[[str], str]]] = {
+    "Contact": {"Email": _text_key},
+    "Lead": {"Email": _text_key},
+    "Task": {"WhoId": _reference_key, "WhatId": _reference_key},
+}
 
 
 class Journal:
@@ -42,6 +62,12 @@ class RecordStore:
         self._type_of: dict[str, str] = {}
         self._indexed: dict[str, tuple[str, ...]] = {}
         self._index: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._lookup: dict[tuple[str, str], dict[str, set[str]]] = {
+            (sobject, field): {} for sobject, fields in LOOKUP_FIELDS.items() for field in fields
+        }
+        #: Ascends in each sObject's row order: a row's place is kept until it is dropped.
+        self._position: dict[str, int] = {}
+        self._positions = itertools.count()
         #: Ids written or removed since the last save (persistence reads and clears it).
         self.dirty: set[str] = set()
 
@@ -81,6 +107,19 @@ class RecordStore:
         ids = self._index.get((sobject, field), {}).get(_index_key(value), set())
         return sorted(ids)
 
+    def lookup(self, sobject: str, field: str, keys: Iterable[str]) -> list[Record] | None:
+        """Rows (deleted ones too) whose ``field`` is filed under one of ``keys`` (the casefold
+        of a text, the 15-char form of an id), in ``rows`` order; None when ``field`` has no
+        lookup index (``LOOKUP_FIELDS``)."""
+        index = self._lookup.get((sobject, field))
+        if index is None:
+            return None
+        ids: set[str] = set()
+        for key in keys:
+            ids.update(index.get(key, ()))
+        rows = self._by_type.get(sobject, {})
+        return [rows[record_id] for record_id in sorted(ids, key=self._position.__getitem__)]
+
     # writes (journaled)
 
     def insert(self, sobject: str, record: Record) -> None:
@@ -118,16 +157,42 @@ class RecordStore:
         self._put(sobject, record)
 
     def _put(self, sobject: str, record: Record) -> None:
-        self._by_type.setdefault(sobject, {})[record["Id"]] = record
-        self._type_of[record["Id"]] = sobject
+        rows = self._by_type.setdefault(sobject, {})
+        record_id = record["Id"]
+        old = rows.get(record_id)
+        if old is None:
+            self._position[record_id] = next(self._positions)
+        else:  # the row keeps its place; its old values leave the lookup index
+            self._lookup_record(sobject, old, add=False)
+        rows[record_id] = record
+        self._type_of[record_id] = sobject
         self._index_record(sobject, record, add=True)
-        self.dirty.add(record["Id"])
+        self._lookup_record(sobject, record, add=True)
+        self.dirty.add(record_id)
 
     def _drop(self, record_id: str) -> None:
         sobject = self._type_of.pop(record_id)
         record = self._by_type[sobject].pop(record_id)
+        del self._position[record_id]
         self._index_record(sobject, record, add=False)
+        self._lookup_record(sobject, record, add=False)
         self.dirty.add(record_id)
+
+    def _lookup_record(self, sobject: str, record: Record, *, add: bool) -> None:
+        for field, key_of in LOOKUP_FIELDS.get(sobject, {}).items():
+            value = record.get(field)
+            if not isinstance(value, str) or not value:
+                continue
+            bucket = self._lookup[(sobject, field)]
+            key = key_of(value)
+            if add:
+                bucket.setdefault(key, set()).add(record["Id"])
+            else:
+                ids = bucket.get(key)
+                if ids is not None:
+                    ids.discard(record["Id"])
+                    if not ids:
+                        del bucket[key]
 
     def _index_record(self, sobject: str, record: Record, *, add: bool) -> None:
         if record.get("IsDeleted"):

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from salesync.sandbox import soql_dates, soql_errors, soql_ids
-from salesync.sandbox.soql_filter import FilterCompiler, Key, Predicate, sort_key
+from salesync.sandbox.soql_filter import FilterCompiler, Key, Predicate, field_kind, sort_key
 from salesync.sandbox.soql_schema import POLYMORPHIC_ENTITY, Hop, Row, Schema
 from salesync.sandbox.soql_source import QuerySource
-from salesync.sandbox.soql_syntax import Condition, Count, FieldPath, OrderItem, Query, Subquery
+from salesync.sandbox.soql_syntax import (
+    And,
+    Comparison,
+    Condition,
+    Count,
+    FieldPath,
+    InList,
+    OrderItem,
+    Query,
+    StringLiteral,
+    Subquery,
+    Value,
+)
 
 
 @dataclass
@@ -116,6 +128,7 @@ class _Run:
         self._now = now
         self._url_prefix = url_prefix
         self._deleted = deleted
+        self._parent_rows: list[Row] | None = None
 
     def records(self, query: Query) -> QueryResult:
         entries: dict[str, _Entry] = {}
@@ -128,6 +141,7 @@ class _Run:
         render = self._renderer(entries)
         rows = self._matching(query.sobject, query.where, query.order_by)
         rows = _page(rows, query.offset, query.limit)
+        self._parent_rows = rows  # whose children subqueries read
         sobject = self._type_of(query.sobject, rows)
         return QueryResult([render(sobject, sobject, row) for row in rows], len(rows))
 
@@ -216,10 +230,31 @@ class _Run:
     ) -> list[Row]:
         predicate = self._predicate(sobject, where)
         sorter = self._sorter(sobject, order_by)
-        rows = [row for row in self._schema.source.rows(sobject, self._deleted) if predicate(row)]
+        candidates = self._indexed(sobject, where)
+        if candidates is None:
+            candidates = self._schema.source.rows(sobject, self._deleted)
+        rows = [row for row in candidates if predicate(row)]
         if sort:
             sorter(rows)
         return rows
+
+    def _indexed(self, sobject: str, where: Condition | None) -> Iterable[Row] | None:
+        """The rows an index narrows ``where`` to: every match, in row order, maybe more (the
+        predicate still decides); None when no condition that must hold has an index."""
+        conditions = where.operands if isinstance(where, And) else (where,) if where else ()
+        for condition in conditions:
+            if not isinstance(condition, Comparison | InList):
+                continue
+            keys = _text_points(condition)
+            if keys is None or len(condition.field.parts) != 1:
+                continue
+            resolved = self._schema.resolve(sobject, condition.field)
+            if field_kind(resolved) != "text":
+                continue
+            found = self._schema.source.lookup(sobject, resolved.field.name, keys, self._deleted)
+            if found is not None:
+                return found
+        return None
 
     def _type_of(self, written: str, rows: list[Row]) -> str:
         """The object's canonical name (FROM may spell it in any case)."""
@@ -308,10 +343,19 @@ class _Run:
         return read
 
     def _group_children(self, children: _Children) -> dict[str, list[Row]]:
+        """The child rows of each parent, keyed by the parent's 15-char id: those of the
+        result's parents, when an index finds them, or every parent's."""
+        candidates = None
+        if self._parent_rows is not None:
+            keys = [soql_ids.stored_id_key(row["Id"]) for row in self._parent_rows if row.get("Id")]
+            candidates = self._schema.source.lookup(
+                children.sobject, children.foreign_key, keys, self._deleted
+            )
+        if candidates is None:
+            candidates = self._schema.source.rows(children.sobject, self._deleted)
+        # Sorting whole groups of a subset gives each group the order it has in all rows.
         rows = [
-            row
-            for row in self._schema.source.rows(children.sobject, self._deleted)
-            if row.get(children.foreign_key) and children.predicate(row)
+            row for row in candidates if row.get(children.foreign_key) and children.predicate(row)
         ]
         children.sort(rows)
         groups: dict[str, list[Row]] = {}
@@ -329,6 +373,21 @@ def _sorted_by(rows: list[Row], key: Key, item: OrderItem) -> list[Row]:
         (row for row in rows if key(row) is not None), key=key, reverse=item.descending
     )
     return present + nulls if item.nulls_last else nulls + present
+
+
+def _text_points(condition: Comparison | InList) -> list[str] | None:
+    """The casefolded strings ``field = 'x'`` or ``field IN ('x', ...)`` accepts, else None."""
+    if isinstance(condition, Comparison):
+        if condition.operator != "=":
+            return None
+        values: tuple[Value, ...] = (condition.value,)
+    elif condition.negated:
+        return None
+    else:
+        values = condition.values
+    if not all(isinstance(value, StringLiteral) for value in values):
+        return None
+    return [value.value.casefold() for value in values if isinstance(value, StringLiteral)]
 
 
 def _page(rows: list[Any], offset: int | None, limit: int | None) -> list[Any]:

@@ -33,6 +33,13 @@ class QuerySource(Protocol):
     def rows(self, sobject: str, include_deleted: bool) -> Iterable[Mapping[str, Any]]:
         """Rows keyed by canonical field name; deleted ones only with include_deleted."""
 
+    def lookup(
+        self, sobject: str, field: str, keys: Iterable[str], include_deleted: bool
+    ) -> Iterable[Mapping[str, Any]] | None:
+        """The rows of ``rows`` whose ``field`` is one of ``keys``, in the same order, when an
+        index finds them; None when ``field`` has no index. A text field's keys are casefolded,
+        a reference field's are 15-char ids (``soql_ids.stored_id_key``)."""
+
     def row_by_id(self, record_id: str) -> tuple[str, Mapping[str, Any]] | None:
         """The sObject name and row of a record, for parent relationship paths."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -14,6 +15,19 @@ _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 def format_datetime(value: datetime) -> str:
     """Format like ``2013-05-20T20:49:32.000+0000`` (API-FACTS §1 system fields)."""
+    if value.utcoffset() is None:  # taken as local time, which may change: not remembered
+        return _format_utc(value)
+    return _format_aware(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_aware(value: datetime) -> str:
+    # Equal aware datetimes are the same instant, hence the same text: a record's stamps
+    # are formatted once, not for every field and event that carries them.
+    return _format_utc(value)
+
+
+def _format_utc(value: datetime) -> str:
     value = value.astimezone(UTC)
     millis = value.microsecond // 1000
     return f"{value:%Y-%m-%dT%H:%M:%S}.{millis:03d}+0000"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import pickle
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from salesync.sandbox.app import SandboxHandler
+from salesync.sandbox.http import ApiRequest
 from salesync.sandbox.org import Org
 from salesync.sandbox.seed import ADMIN_USERNAME
 from tests.integration.sandbox.sandbox_support import API, Sandbox, assert_error
@@ -239,6 +244,79 @@ def test_org_survives_a_restart_from_its_sqlite_file(tmp_path: Path) -> None:
     assert len(reopened.deletes.entries) == 1
     assert [c.change_type for c in reopened.changes.entries] == ["CREATE", "CREATE", "DELETE"]
     assert reopened.create_record("Task", {}) != task_id
+
+
+def _api_call(org: Org, token: str, method: str, path: str, body: Any = None) -> Any:
+    handler = SandboxHandler(org)
+    path, _, query = path.partition("?")
+    response = handler.handle(
+        ApiRequest(
+            method,
+            f"{API}{path}",
+            query_string=query,
+            headers={"authorization": f"Bearer {token}"},
+            body=json.dumps(body).encode() if body is not None else b"",
+        )
+    )
+    assert response.status < 300, response.body
+    return response.body
+
+
+def _setup_blob(path: Path) -> bytes | None:
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'setup'").fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def test_setup_changed_outside_the_data_api_survives_later_data_api_calls(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "org.db"
+    org = Org.open(path, seed="empty")
+    token = org.issue_token(ADMIN_USERNAME).access_token
+    _api_call(org, token, "POST", "/sobjects/Task", {"Subject": "first"})
+    written = _setup_blob(path)
+    _api_call(org, token, "POST", "/sobjects/Task", {"Subject": "second"})
+    assert _setup_blob(path) == written  # a data API call leaves the setup blob alone
+    # Changed under the lock but not saved: the next data API call's save writes it.
+    org.set_task_types(["Email", "Meeting"], default="Meeting")
+    _api_call(org, token, "GET", "/query?q=SELECT+Id+FROM+Task")
+    assert _setup_blob(path) != written
+    assert org.store is not None
+    org.store.close()
+    reopened = Org.open(path)
+    type_field = reopened.schema.objects["Task"].fields["Type"]
+    assert [p.value for p in type_field.picklist] == ["Email", "Meeting"]
+    assert reopened.authenticate(token) == reopened.admin_user_id
+    assert sorted(t["Subject"] for t in reopened.records.rows("Task")) == ["first", "second"]
+
+
+def test_a_file_with_the_setup_in_its_state_blob_keeps_it_after_a_data_api_call(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "org.db"
+    org = Org.open(path, seed="empty")
+    token = org.issue_token(ADMIN_USERNAME).access_token
+    org.set_task_types(["Email", "Meeting"])
+    org.save()
+    assert org.store is not None
+    org.store.close()
+    with sqlite3.connect(path) as conn:  # the layout before the setup had a blob of its own
+        rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        state = pickle.loads(rows["state"])
+        state.update(pickle.loads(rows["setup"]))
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'state'", (pickle.dumps(state),))
+        conn.execute("DELETE FROM meta WHERE key = 'setup'")
+    reopened = Org.open(path)
+    _api_call(reopened, token, "POST", "/sobjects/Task", {"Subject": "kept"})
+    assert reopened.store is not None
+    reopened.store.close()
+    again = Org.open(path)
+    assert again.authenticate(token) == again.admin_user_id
+    assert [p.value for p in again.schema.objects["Task"].fields["Type"].picklist] == [
+        "Email",
+        "Meeting",
+    ]
 
 
 def test_orgs_with_different_instances_share_no_ids() -> None:

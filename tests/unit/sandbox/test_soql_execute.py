@@ -194,6 +194,11 @@ class FakeOrg:
         rows = next((v for k, v in self.data.items() if k.lower() == sobject.lower()), [])
         return [row for row in rows if include_deleted or not row.get("IsDeleted")]
 
+    def lookup(
+        self, sobject: str, field: str, keys: Iterable[str], include_deleted: bool
+    ) -> Iterable[Mapping[str, Any]] | None:
+        return None  # no index: every query reads ``rows``
+
     def row_by_id(self, record_id: str) -> tuple[str, Mapping[str, Any]] | None:
         for sobject, rows in self.data.items():
             for row in rows:
