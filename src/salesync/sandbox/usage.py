@@ -27,25 +27,15 @@ class ApiUsage:
     per_user: Counter[str] = field(default_factory=Counter)
     per_client: Counter[str] = field(default_factory=Counter)
     total: int = 0
-    recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=_RECENT_CALLS))
-    #: ``recent`` as JSON texts: the org is saved after every call, and a list of texts
-    #: pickles many times faster than as many dicts.
-    _recent_texts: deque[str] = field(
-        default_factory=lambda: deque(maxlen=_RECENT_CALLS), repr=False, compare=False
-    )
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["recent"] = list(state.pop("_recent_texts"))
-        return state
+    #: The last calls as JSON texts: the org is saved after every call, and a list of texts
+    #: pickles many times faster than as many dicts. ``report`` reads them back.
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=_RECENT_CALLS))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        # Texts, or (a file saved before the texts) the dicts themselves.
-        entries = [json.loads(e) if isinstance(e, str) else e for e in state.pop("recent")]
+        # A file saved before the texts kept the calls as dicts.
+        recent = (e if isinstance(e, str) else json.dumps(e) for e in state.pop("recent"))
         self.__dict__.update(state)
-        self.recent = deque(entries, maxlen=_RECENT_CALLS)
-        self._recent_texts = deque((json.dumps(e) for e in entries), maxlen=_RECENT_CALLS)
+        self.recent = deque(recent, maxlen=_RECENT_CALLS)
 
     def used(self, now: datetime) -> int:
         """Calls in the 24 hours before ``now`` (API-FACTS §6: a rolling window)."""
@@ -70,8 +60,7 @@ class ApiUsage:
             "path": path,
             "client": client,
         }
-        self.recent.append(entry)
-        self._recent_texts.append(json.dumps(entry))
+        self.recent.append(json.dumps(entry))
 
     def header(self, now: datetime) -> str:
         return f"api-usage={self.used(now)}/{self.daily_cap}"
@@ -82,7 +71,6 @@ class ApiUsage:
         self.per_client.clear()
         self.total = 0
         self.recent.clear()
-        self._recent_texts.clear()
 
     def report(self, now: datetime) -> dict[str, Any]:
         return {
@@ -91,5 +79,5 @@ class ApiUsage:
             "dailyCap": self.daily_cap,
             "perUser": dict(self.per_user),
             "perClient": dict(self.per_client),
-            "calls": list(self.recent),
+            "calls": [json.loads(text) for text in self.recent],
         }

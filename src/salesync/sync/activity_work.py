@@ -103,13 +103,7 @@ def _email_activity(
 
 
 def _stale(item: OutboxItem) -> frozenset[str]:
-    stale = item.payload.get(STALE_IDS)
-    if not stale:  # nearly every item: no generator and no set built for it
-        return _NONE_STALE
-    return frozenset(ids.normalize(str(i)) for i in stale)
-
-
-_NONE_STALE: frozenset[str] = frozenset()
+    return frozenset(ids.normalize(str(i)) for i in item.payload.get(STALE_IDS, []))
 
 
 def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkItem], list[int]]:

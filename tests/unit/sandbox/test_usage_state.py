@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -42,8 +43,9 @@ def test_a_pickled_usage_comes_back_equal_and_keeps_counting() -> None:
 def test_a_usage_pickled_with_its_calls_as_dicts_still_loads() -> None:
     usage = used(5)
     state = dict(usage.__dict__)
-    del state["_recent_texts"]  # the layout before the calls were kept as texts too
+    # The layout before the calls were kept as texts: dicts.
+    calls_as_dicts = deque(json.loads(text) for text in usage.recent)
     legacy = ApiUsage.__new__(ApiUsage)
-    legacy.__setstate__({**state, "recent": deque(usage.recent)})
+    legacy.__setstate__({**state, "recent": calls_as_dicts})
     assert legacy.report(START) == usage.report(START)
     assert pickle.loads(pickle.dumps(legacy)).report(START) == usage.report(START)
