@@ -16,6 +16,7 @@ import threading
 
 from bench.support import bench_runtime
 from salesync.clock import SystemClock
+from salesync.collector import starting_up
 from salesync.mail.testing import InMemoryMailer
 from salesync.runtime import Runtime
 from salesync.services import accounts
@@ -56,9 +57,10 @@ def rep_with_token(runtime: Runtime) -> str:
 
 def serve(folder: str) -> None:
     with bench_runtime(folder, "https://login.example", SystemClock()) as runtime:
-        token = rep_with_token(runtime)
-        app = create_app(runtime)
-        app.state.mailer_factory = lambda runtime, user: InMemoryMailer()
+        with starting_up():  # as ``salesync web`` starts
+            token = rep_with_token(runtime)
+            app = create_app(runtime)
+            app.state.mailer_factory = lambda runtime, user: InMemoryMailer()
         with serve_in_thread(app) as server:
             hello = {"base_url": server.base_url, "token": token, "pid": os.getpid()}
             print(json.dumps(hello), flush=True)

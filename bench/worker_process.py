@@ -23,16 +23,19 @@ def _cpu() -> float:
 
 def main() -> None:
     database_url, folder, salesforce_url, launched_at, name = sys.argv[1:6]
-    from sqlalchemy import func, select
+    from salesync.collector import starting_up
 
-    from bench.support import SystemClock, runtime_at
-    from salesync.store.tables import OutboxItem, OutboxStatus
-    from salesync.sync.activity_logging import ActivityLoggingHandler
-    from salesync.sync.worker import Worker
+    with starting_up():  # as ``salesync worker`` starts
+        from sqlalchemy import func, select
 
-    runtime = runtime_at(database_url, folder, salesforce_url, SystemClock())
-    handler = ActivityLoggingHandler(runtime)
-    worker = Worker(runtime, [handler], worker_id=name)
+        from bench.support import SystemClock, runtime_at
+        from salesync.store.tables import OutboxItem, OutboxStatus
+        from salesync.sync.activity_logging import ActivityLoggingHandler
+        from salesync.sync.worker import Worker
+
+        runtime = runtime_at(database_url, folder, salesforce_url, SystemClock())
+        handler = ActivityLoggingHandler(runtime)
+        worker = Worker(runtime, [handler], worker_id=name)
     ready, startup_cpu = time.time(), _cpu()
     print("ready", flush=True)
     sys.stdin.readline()

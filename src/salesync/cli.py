@@ -219,27 +219,31 @@ def serve(
     """Serve the web app and JSON API (and, by default, a sync worker in the same process)."""
     import threading
 
-    import uvicorn
+    from salesync.collector import starting_up
 
-    from salesync.logs import configure_logging
-    from salesync.sync.factory import build_worker
-    from salesync.web.app import create_app
+    with starting_up():
+        import uvicorn
 
-    runtime = _runtime()
-    configure_logging(runtime.settings.log_format)
-    check_connection(runtime.engine)
-    migrate.upgrade(runtime.engine)
+        from salesync.logs import configure_logging
+        from salesync.sync.factory import build_worker
+        from salesync.web.app import create_app
+
+        runtime = _runtime()
+        configure_logging(runtime.settings.log_format)
+        check_connection(runtime.engine)
+        migrate.upgrade(runtime.engine)
+        web_app = create_app(runtime)
+        worker = build_worker(runtime) if with_worker else None
     stop = threading.Event()
     worker_thread = None
-    if with_worker:
-        worker = build_worker(runtime)
+    if worker is not None:
         worker_thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
         worker_thread.start()
         _report_progress(runtime, stop)
     console.print(f"salesync on http://{host}:{port}")
     try:
         # uvicorn stops on SIGTERM/SIGINT; the worker then finishes its batch and its leases.
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+        uvicorn.run(web_app, host=host, port=port, log_level="warning")
     finally:
         stop.set()
         if worker_thread is not None:
@@ -255,17 +259,20 @@ def worker_command() -> None:
     """
     import threading
 
-    from salesync.logs import configure_logging
-    from salesync.sync.factory import build_worker
-    from salesync.sync.worker import install_stop_signals
+    from salesync.collector import starting_up
 
-    runtime = _runtime()
-    configure_logging(runtime.settings.log_format)
-    check_connection(runtime.engine)
-    migrate.upgrade(runtime.engine)
+    with starting_up():
+        from salesync.logs import configure_logging
+        from salesync.sync.factory import build_worker
+        from salesync.sync.worker import install_stop_signals
+
+        runtime = _runtime()
+        configure_logging(runtime.settings.log_format)
+        check_connection(runtime.engine)
+        migrate.upgrade(runtime.engine)
+        worker = build_worker(runtime)
     stop = threading.Event()
     install_stop_signals(stop)
-    worker = build_worker(runtime)
     console.print(f"worker {worker.worker_id} started; Ctrl+C stops it")
     _report_progress(runtime, stop)
     try:
@@ -298,12 +305,15 @@ def sync_run(
     """Process queued work now; with --once, until nothing is ready, then exit."""
     import threading
 
-    from salesync.sync.factory import build_worker
+    from salesync.collector import starting_up
 
-    runtime = _runtime()
-    check_connection(runtime.engine)
-    migrate.upgrade(runtime.engine)
-    worker = build_worker(runtime)
+    with starting_up():
+        from salesync.sync.factory import build_worker
+
+        runtime = _runtime()
+        check_connection(runtime.engine)
+        migrate.upgrade(runtime.engine)
+        worker = build_worker(runtime)
     if once:
         handled = worker.drain()
         for job in worker.periodic:
