@@ -57,10 +57,9 @@ class DataApi:
             fault = self.org.faults.take(method, request.path.rstrip("/"))
         if fault is not None and fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
-        with self.org.lock.api_hold():
+        with self.org.api_call():
             response = self._handle_locked(request, method, fault)
             response.headers["Sforce-Limit-Info"] = self.org.usage.header(self.org.clock.now())
-            self.org.save(api_call=True)
         if fault is not None and fault.drop_after_commit:
             response.drop_connection = True
         return response

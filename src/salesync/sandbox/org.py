@@ -137,6 +137,8 @@ class Org:
         self.lock = OrgLock()
         #: The setup as last written (``_setup_size``); None: not written by this process.
         self._saved_setup: tuple[int, ...] | None = None
+        #: Inside :meth:`api_call`: saves leave the SQLite write to the call's own save.
+        self._in_api_call = False
         self.clock = SandboxClock()
         self.journal = Journal()
         self.store: SqliteStore | None = None
@@ -228,6 +230,10 @@ class Org:
         if self.store is None:
             self.records.dirty.clear()
             return
+        if self._in_api_call and not (api_call or replace_all):
+            # Committed in memory; the call's own save writes its rows, changes and events
+            # once, when it ends (dirty rows and unsaved changes wait for it).
+            return
         if self.event_table is not None:  # first: rows past the saved state are dropped on load
             self.event_table.save(self.events, replace_all=replace_all)
         meta = {attribute: getattr(self, attribute) for attribute in _PERSISTED}
@@ -272,6 +278,25 @@ class Org:
             # Replay ids keep growing, so a subscriber's old id answers REPLAY_ID_EXPIRED.
             self._start_change_events(after=last_replay_id)
             self.save(replace_all=True)
+
+    @contextmanager
+    def api_call(self) -> Iterator[None]:
+        """Hold the org for one data API call, then save it with one SQLite write.
+
+        Each unit of work inside still commits at once in memory (its undo journal cleared,
+        its change events published), but leaves its rows to the call's save: Salesforce
+        commits an API call as one transaction, and a composite call of 1,000 creates made
+        1,001 writes before.
+        """
+        with self.lock.api_hold():
+            outer = not self._in_api_call
+            self._in_api_call = True
+            try:
+                yield
+            finally:
+                if outer:
+                    self._in_api_call = False
+                    self.save(api_call=True)
 
     @contextmanager
     def batch(self, *, save: bool = True) -> Iterator[None]:

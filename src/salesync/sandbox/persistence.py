@@ -63,6 +63,8 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
+        #: Batches written (SQLite transactions), for tests and benches.
+        self.writes = 0
 
     def close(self) -> None:
         self._conn.close()
@@ -122,6 +124,7 @@ class SqliteStore:
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            self.writes += 1
 
     @staticmethod
     def _write_records(cur: sqlite3.Cursor, records: RecordStore, dirty: Iterable[str]) -> None:

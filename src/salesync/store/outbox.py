@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Table, Update, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from salesync.store.tables import OutboxItem, OutboxStatus
@@ -138,6 +138,60 @@ def claim_candidates(*, now: datetime, limit: int, kinds: Sequence[str] | None =
     )
 
 
+class QueuedItem(Protocol):
+    """What a handler that only reads its items needs of each: a mapped :class:`OutboxItem`
+    and a plain :class:`ClaimedItem` both have it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def team_id(self) -> int: ...
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def subject_type(self) -> str: ...
+    @property
+    def subject_id(self) -> int: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def first_failed_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedItem:
+    """A leased item as plain values, for handlers that settle by id in set-based statements:
+    a third of the CPU of claiming mapped objects (no identity map, no instance state, and no
+    parsing of the four timestamps nobody reads)."""
+
+    id: int
+    team_id: int
+    user_id: int | None
+    kind: str
+    subject_type: str
+    subject_id: int
+    payload: dict[str, Any]
+    attempts: int
+    first_failed_at: datetime | None
+
+
+_CLAIMED_COLUMNS = (
+    OutboxItem.id,
+    OutboxItem.team_id,
+    OutboxItem.user_id,
+    OutboxItem.kind,
+    OutboxItem.subject_type,
+    OutboxItem.subject_id,
+    OutboxItem.payload,
+    OutboxItem.attempts,
+    OutboxItem.first_failed_at,
+)
+
+
 def claim(
     session: Session,
     *,
@@ -154,6 +208,47 @@ def claim(
     are leased: the rest stay for the other workers (their row locks end with this
     transaction).
     """
+    ids = _leasable_ids(session, now=now, limit=limit, kinds=kinds, max_users=max_users)
+    if not ids:
+        return []
+    claimed = session.scalars(
+        _lease(ids, worker_id=worker_id, now=now, lease=lease, kinds=kinds)
+        .returning(OutboxItem)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return sorted(claimed, key=lambda item: item.id)
+
+
+def claim_plain(
+    session: Session,
+    *,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    kinds: Sequence[str] | None = None,
+    max_users: int | None = None,
+) -> list[ClaimedItem]:
+    """:func:`claim`, the leased items returned as plain :class:`ClaimedItem` values."""
+    ids = _leasable_ids(session, now=now, limit=limit, kinds=kinds, max_users=max_users)
+    if not ids:
+        return []
+    rows = session.execute(
+        _lease(ids, worker_id=worker_id, now=now, lease=lease, kinds=kinds)
+        .returning(*_CLAIMED_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((ClaimedItem(*row) for row in rows), key=lambda item: item.id)
+
+
+def _leasable_ids(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    kinds: Sequence[str] | None,
+    max_users: int | None,
+) -> list[int]:
     rows = session.execute(claim_candidates(now=now, limit=limit, kinds=kinds)).all()
     users: set[int | None] = set()
     ids: list[int] = []
@@ -163,9 +258,18 @@ def claim(
                 continue
             users.add(user_id)
         ids.append(item_id)
-    if not ids:
-        return []
-    claimed = session.scalars(
+    return ids
+
+
+def _lease(
+    ids: list[int],
+    *,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    kinds: Sequence[str] | None,
+) -> Update:
+    return (
         update(OutboxItem)
         # Re-checked against a claim made meanwhile; not the order rule, which SQLite would
         # apply row by row and so see this very statement's earlier rows as in flight.
@@ -178,10 +282,7 @@ def claim(
         )
         # The leased rows come back from the UPDATE itself (SQLite 3.35+ and PostgreSQL),
         # not from a second query over the same thousand ids.
-        .returning(OutboxItem)
-        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return sorted(claimed, key=lambda item: item.id)
 
 
 def mark_done(item: OutboxItem, *, now: datetime) -> None:

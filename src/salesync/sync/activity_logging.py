@@ -81,9 +81,9 @@ from salesync.store import activities as activity_store
 from salesync.store import connections as connection_store
 from salesync.store import diagnostics, outbox
 from salesync.store.db import unit_of_work
+from salesync.store.outbox import QueuedItem
 from salesync.store.tables import (
     ConnectionStatus,
-    OutboxItem,
     OutboxStatus,
     SalesforceConnection,
     SalesforceLink,
@@ -125,8 +125,8 @@ class _RepBatch:
     config: TaskConfig
     api_budget_share: int
     work: list[WorkItem]
-    #: The claimed outbox rows (detached), by id: what settling needs to know about them.
-    items: dict[int, OutboxItem] = field(default_factory=dict)
+    #: The claimed items (plain values), by id: what settling needs to know about them.
+    items: dict[int, QueuedItem] = field(default_factory=dict)
 
 
 @dataclass
@@ -144,6 +144,8 @@ class ActivityLoggingHandler:
     kinds: tuple[str, ...] = (LOG_EMAIL, LOG_REPLY, LOG_CALL)
     max_batch = 1000
     max_users = REPS_PER_CLAIM
+    #: Items are only read and settled by id: the worker hands them over as plain values.
+    plain_items = True
 
     def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
         self.runtime = runtime
@@ -155,8 +157,8 @@ class ActivityLoggingHandler:
         """Close the kept HTTP clients (the worker is stopping)."""
         self._clients.close()
 
-    def process(self, items: Sequence[OutboxItem]) -> None:
-        by_user: dict[int | None, list[OutboxItem]] = defaultdict(list)
+    def process(self, items: Sequence[QueuedItem]) -> None:
+        by_user: dict[int | None, list[QueuedItem]] = defaultdict(list)
         for item in items:
             by_user[item.user_id].append(item)
         if len(by_user) == 1:
@@ -177,7 +179,7 @@ class ActivityLoggingHandler:
 
     # --- one rep -------------------------------------------------------------------------
 
-    def _process_rep(self, user_id: int | None, items: list[OutboxItem]) -> None:
+    def _process_rep(self, user_id: int | None, items: list[QueuedItem]) -> None:
         batch = self._load(user_id, items)
         if batch is None:
             return
@@ -198,7 +200,7 @@ class ActivityLoggingHandler:
             # The batch's calls counted in one write; the next budget check sees them all.
             self._clients.flush(batch.connection.id)
 
-    def _load(self, user_id: int | None, items: list[OutboxItem]) -> _RepBatch | None:
+    def _load(self, user_id: int | None, items: list[QueuedItem]) -> _RepBatch | None:
         now = self.runtime.clock.now()
         # The worker's claim read these rows a moment ago and leased them to us alone.
         claimed = list(items)
@@ -249,7 +251,7 @@ class ActivityLoggingHandler:
         self,
         session: Session,
         user: User,
-        items: list[OutboxItem],
+        items: list[QueuedItem],
         connection: SalesforceConnection | None,
         now: datetime,
     ) -> None:
@@ -687,7 +689,7 @@ class ActivityLoggingHandler:
             settle_failures(session, failures, now=now)
 
 
-def _unmatched_refusal(item: OutboxItem, result: MatchResult) -> Failure | None:
+def _unmatched_refusal(item: QueuedItem, result: MatchResult) -> Failure | None:
     """Salesforce refused a lookup or a Lead create: an access or validation problem."""
     if isinstance(result, AccessRefused):
         return Failure(
@@ -716,7 +718,7 @@ def _unmatched_refusal(item: OutboxItem, result: MatchResult) -> Failure | None:
 
 
 def _stale_id_outcome(
-    w: WorkItem, item: OutboxItem, stale_id: str, now: datetime
+    w: WorkItem, item: QueuedItem, stale_id: str, now: datetime
 ) -> Failure | outbox.Settled:
     """The stored Lead/Contact id names a deleted or merged record (MATCH-1/2).
 
@@ -748,7 +750,7 @@ def _stale_id_outcome(
 
 
 def _item_error_outcome(
-    item: OutboxItem, outcome: SalesforceError | CollectionItemResult, now: datetime
+    item: QueuedItem, outcome: SalesforceError | CollectionItemResult, now: datetime
 ) -> Failure | outbox.Settled:
     code, category, message = _item_error(outcome)
     if code in org_setup.FIELD_REFUSALS and not item.payload.get(_RETRIED_AFTER_REFRESH):

@@ -14,7 +14,8 @@ from salesync.domain.activity_task import LoggedActivity
 from salesync.domain.matching import LogTarget, Recipient
 from salesync.store import activities as store
 from salesync.store import engagement as engagement_store
-from salesync.store.tables import OutboxItem, Person, RecipientKind, SentEmail
+from salesync.store.outbox import QueuedItem
+from salesync.store.tables import Person, RecipientKind, SentEmail
 
 #: Payload key: stored Salesforce ids Salesforce said are gone (deleted or merged).
 STALE_IDS = "stale_ids"
@@ -102,11 +103,11 @@ def _email_activity(
     )
 
 
-def _stale(item: OutboxItem) -> frozenset[str]:
+def _stale(item: QueuedItem) -> frozenset[str]:
     return frozenset(ids.normalize(str(i)) for i in item.payload.get(STALE_IDS, []))
 
 
-def load_work(session: Session, items: Sequence[OutboxItem]) -> tuple[list[WorkItem], list[int]]:
+def load_work(session: Session, items: Sequence[QueuedItem]) -> tuple[list[WorkItem], list[int]]:
     """The work items, and the ids of outbox items whose activity no longer exists."""
     email_ids = [i.subject_id for i in items if i.kind != "log_call"]
     call_ids = [i.subject_id for i in items if i.kind == "log_call"]

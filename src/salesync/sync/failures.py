@@ -70,7 +70,7 @@ def settle_failure(
 class Failure:
     """One item of a batch that did not make it, and why (see :func:`settle_failures`)."""
 
-    item: OutboxItem
+    item: outbox.QueuedItem
     code: str
     category: ErrorCategory
     message: str

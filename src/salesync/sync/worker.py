@@ -15,10 +15,10 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 from sqlalchemy import select
 
@@ -30,6 +30,8 @@ from salesync.store.db import unit_of_work
 from salesync.store.tables import OutboxItem, OutboxStatus
 
 log = logging.getLogger(__name__)
+
+_Item = TypeVar("_Item", bound=outbox.QueuedItem)
 
 #: Long enough for a batch of 1,000 activities; a dead worker's items return after it.
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -50,6 +52,18 @@ class Handler(Protocol):
     max_batch: int
 
     def process(self, items: Sequence[OutboxItem]) -> None: ...
+
+
+class PlainItemsHandler(Protocol):
+    """A :class:`Handler` that only reads its items and settles them by id, so it is handed
+    plain :class:`~salesync.store.outbox.ClaimedItem` values instead of mapped rows (a third
+    of the claim's CPU). It says so with ``plain_items = True``."""
+
+    kinds: tuple[str, ...]
+    max_batch: int
+    plain_items: bool
+
+    def process(self, items: Sequence[outbox.ClaimedItem]) -> None: ...
 
 
 class PeriodicJob(Protocol):
@@ -75,7 +89,7 @@ def default_worker_id() -> str:
 @dataclass
 class Worker:
     runtime: Runtime
-    handlers: Sequence[Handler]
+    handlers: Sequence[Handler | PlainItemsHandler]
     periodic: Sequence[PeriodicJob] = ()
     worker_id: str = field(default_factory=default_worker_id)
     lease: timedelta = DEFAULT_LEASE
@@ -148,10 +162,22 @@ class Worker:
             if callable(close):
                 close()
 
-    def _run_handler(self, handler: Handler) -> int:
+    def _run_handler(self, handler: Handler | PlainItemsHandler) -> int:
+        if getattr(handler, "plain_items", False):
+            plain = cast(PlainItemsHandler, handler)
+            return self._claim_and_process(plain, outbox.claim_plain, plain.process)
+        mapped = cast(Handler, handler)
+        return self._claim_and_process(mapped, outbox.claim, mapped.process)
+
+    def _claim_and_process(
+        self,
+        handler: Handler | PlainItemsHandler,
+        claim: Callable[..., list[_Item]],
+        process: Callable[[list[_Item]], None],
+    ) -> int:
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
-            items = outbox.claim(
+            items = claim(
                 session,
                 worker_id=self.worker_id,
                 now=now,
@@ -165,7 +191,7 @@ class Worker:
             return 0
         started = time.monotonic()
         try:
-            handler.process(items)
+            process(items)
         except Exception as exc:
             ERRORS.labels(error_class=type(exc).__name__).inc()
             log.exception(

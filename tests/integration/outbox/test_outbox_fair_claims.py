@@ -53,9 +53,9 @@ def _enqueue(
 
 
 def _claim(sessions: sessionmaker[Session], clock: FakeClock, worker: str) -> list[int]:
-    handler = ActivityLoggingHandler
+    handler = ActivityLoggingHandler  # claims plain items (plain_items)
     with unit_of_work(sessions) as session:
-        items = outbox.claim(
+        items = outbox.claim_plain(
             session,
             worker_id=worker,
             now=clock.now(),

@@ -136,3 +136,44 @@ def test_two_workers_never_claim_the_same_item(
     with sessions() as session:
         owners = session.scalars(select(OutboxItem.lease_owner).order_by(OutboxItem.id)).all()
     assert owners == ["a"] * 4 + ["b"] * 2
+
+
+def test_a_plain_claim_leases_like_a_mapped_one_and_carries_what_handlers_read(
+    sessions: sessionmaker[Session], user: User, clock: FakeClock
+) -> None:
+    ids = _enqueue(sessions, user, clock, 4)
+    with unit_of_work(sessions) as session:
+        [first] = outbox.claim(session, worker_id="w", now=clock.now(), lease=LEASE, limit=1)
+        first.payload = {"recipient_id": 7, "outcome_unknown": True}
+        outbox.reschedule(first, now=clock.now(), at=clock.now(), code="X", message="m")
+    clock.advance(seconds=1)
+
+    with unit_of_work(sessions) as session:
+        plain = outbox.claim_plain(session, worker_id="w2", now=clock.now(), lease=LEASE, limit=3)
+    assert [type(item) for item in plain] == [outbox.ClaimedItem] * 3
+    assert [item.id for item in plain] == ids[:3]
+    with sessions() as session:
+        for item in plain:
+            row = session.get_one(OutboxItem, item.id)
+            assert (row.status, row.lease_owner) == (OutboxStatus.IN_FLIGHT, "w2")
+            assert row.lease_expires_at == clock.now() + LEASE
+            assert item == outbox.ClaimedItem(
+                row.id,
+                row.team_id,
+                row.user_id,
+                row.kind,
+                row.subject_type,
+                row.subject_id,
+                row.payload,
+                row.attempts,
+                row.first_failed_at,
+            )
+    retried = plain[0]
+    assert retried.payload == {"recipient_id": 7, "outcome_unknown": True}
+    assert retried.attempts == 1 and retried.first_failed_at is not None
+    with unit_of_work(sessions) as session:
+        rest = outbox.claim_plain(session, worker_id="w3", now=clock.now(), lease=LEASE, limit=9)
+        assert [item.id for item in rest] == ids[3:]
+        assert (
+            outbox.claim_plain(session, worker_id="w4", now=clock.now(), lease=LEASE, limit=9) == []
+        )

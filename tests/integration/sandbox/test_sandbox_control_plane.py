@@ -326,3 +326,23 @@ def test_orgs_with_different_instances_share_no_ids() -> None:
     assert second.org_id[3:6] == "7h1"
     with pytest.raises(ValueError):
         Org("empty", instance="too-long")
+
+
+def test_a_data_api_call_is_written_to_the_org_file_once(tmp_path: Path) -> None:
+    path = tmp_path / "org.db"
+    org = Org.open(path, seed="empty")
+    token = org.issue_token(ADMIN_USERNAME).access_token
+    assert org.store is not None
+    writes = org.store.writes
+    records = [{"attributes": {"type": "Task"}, "Subject": f"t{n}"} for n in range(50)]
+    answer = _api_call(
+        org, token, "POST", "/composite/sobjects", {"allOrNone": False, "records": records}
+    )
+    created = [item["id"] for item in answer]
+    # 50 creates, each its own unit of work in memory, and one SQLite transaction.
+    assert org.store.writes == writes + 1
+    assert len(org.changes.entries) == 50
+    org.store.close()
+    reopened = Org.open(path)
+    assert sorted(t["Id"] for t in reopened.records.rows("Task")) == sorted(created)
+    assert [c.change_type for c in reopened.changes.entries] == ["CREATE"] * 50
