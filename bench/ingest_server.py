@@ -57,7 +57,7 @@ def rep_with_token(runtime: Runtime) -> str:
 
 def serve(folder: str) -> None:
     with bench_runtime(folder, "https://login.example", SystemClock()) as runtime:
-        with starting_up():  # as ``salesync web`` starts
+        with starting_up():  # as ``salesync serve`` starts
             token = rep_with_token(runtime)
             app = create_app(runtime)
             app.state.mailer_factory = lambda runtime, user: InMemoryMailer()

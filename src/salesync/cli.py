@@ -224,14 +224,10 @@ def serve(
     with starting_up():
         import uvicorn
 
-        from salesync.logs import configure_logging
         from salesync.sync.factory import build_worker
         from salesync.web.app import create_app
 
-        runtime = _runtime()
-        configure_logging(runtime.settings.log_format)
-        check_connection(runtime.engine)
-        migrate.upgrade(runtime.engine)
+        runtime = _serving_runtime()
         web_app = create_app(runtime)
         worker = build_worker(runtime) if with_worker else None
     stop = threading.Event()
@@ -262,14 +258,10 @@ def worker_command() -> None:
     from salesync.collector import starting_up
 
     with starting_up():
-        from salesync.logs import configure_logging
         from salesync.sync.factory import build_worker
         from salesync.sync.worker import install_stop_signals
 
-        runtime = _runtime()
-        configure_logging(runtime.settings.log_format)
-        check_connection(runtime.engine)
-        migrate.upgrade(runtime.engine)
+        runtime = _serving_runtime()
         worker = build_worker(runtime)
     stop = threading.Event()
     install_stop_signals(stop)
@@ -279,6 +271,18 @@ def worker_command() -> None:
         worker.run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+def _serving_runtime() -> Runtime:
+    """The runtime of a long-running command: its logging set up, its database reachable
+    and at the latest migration."""
+    from salesync.logs import configure_logging
+
+    runtime = _runtime()
+    configure_logging(runtime.settings.log_format)
+    check_connection(runtime.engine)
+    migrate.upgrade(runtime.engine)
+    return runtime
 
 
 def _report_progress(runtime: Runtime, stop: threading.Event) -> None:
