@@ -165,8 +165,8 @@ class QueuedItem(Protocol):
 @dataclass(frozen=True, slots=True)
 class ClaimedItem:
     """A leased item as plain values, for handlers that settle by id in set-based statements:
-    a third of the CPU of claiming mapped objects (no identity map, no instance state, and no
-    parsing of the four timestamps nobody reads)."""
+    less than half the CPU of claiming mapped objects (no identity map, no instance state, and
+    no parsing of the four timestamps nobody reads)."""
 
     id: int
     team_id: int
@@ -269,6 +269,9 @@ def _lease(
     lease: timedelta,
     kinds: Sequence[str] | None,
 ) -> Update:
+    """The UPDATE that leases ``ids``. Callers add RETURNING: the leased rows come back from
+    the UPDATE itself (SQLite 3.35+ and PostgreSQL), not from a second query over the same
+    thousand ids."""
     return (
         update(OutboxItem)
         # Re-checked against a claim made meanwhile; not the order rule, which SQLite would
@@ -280,8 +283,6 @@ def _lease(
             lease_expires_at=now + lease,
             updated_at=now,
         )
-        # The leased rows come back from the UPDATE itself (SQLite 3.35+ and PostgreSQL),
-        # not from a second query over the same thousand ids.
     )
 
 
