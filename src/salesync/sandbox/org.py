@@ -222,7 +222,8 @@ class Org:
     def save(self, *, replace_all: bool = False, api_call: bool = False) -> None:
         """Commit the current batch: forget undo actions and write to SQLite when persistent.
 
-        ``api_call``: the batch is a data API call's, made under ``lock.api_hold``.
+        ``api_call``: the save that ends a data API call (:meth:`api_call`); saves of the
+        units of work inside it only commit in memory.
         """
         self.journal.clear()
         if self.events.commit(self.clock.now()):

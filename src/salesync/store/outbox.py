@@ -165,7 +165,7 @@ class QueuedItem(Protocol):
 @dataclass(frozen=True, slots=True)
 class ClaimedItem:
     """A leased item as plain values, for handlers that settle by id in set-based statements:
-    less than half the CPU of claiming mapped objects (no identity map, no instance state, and
+    about 40% less CPU than claiming mapped objects (no identity map, no instance state, and
     no parsing of the four timestamps nobody reads)."""
 
     id: int

@@ -56,8 +56,8 @@ class Handler(Protocol):
 
 class PlainItemsHandler(Protocol):
     """A :class:`Handler` that only reads its items and settles them by id, so it is handed
-    plain :class:`~salesync.store.outbox.ClaimedItem` values instead of mapped rows (less than
-    half the claim's CPU). It says so with ``plain_items = True``."""
+    plain :class:`~salesync.store.outbox.ClaimedItem` values instead of mapped rows (about 40%
+    less CPU for the claim). It says so with ``plain_items = True``."""
 
     kinds: tuple[str, ...]
     max_batch: int
