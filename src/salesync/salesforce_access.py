@@ -2,10 +2,11 @@
 
 Both the services (setup checks, people lookups, BCC) and the sync workers talk to Salesforce
 as a connection's user; this module is what they share, so that services never import the
-workers. :class:`ConnectionClients` keeps one keep-alive HTTP/1.1 client per connection for
-the life of a worker, so consecutive batches reuse the open TCP and TLS sessions; every client
-is built on one TLS context, made once per process (building one loads the CA bundle, which
-costs milliseconds of CPU each time).
+workers. :class:`ConnectionClients` keeps one Salesforce client per connection for the life of
+a worker, all over one keep-alive HTTP/1.1 connection pool: consecutive batches, and the reps
+of one org, reuse the open TCP and TLS sessions to the org's host. Every pool is built on one
+TLS context, made once per process (building one loads the CA bundle, which costs
+milliseconds of CPU each time).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -30,8 +32,9 @@ from salesync.services.connections import (
 )
 from salesync.store.tables import SalesforceConnection
 
-#: Idle keep-alive connections kept per host; a worker talks to few hosts at a time.
-KEEPALIVE_PER_CLIENT = 8
+#: Idle keep-alive connections a pool keeps: a worker logs up to 8 reps at once, mostly of
+#: a few orgs, each rep with one request in flight.
+KEEPALIVE_PER_CLIENT = 16
 #: How long a kept client uses tokens it was given or read before reading the row again.
 TOKEN_REUSE_SECONDS = 60.0
 
@@ -43,14 +46,20 @@ def tls_context() -> ssl.SSLContext:
 
 
 def new_http_client() -> httpx.Client:
-    """A keep-alive HTTP/1.1 client on the shared TLS context."""
+    """A keep-alive HTTP/1.1 client on the shared TLS context, keeping no cookies.
+
+    The REST API authenticates every request by its bearer token and needs no cookie; a pool
+    shared by several users' clients must not carry one user's cookies into another's
+    requests, so the jar refuses them all.
+    """
     return httpx.Client(
         timeout=DEFAULT_TIMEOUT,
         verify=tls_context(),
         limits=httpx.Limits(
-            max_connections=KEEPALIVE_PER_CLIENT * 4,
+            max_connections=KEEPALIVE_PER_CLIENT * 2,
             max_keepalive_connections=KEEPALIVE_PER_CLIENT,
         ),
+        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
     )
 
 
@@ -81,7 +90,6 @@ def client_for(
 @dataclasses.dataclass(frozen=True)
 class _Kept:
     hosts: tuple[str, str]
-    http: httpx.Client
     client: SalesforceClient
     tokens: StoredTokens
     limits: StoredLimits
@@ -105,18 +113,22 @@ def open_client(
 
 
 class ConnectionClients:
-    """One keep-alive client per connection, reused across batches until :meth:`close`.
+    """One client per connection, reused across batches until :meth:`close`, all over one
+    keep-alive connection pool.
 
-    A client is rebuilt when the connection's hosts change (a reconnect to another org or
-    My Domain). Thread-safe: a worker logs several reps at once.
+    Sharing the pool is what lets 200 reps of one org use a handful of open connections to
+    its host instead of one TLS handshake per rep and batch; each client still sends its own
+    user's token. A client is rebuilt when the connection's hosts change (a reconnect to
+    another org or My Domain). Thread-safe: a worker logs several reps at once.
     """
 
     def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
         self._runtime = runtime
-        #: A caller-supplied pool (tests) is shared by every connection and never closed here.
-        self._shared = http
+        #: A caller-supplied pool (tests) is used as it is and never closed here.
+        self._owned = http is None
         self._lock = threading.Lock()
         self._clients: dict[int, _Kept] = {}
+        self._http = http
         if http is None:
             tls_context()  # built at start-up, not in the first batch
 
@@ -129,14 +141,13 @@ class ConnectionClients:
             if known is not None and known.hosts == hosts:
                 known.tokens.keep(connection)
                 return known.client
-            if known is not None and self._shared is None:
-                known.http.close()
-            http = self._shared if self._shared is not None else new_http_client()
             tokens = StoredTokens(self._runtime, connection.id, reuse_seconds=TOKEN_REUSE_SECONDS)
             tokens.keep(connection)
             limits = StoredLimits(self._runtime, connection.org_id, held=True)
-            client = client_for(self._runtime, connection, http, tokens=tokens, limits=limits)
-            self._clients[connection.id] = _Kept(hosts, http, client, tokens, limits)
+            if self._http is None:
+                self._http = new_http_client()
+            client = client_for(self._runtime, connection, self._http, tokens=tokens, limits=limits)
+            self._clients[connection.id] = _Kept(hosts, client, tokens, limits)
             return client
 
     def flush(self, connection_id: int) -> None:
@@ -149,8 +160,8 @@ class ConnectionClients:
     def close(self) -> None:
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
+            http, self._http = self._http, (None if self._owned else self._http)
         for kept in clients:
             kept.limits.flush()
-        if self._shared is None:
-            for kept in clients:
-                kept.http.close()
+        if self._owned and http is not None:
+            http.close()

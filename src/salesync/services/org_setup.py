@@ -73,9 +73,7 @@ def discover_and_store(
         now=runtime.clock.now(),
     )
     with unit_of_work(runtime.sessions) as session:
-        stored = store.by_id(session, connection_id)
-        if stored is not None:
-            stored.org_profile = profile.model_dump(mode="json")
+        store.store_org_profile(session, connection_id, profile.model_dump(mode="json"))
     return profile
 
 

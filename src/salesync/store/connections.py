@@ -32,6 +32,20 @@ def by_id(session: Session, connection_id: int) -> SalesforceConnection | None:
     return session.get(SalesforceConnection, connection_id)
 
 
+def store_org_profile(session: Session, connection_id: int, profile: dict[str, Any] | None) -> None:
+    """Keep ``profile`` as the connection's org profile (None: read the org again next time).
+
+    One UPDATE by id, without loading the row: a rep's first batch stores the profile it
+    discovered, and nothing else of the row changes.
+    """
+    session.execute(
+        update(SalesforceConnection)
+        .where(SalesforceConnection.id == connection_id)
+        .values(org_profile=profile)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def by_id_for_update(session: Session, connection_id: int) -> SalesforceConnection | None:
     """The row, write-locked until the transaction ends (PostgreSQL ``FOR UPDATE``; on
     SQLite the touch below takes the database's write lock, which serialises writers)."""

@@ -14,6 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from salesync.errors import DatabaseUnavailable
 
+#: PostgreSQL connections a process keeps open between uses. A worker logs up to 8 reps at
+#: once (each holding a connection while it reads or saves) beside its own claim: a pool
+#: smaller than that closes the extra connections as they come back and opens new ones on
+#: the next batch, and each new connection costs a server process start on PostgreSQL.
+POSTGRES_POOL_SIZE = 10
+
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """Create the engine for ``url``; SQLite files get their folder, WAL and foreign keys."""
@@ -27,6 +33,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = POSTGRES_POOL_SIZE
         kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":

@@ -123,10 +123,13 @@ class _RepBatch:
     connection: SalesforceConnection
     settings: SyncSettings
     config: TaskConfig
-    api_budget_share: int
     work: list[WorkItem]
     #: The claimed items (plain values), by id: what settling needs to know about them.
     items: dict[int, QueuedItem] = field(default_factory=dict)
+    #: (local type, local id, target key) of the Tasks earlier attempts already created.
+    linked: set[tuple[str, int, str]] = field(default_factory=set)
+    #: Why the org's API budget holds this batch back, or None when it may spend calls.
+    budget_refusal: str | None = None
 
 
 @dataclass
@@ -152,6 +155,9 @@ class ActivityLoggingHandler:
         self._clients = ConnectionClients(runtime, http=http)
         self._org_slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
+        #: Per connection: the profile read (its discovery time) and the sets of skipped
+        #: fields already reported under it.
+        self._reported_skips: dict[int, tuple[datetime | None, set[frozenset[str]]]] = {}
 
     def close(self) -> None:
         """Close the kept HTTP clients (the worker is stopping)."""
@@ -185,9 +191,8 @@ class ActivityLoggingHandler:
             return
         if not batch.work:
             return
-        usage_refusal = self._budget_refusal(batch)
-        if usage_refusal is not None:
-            self._settle_all(batch, "API_BUDGET", ErrorCategory.INTERMITTENT, usage_refusal)
+        if batch.budget_refusal is not None:
+            self._settle_all(batch, "API_BUDGET", ErrorCategory.INTERMITTENT, batch.budget_refusal)
             return
         try:
             with self._org_slot(batch.connection.org_id):
@@ -235,6 +240,13 @@ class ActivityLoggingHandler:
             outbox.mark_done_many(session, [*gone, *unwanted], now=now)
             team = user.team
             config = org_setup.task_config_of(team)
+            # Read in this same transaction: one connection checkout per batch for its reads.
+            linked = _linked(session, still_wanted) if still_wanted else set()
+            refusal = (
+                _budget_refusal(session, connection.org_id, team.api_budget_share, now)
+                if still_wanted
+                else None
+            )
             session.expunge(connection)
             session.expunge(user)
             return _RepBatch(
@@ -242,9 +254,10 @@ class ActivityLoggingHandler:
                 connection,
                 settings,
                 config,
-                team.api_budget_share,
                 still_wanted,
                 {item.id: item for item in claimed},
+                linked,
+                refusal,
             )
 
     def _hold_unconnected(
@@ -287,18 +300,6 @@ class ActivityLoggingHandler:
             ],
             now=now,
         )
-
-    def _budget_refusal(self, batch: _RepBatch) -> str | None:
-        with self.runtime.sessions() as session:
-            decision = budget_gate.check(
-                session,
-                batch.connection.org_id,
-                batch.api_budget_share,
-                budget.WorkKind.ACTIVITY_LOGGING,
-                calls=CALLS_PER_BATCH,
-                now=self.runtime.clock.now(),
-            )
-        return decision.reason if isinstance(decision, budget.Defer) else None
 
     # --- Salesforce work -------------------------------------------------------------------
 
@@ -353,7 +354,7 @@ class ActivityLoggingHandler:
                     else dataclasses.replace(wanted, refusal=outcome)
                 )
         rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
-        planned, unmatched = self._plan(batch, results, rep, capabilities)
+        planned, unmatched = self._plan(batch, results, rep, capabilities, profile)
         found = _found_earlier(planned, lookups.existing_tasks)
         to_create = [p for p in planned if p.work.target_key(p.target) not in found]
         outcomes = self._create(client, to_create, upsert, batch.config.external_id_field)
@@ -475,11 +476,12 @@ class ActivityLoggingHandler:
         results: Mapping[int, MatchResult],
         rep: RepContext,
         capabilities: OrgCapabilities,
+        profile: OrgProfile,
     ) -> tuple[list[_Planned], dict[int, MatchResult]]:
         planned: list[_Planned] = []
         unmatched: dict[int, MatchResult] = {}
         skipped: dict[str, str] = {}
-        linked = self._linked(batch)
+        linked = batch.linked
         for w in batch.work:
             result = results[w.outbox_id]
             if not isinstance(result, Matched):
@@ -492,24 +494,37 @@ class ActivityLoggingHandler:
                 draft = build_activity_task(activity, target, rep, capabilities, batch.config)
                 skipped.update({s.name: s.reason for s in draft.skipped_fields})
                 planned.append(_Planned(w, target, draft))
-        self._report_skipped_fields(batch, skipped)
+        if skipped and not self._skips_reported(batch.connection.id, profile, skipped):
+            self._report_skipped_fields(batch, skipped)
+            self._skips_reported(batch.connection.id, profile, skipped, remember=True)
         return planned, unmatched
 
-    def _linked(self, batch: _RepBatch) -> set[tuple[str, int, str]]:
-        by_type: dict[str, list[int]] = defaultdict(list)
-        for w in batch.work:
-            by_type[w.local_type].append(w.local_id)
-        with self.runtime.sessions() as session:
-            return {
-                (local_type, local_id, key)
-                for local_type, local_ids in by_type.items()
-                for local_id, key in activity_store.linked_keys(session, local_type, local_ids)
-            }
+    def _skips_reported(
+        self,
+        connection_id: int,
+        profile: OrgProfile,
+        skipped: Mapping[str, str],
+        *,
+        remember: bool = False,
+    ) -> bool:
+        """Whether these skipped fields were reported under this connection's current profile.
+
+        The fields a Task leaves out follow from the org profile, so they are the same for
+        every batch until the profile is read again (hourly, or when Salesforce refuses a
+        field): one Diagnostics occurrence per connection and profile read, not one per batch.
+        """
+        fields = frozenset(skipped)
+        with self._slots_lock:
+            read_at, reported = self._reported_skips.get(connection_id, (None, set()))
+            if read_at != profile.discovered_at:
+                reported = set()
+            if remember:
+                reported.add(fields)
+                self._reported_skips[connection_id] = (profile.discovered_at, reported)
+            return fields in reported
 
     def _report_skipped_fields(self, batch: _RepBatch, skipped: Mapping[str, str]) -> None:
-        """FIELDS-2/3: a missing or read-only field is reported once per org, never fatal."""
-        if not skipped:
-            return
+        """FIELDS-2/3: a missing or read-only field is reported, never fatal."""
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
             diagnostics.record(
@@ -667,9 +682,7 @@ class ActivityLoggingHandler:
             if any(_field_refused(outcome) for outcome in failures.values()):
                 # A field vanished or lost its edit access: rediscover before the retry so
                 # the field is left out instead of failing again (FIELDS-2/3).
-                row = connection_store.by_id(session, batch.connection.id)
-                if row is not None:
-                    row.org_profile = None
+                connection_store.store_org_profile(session, batch.connection.id, None)
 
     def _settle_all(
         self,
@@ -687,6 +700,29 @@ class ActivityLoggingHandler:
         ]
         with unit_of_work(self.runtime.sessions) as session:
             settle_failures(session, failures, now=now)
+
+
+def _linked(session: Session, work: Sequence[WorkItem]) -> set[tuple[str, int, str]]:
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for w in work:
+        by_type[w.local_type].append(w.local_id)
+    return {
+        (local_type, local_id, key)
+        for local_type, local_ids in by_type.items()
+        for local_id, key in activity_store.linked_keys(session, local_type, local_ids)
+    }
+
+
+def _budget_refusal(session: Session, org_id: str, share: int, now: datetime) -> str | None:
+    decision = budget_gate.check(
+        session,
+        org_id,
+        share,
+        budget.WorkKind.ACTIVITY_LOGGING,
+        calls=CALLS_PER_BATCH,
+        now=now,
+    )
+    return decision.reason if isinstance(decision, budget.Defer) else None
 
 
 def _unmatched_refusal(item: QueuedItem, result: MatchResult) -> Failure | None:
