@@ -128,9 +128,8 @@ class ConnectionClients:
         self._owned = http is None
         self._lock = threading.Lock()
         self._clients: dict[int, _Kept] = {}
-        self._http = http
-        if http is None:
-            tls_context()  # built at start-up, not in the first batch
+        # Built now, at start-up (it imports its transport), not in the first batch.
+        self._http: httpx.Client | None = http if http is not None else new_http_client()
 
     def get(self, connection: SalesforceConnection) -> SalesforceClient:
         """The connection's client; ``connection`` is its row as just read, whose tokens the
@@ -144,7 +143,7 @@ class ConnectionClients:
             tokens = StoredTokens(self._runtime, connection.id, reuse_seconds=TOKEN_REUSE_SECONDS)
             tokens.keep(connection)
             limits = StoredLimits(self._runtime, connection.org_id, held=True)
-            if self._http is None:
+            if self._http is None:  # closed, and used again
                 self._http = new_http_client()
             client = client_for(self._runtime, connection, self._http, tokens=tokens, limits=limits)
             self._clients[connection.id] = _Kept(hosts, client, tokens, limits)

@@ -354,11 +354,17 @@ class ActivityLoggingHandler:
                     else dataclasses.replace(wanted, refusal=outcome)
                 )
         rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
-        planned, unmatched = self._plan(batch, results, rep, capabilities, profile)
+        planned, unmatched, skipped = self._plan(batch, results, rep, capabilities)
         found = _found_earlier(planned, lookups.existing_tasks)
         to_create = [p for p in planned if p.work.target_key(p.target) not in found]
         outcomes = self._create(client, to_create, upsert, batch.config.external_id_field)
-        self._settle(batch, planned, found, outcomes, unmatched)
+        # FIELDS-2/3: a missing or read-only field is left out and reported, never fatal.
+        new_skips = (
+            skipped if not self._skips_reported(batch.connection.id, profile, skipped) else {}
+        )
+        self._settle(batch, planned, found, outcomes, unmatched, new_skips)
+        if new_skips:
+            self._skips_reported(batch.connection.id, profile, new_skips, remember=True)
 
     def _profile(self, batch: _RepBatch, client: SalesforceClient) -> OrgProfile:
         """The cached profile while under an hour old, else the org read again (one call)."""
@@ -476,8 +482,8 @@ class ActivityLoggingHandler:
         results: Mapping[int, MatchResult],
         rep: RepContext,
         capabilities: OrgCapabilities,
-        profile: OrgProfile,
-    ) -> tuple[list[_Planned], dict[int, MatchResult]]:
+    ) -> tuple[list[_Planned], dict[int, MatchResult], dict[str, str]]:
+        """The Tasks to create, the items that match nobody, and the Task fields left out."""
         planned: list[_Planned] = []
         unmatched: dict[int, MatchResult] = {}
         skipped: dict[str, str] = {}
@@ -494,10 +500,7 @@ class ActivityLoggingHandler:
                 draft = build_activity_task(activity, target, rep, capabilities, batch.config)
                 skipped.update({s.name: s.reason for s in draft.skipped_fields})
                 planned.append(_Planned(w, target, draft))
-        if skipped and not self._skips_reported(batch.connection.id, profile, skipped):
-            self._report_skipped_fields(batch, skipped)
-            self._skips_reported(batch.connection.id, profile, skipped, remember=True)
-        return planned, unmatched
+        return planned, unmatched, skipped
 
     def _skips_reported(
         self,
@@ -513,6 +516,8 @@ class ActivityLoggingHandler:
         every batch until the profile is read again (hourly, or when Salesforce refuses a
         field): one Diagnostics occurrence per connection and profile read, not one per batch.
         """
+        if not skipped:
+            return True  # nothing to report
         fields = frozenset(skipped)
         with self._slots_lock:
             read_at, reported = self._reported_skips.get(connection_id, (None, set()))
@@ -522,25 +527,6 @@ class ActivityLoggingHandler:
                 reported.add(fields)
                 self._reported_skips[connection_id] = (profile.discovered_at, reported)
             return fields in reported
-
-    def _report_skipped_fields(self, batch: _RepBatch, skipped: Mapping[str, str]) -> None:
-        """FIELDS-2/3: a missing or read-only field is reported, never fatal."""
-        now = self.runtime.clock.now()
-        with unit_of_work(self.runtime.sessions) as session:
-            diagnostics.record(
-                session,
-                team_id=batch.user.team_id,
-                user_id=batch.user.id,
-                item_type="connection",
-                item_id=batch.connection.id,
-                code="TASK_FIELDS_SKIPPED",
-                category="setup",
-                message=tr(
-                    "Some Task fields were left out: {fields}", fields=", ".join(sorted(skipped))
-                ),
-                now=now,
-                detail={"fields": dict(skipped)},
-            )
 
     def _create(
         self,
@@ -610,8 +596,10 @@ class ActivityLoggingHandler:
         found: Mapping[str, str],
         outcomes: list[CollectionItemResult | SalesforceError],
         unmatched: Mapping[int, MatchResult],
+        skipped_fields: Mapping[str, str],
     ) -> None:
-        """Write the batch's results in a few statements: links, done, failed, Diagnostics."""
+        """Write the batch's results in a few statements: links, done, failed, Diagnostics
+        (the Task fields left out among them, when they are news)."""
         now = self.runtime.clock.now()
         created = [p for p in planned if p.work.target_key(p.target) not in found]
         failures: dict[int, SalesforceError | CollectionItemResult] = {}
@@ -675,6 +663,8 @@ class ActivityLoggingHandler:
                 session.execute(insert(cast(Table, SalesforceLink.__table__)), links)
             outbox.mark_done_many(session, done_ids, now=now)
             outbox.settle_many(session, [*unmatched_settled, *requeued], now=now)
+            if skipped_fields:
+                unmatched_seen.append(_skipped_fields_seen(batch, skipped_fields))
             diagnostics.record_many(session, unmatched_seen, now=now)
             settle_failures(session, failed, now=now)
             for item_type, subject_ids in done.items():
@@ -700,6 +690,19 @@ class ActivityLoggingHandler:
         ]
         with unit_of_work(self.runtime.sessions) as session:
             settle_failures(session, failures, now=now)
+
+
+def _skipped_fields_seen(batch: _RepBatch, skipped: Mapping[str, str]) -> diagnostics.Occurrence:
+    return diagnostics.Occurrence(
+        team_id=batch.user.team_id,
+        user_id=batch.user.id,
+        item_type="connection",
+        item_id=batch.connection.id,
+        code="TASK_FIELDS_SKIPPED",
+        category="setup",
+        message=tr("Some Task fields were left out: {fields}", fields=", ".join(sorted(skipped))),
+        detail={"fields": dict(skipped)},
+    )
 
 
 def _linked(session: Session, work: Sequence[WorkItem]) -> set[tuple[str, int, str]]:

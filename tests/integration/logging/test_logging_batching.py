@@ -11,7 +11,9 @@ from sqlalchemy import Engine, select
 from salesync.runtime import Runtime
 from salesync.services import activities, sync_settings
 from salesync.store.db import unit_of_work
-from salesync.store.tables import OutboxItem, OutboxStatus, User
+from salesync.store.tables import DiagnosticEntry, OutboxItem, OutboxStatus, User
+from salesync.sync.activity_logging import ActivityLoggingHandler
+from salesync.sync.worker import Worker
 from tests.fixtures_sandbox import (
     Sandbox,
     add_person,
@@ -135,6 +137,45 @@ def test_hidden_custom_fields_are_skipped_and_reported_once(
         for t in tasks
     )
     assert open_diagnostics(runtime).count(("TASK_FIELDS_SKIPPED", "setup")) == 1
+
+
+def test_skipped_fields_count_once_per_profile_read_not_once_per_batch(
+    runtime: Runtime, sandbox: Sandbox, live_clock: FakeClock
+) -> None:
+    """The fields a Task leaves out follow from the org profile: one worker reports them once
+    while the profile it read holds, and again after it reads the org again (hourly)."""
+    user = add_user(runtime, "hidden@salesync.test")
+    connect(runtime, sandbox, user, "hidden")
+    target = _contacts(sandbox, 1)[0]
+    person = add_person(runtime, user, None, sf_contact_id=str(target["Id"]))
+    admin = add_user(runtime, "admin@example.com", admin=True)
+    activities.set_call_choices(runtime, admin, "outcome", ["Connected"])
+    worker = Worker(runtime, [ActivityLoggingHandler(runtime)])
+
+    def log_one_call() -> None:
+        draft = activities.CallDraft(person, runtime.clock.now(), 30, outcome="Connected")
+        activities.log_call(runtime, user, draft)
+        assert worker.drain() == 1
+
+    def occurrences() -> list[int]:
+        with runtime.sessions() as session:
+            return list(
+                session.scalars(
+                    select(DiagnosticEntry.occurrences).where(
+                        DiagnosticEntry.code == "TASK_FIELDS_SKIPPED"
+                    )
+                )
+            )
+
+    log_one_call()
+    log_one_call()
+    live_clock.advance(minutes=30)
+    log_one_call()
+    assert occurrences() == [1]
+    live_clock.advance(minutes=31)  # the profile is over an hour old: read again
+    log_one_call()
+    assert occurrences() == [2]
+    assert len(sandbox.tasks()) == 4
 
 
 def test_type_is_left_out_when_the_picklist_lacks_the_value_or_has_a_default(
