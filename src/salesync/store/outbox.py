@@ -5,7 +5,10 @@ several machines never wait for each other; SQLite serialises writers), then lea
 ``UPDATE … WHERE id IN (…)``. An item is not claimable while an earlier item about the same
 subject is in flight elsewhere, so the changes of one task reach Salesforce in order. A claim
 may be capped to a few users, so that several workers share the reps fairly even when fewer
-items are ready than one batch holds.
+items are ready than one batch holds. Capped claims of one queue take turns on PostgreSQL (a
+transaction-level advisory lock held for the few milliseconds a claim takes): two of them
+scanning at once would each skip the rows the other was locking, and so could split one rep's
+items between two workers, each half then costing the rep's API calls again.
 
 Settling writes whole batches: one statement marks every done item, one executemany statement
 writes the failed or rescheduled ones (DESIGN §5: no statement per row).
@@ -13,6 +16,7 @@ writes the failed or rescheduled ones (DESIGN §5: no statement per row).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -249,6 +253,8 @@ def _leasable_ids(
     kinds: Sequence[str] | None,
     max_users: int | None,
 ) -> list[int]:
+    if max_users is not None:
+        _take_turns(session, kinds)
     rows = session.execute(claim_candidates(now=now, limit=limit, kinds=kinds)).all()
     users: set[int | None] = set()
     ids: list[int] = []
@@ -259,6 +265,19 @@ def _leasable_ids(
             users.add(user_id)
         ids.append(item_id)
     return ids
+
+
+#: The high half of the claim locks' keys (PostgreSQL advisory locks are per database).
+_CLAIM_LOCK_SPACE = 0x5A1E
+
+
+def _take_turns(session: Session, kinds: Sequence[str] | None) -> None:
+    """Wait for any other capped claim of the same kinds to end (PostgreSQL; SQLite
+    serialises writers already). Released when this claim's transaction ends."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    queue = zlib.crc32(",".join(sorted(kinds or ())).encode())
+    session.execute(select(func.pg_advisory_xact_lock((_CLAIM_LOCK_SPACE << 32) | queue)))
 
 
 def _lease(

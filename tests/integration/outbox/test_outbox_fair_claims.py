@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from salesync.services import accounts
@@ -126,3 +128,59 @@ def test_an_abandoned_lease_no_longer_holds_back_the_later_items(
         taken = outbox.claim(session, worker_id="w2", now=clock.now(), lease=LEASE, limit=10)
         # Both, in order: the worker that takes over sends the older change first.
         assert [item.id for item in taken] == [first, second]
+
+
+def test_capped_claims_take_turns_so_no_rep_is_split_between_workers(
+    engine: Engine, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """PostgreSQL: a second capped claim waits for the first to commit, then takes the next
+    reps whole. Without turns it would skip the rows the first still holds locked, and two
+    claims scanning at once could each take part of one rep. SQLite serialises writers, so
+    there the second claim simply runs after the first."""
+    users = _users(sessions, clock, ActivityLoggingHandler.max_users * 2)
+    owner: dict[int, int] = {}
+    for n in range(3):
+        for user in users:
+            owner[_enqueue(sessions, clock, user, subject_id=1000 * user.id + n)] = user.id
+    handler = ActivityLoggingHandler
+
+    def claim(session: Session, worker: str) -> list[int]:
+        items = outbox.claim_plain(
+            session,
+            worker_id=worker,
+            now=clock.now(),
+            lease=LEASE,
+            limit=handler.max_batch,
+            kinds=handler.kinds,
+            max_users=handler.max_users,
+        )
+        return [item.id for item in items]
+
+    first_session = sessions()
+    second: list[int] = []
+    try:
+        first = claim(first_session, "w1")
+        if engine.dialect.name != "postgresql":
+            first_session.commit()
+
+        def second_claim() -> None:
+            with unit_of_work(sessions) as session:
+                second.extend(claim(session, "w2"))
+
+        waiting = threading.Thread(target=second_claim)
+        waiting.start()
+        if engine.dialect.name == "postgresql":
+            waiting.join(timeout=0.5)
+            assert waiting.is_alive()  # its turn comes when the first claim commits
+            first_session.commit()
+        waiting.join(timeout=30)
+        assert not waiting.is_alive()
+    finally:
+        first_session.close()
+
+    first_reps = {owner[i] for i in first}
+    second_reps = {owner[i] for i in second}
+    assert len(first_reps) == len(second_reps) == handler.max_users
+    assert not first_reps & second_reps
+    # Every rep's three items went to one worker.
+    assert sorted(first + second) == sorted(owner)
