@@ -20,6 +20,7 @@ from functools import cache
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
+from sqlalchemy.orm import Session
 
 from salesync.runtime import Runtime
 from salesync.salesforce.auth import OAuthRefresher, RefreshingAuth
@@ -149,12 +150,13 @@ class ConnectionClients:
             self._clients[connection.id] = _Kept(hosts, client, tokens, limits)
             return client
 
-    def flush(self, connection_id: int) -> None:
-        """Write the API calls the connection's client counted (call when its batch ends)."""
+    def flush(self, connection_id: int, session: Session | None = None) -> None:
+        """Write the API calls the connection's client counted (call when its batch ends),
+        in ``session``'s transaction when one is given."""
         with self._lock:
             known = self._clients.get(connection_id)
         if known is not None:
-            known.limits.flush()
+            known.limits.flush(session)
 
     def close(self) -> None:
         with self._lock:

@@ -374,15 +374,25 @@ class StoredLimits:
         if not self._held:
             self.flush()
 
-    def flush(self) -> None:
-        """Write the calls counted since the last flush, and the latest usage seen."""
+    def flush(self, session: Session | None = None) -> None:
+        """Write the calls counted since the last flush, and the latest usage seen.
+
+        With ``session``, they are written in the caller's transaction (a batch saves its
+        results and its calls together); otherwise in a transaction of their own.
+        """
         with self._lock:
             calls, usage = self._unwritten, self._unwritten_usage
             self._unwritten, self._unwritten_usage = 0, None
         if not calls:
             return
+        if session is not None:
+            self._write(session, calls, usage)
+            return
+        with unit_of_work(self._runtime.sessions) as own:
+            self._write(own, calls, usage)
+
+    def _write(self, session: Session, calls: int, usage: ApiUsage | None) -> None:
         now = self._runtime.clock.now()
-        with unit_of_work(self._runtime.sessions) as session:
-            store.count_calls(session, self._org_id, calls, now=now)
-            if usage is not None:
-                store.record_usage(session, self._org_id, usage.used, usage.max, now=now)
+        store.count_calls(session, self._org_id, calls, now=now)
+        if usage is not None:
+            store.record_usage(session, self._org_id, usage.used, usage.max, now=now)

@@ -202,7 +202,8 @@ class ActivityLoggingHandler:
         except SalesforceError as exc:
             self._settle_all(batch, exc.error_code, exc.category, exc.message, outcome_unknown=True)
         finally:
-            # The batch's calls counted in one write; the next budget check sees them all.
+            # Settling wrote the batch's calls with its results; this writes those of a batch
+            # that ended otherwise (a revoked token, a crash), so no call goes uncounted.
             self._clients.flush(batch.connection.id)
 
     def _load(self, user_id: int | None, items: list[QueuedItem]) -> _RepBatch | None:
@@ -667,6 +668,8 @@ class ActivityLoggingHandler:
                 unmatched_seen.append(_skipped_fields_seen(batch, skipped_fields))
             diagnostics.record_many(session, unmatched_seen, now=now)
             settle_failures(session, failed, now=now)
+            # The batch's calls, counted with its results: one transaction, not two.
+            self._clients.flush(batch.connection.id, session)
             for item_type, subject_ids in done.items():
                 diagnostics.resolve_items(session, item_type, subject_ids, now=now)
             if any(_field_refused(outcome) for outcome in failures.values()):
@@ -690,6 +693,7 @@ class ActivityLoggingHandler:
         ]
         with unit_of_work(self.runtime.sessions) as session:
             settle_failures(session, failures, now=now)
+            self._clients.flush(batch.connection.id, session)
 
 
 def _skipped_fields_seen(batch: _RepBatch, skipped: Mapping[str, str]) -> diagnostics.Occurrence:

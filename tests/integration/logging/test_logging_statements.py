@@ -114,8 +114,17 @@ def test_a_batch_reads_its_tokens_once_and_writes_its_call_count_once(
         counted_before = connections.calls_in_last_day(session, org_id, now=now)
     for address in addresses[1:12]:
         send(runtime, rep, [address])
-    with counted_statements(runtime.engine) as statements:
-        assert worker.run_once() == 11
+    commits: list[object] = []
+
+    def on_commit(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(runtime.engine, "commit", on_commit)
+    try:
+        with counted_statements(runtime.engine) as statements:
+            assert worker.run_once() == 11
+    finally:
+        event.remove(runtime.engine, "commit", on_commit)
     calls = sandbox.api_calls() - org_calls
     assert calls >= 2  # lookups and creates at least
     connection_reads = [
@@ -127,5 +136,8 @@ def test_a_batch_reads_its_tokens_once_and_writes_its_call_count_once(
     assert not [s for s in statements if "FROM calls" in s]
     assert not [s for s in statements if s.startswith("SELECT teams.")]
     assert len(count_writes) == 1, count_writes
+    # The claim, the batch's reads, its results saved with its call count (which has no
+    # transaction of its own), and the worker handing back whatever the handler left.
+    assert len(commits) == 4, statements
     with runtime.sessions() as session:
         assert connections.calls_in_last_day(session, org_id, now=now) == counted_before + calls
