@@ -1,7 +1,7 @@
 """Queries for the outbox: enqueue with the change, claim with a lease, settle the outcome.
 
-Claiming selects candidate ids (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that workers on
-several machines never wait for each other; SQLite serialises writers), then leases them in one
+Claiming selects candidate ids (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that a claim never
+waits on rows another worker is working on; SQLite serialises writers), then leases them in one
 ``UPDATE … WHERE id IN (…)``. An item is not claimable while an earlier item about the same
 subject is in flight elsewhere, so the changes of one task reach Salesforce in order. A claim
 may be capped to a few users, so that several workers share the reps fairly even when fewer
