@@ -114,15 +114,22 @@ def test_faults_on_the_create_call_never_duplicate_a_task(
     assert statuses == {OutboxStatus.DONE}
 
 
-def test_hidden_custom_fields_are_skipped_and_reported_once(
-    runtime: Runtime, sandbox: Sandbox
-) -> None:
+def _rep_who_cannot_see_the_outcome_field(runtime: Runtime, sandbox: Sandbox) -> tuple[User, int]:
+    """The sandbox user "hidden" (no access to the call outcome field), a contact of theirs,
+    and call outcomes offered by the admin: every call logged leaves the field out."""
     user = add_user(runtime, "hidden@salesync.test")
     connect(runtime, sandbox, user, "hidden")
     target = _contacts(sandbox, 1)[0]
     person = add_person(runtime, user, None, sf_contact_id=str(target["Id"]))
     admin = add_user(runtime, "admin@example.com", admin=True)
     activities.set_call_choices(runtime, admin, "outcome", ["Connected"])
+    return user, person
+
+
+def test_hidden_custom_fields_are_skipped_and_reported_once(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    user, person = _rep_who_cannot_see_the_outcome_field(runtime, sandbox)
     activities.log_call(
         runtime, user, activities.CallDraft(person, runtime.clock.now(), 30, outcome="Connected")
     )
@@ -144,12 +151,7 @@ def test_skipped_fields_count_once_per_profile_read_not_once_per_batch(
 ) -> None:
     """The fields a Task leaves out follow from the org profile: one worker reports them once
     while the profile it read holds, and again after it reads the org again (hourly)."""
-    user = add_user(runtime, "hidden@salesync.test")
-    connect(runtime, sandbox, user, "hidden")
-    target = _contacts(sandbox, 1)[0]
-    person = add_person(runtime, user, None, sf_contact_id=str(target["Id"]))
-    admin = add_user(runtime, "admin@example.com", admin=True)
-    activities.set_call_choices(runtime, admin, "outcome", ["Connected"])
+    user, person = _rep_who_cannot_see_the_outcome_field(runtime, sandbox)
     worker = Worker(runtime, [ActivityLoggingHandler(runtime)])
 
     def log_one_call() -> None:

@@ -54,19 +54,24 @@ def _enqueue(
         return item.id
 
 
-def _claim(sessions: sessionmaker[Session], clock: FakeClock, worker: str) -> list[int]:
+def _claim_in(session: Session, clock: FakeClock, worker: str) -> list[int]:
+    """The ids a logging worker's claim takes, in ``session``'s transaction."""
     handler = ActivityLoggingHandler  # claims plain items (plain_items)
+    items = outbox.claim_plain(
+        session,
+        worker_id=worker,
+        now=clock.now(),
+        lease=LEASE,
+        limit=handler.max_batch,
+        kinds=handler.kinds,
+        max_users=handler.max_users,
+    )
+    return [item.id for item in items]
+
+
+def _claim(sessions: sessionmaker[Session], clock: FakeClock, worker: str) -> list[int]:
     with unit_of_work(sessions) as session:
-        items = outbox.claim_plain(
-            session,
-            worker_id=worker,
-            now=clock.now(),
-            lease=LEASE,
-            limit=handler.max_batch,
-            kinds=handler.kinds,
-            max_users=handler.max_users,
-        )
-        return [item.id for item in items]
+        return _claim_in(session, clock, worker)
 
 
 def test_two_workers_both_get_work_when_fewer_items_than_a_batch_are_ready(
@@ -144,28 +149,16 @@ def test_capped_claims_take_turns_so_no_rep_is_split_between_workers(
             owner[_enqueue(sessions, clock, user, subject_id=1000 * user.id + n)] = user.id
     handler = ActivityLoggingHandler
 
-    def claim(session: Session, worker: str) -> list[int]:
-        items = outbox.claim_plain(
-            session,
-            worker_id=worker,
-            now=clock.now(),
-            lease=LEASE,
-            limit=handler.max_batch,
-            kinds=handler.kinds,
-            max_users=handler.max_users,
-        )
-        return [item.id for item in items]
-
     first_session = sessions()
     second: list[int] = []
     try:
-        first = claim(first_session, "w1")
+        first = _claim_in(first_session, clock, "w1")
         if engine.dialect.name != "postgresql":
             first_session.commit()
 
         def second_claim() -> None:
             with unit_of_work(sessions) as session:
-                second.extend(claim(session, "w2"))
+                second.extend(_claim_in(session, clock, "w2"))
 
         waiting = threading.Thread(target=second_claim)
         waiting.start()
