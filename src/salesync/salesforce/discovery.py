@@ -171,10 +171,29 @@ def discover_org(
         When the call itself can't be made; API being disabled is reported in the profile.
     """
     try:
-        answers = client.composite(_subrequests())
+        answers = client.composite(discovery_subrequests())
     except ApiDisabled as exc:
-        return _api_disabled_profile(exc)
-    by_ref = {answer.reference_id: answer for answer in answers}
+        return api_disabled_profile(exc)
+    return profile_from_answers(
+        client,
+        {answer.reference_id: answer for answer in answers},
+        external_id_field=external_id_field,
+        written_fields=written_fields,
+        now=now,
+    )
+
+
+def profile_from_answers(
+    client: SalesforceClient,
+    by_ref: Mapping[str, CompositeSubresponse],
+    *,
+    external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD,
+    written_fields: Sequence[str] = (),
+    now: datetime | None = None,
+) -> OrgProfile:
+    """The profile read from the answers to :func:`discovery_subrequests`, by reference id,
+    sent alone or in a composite call together with other subrequests (activity logging
+    sends them with its lookups: one call for both)."""
     task = _describe(by_ref["describeTask"])
     if task is not None:
         client.remember_describe(task)
@@ -185,7 +204,9 @@ def discover_org(
     return profile.model_copy(update={"discovered_at": now})
 
 
-def _subrequests() -> list[CompositeSubrequest]:
+def discovery_subrequests() -> list[CompositeSubrequest]:
+    """What discovery asks: 6 subrequests, 1 of them a query; reference ids start with
+    ``describe`` or are ``taskStatuses``."""
     requests = [
         CompositeSubrequest("GET", "sobjects/Task/describe", "describeTask"),
         CompositeSubrequest.query(TASK_STATUS_SOQL, "taskStatuses"),
@@ -250,7 +271,7 @@ def _object_access(name: str, answer: CompositeSubresponse) -> ObjectAccess:
     )
 
 
-def _api_disabled_profile(error: ApiDisabled) -> OrgProfile:
+def api_disabled_profile(error: ApiDisabled) -> OrgProfile:
     if error.error_code == "API_DISABLED_FOR_ORG":
         text = tr("This Salesforce edition has no API access (API_DISABLED_FOR_ORG).")
     else:

@@ -8,7 +8,7 @@ the cached profile then, and the next batch reads the org again (FIELDS-2/3).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,20 @@ import httpx
 from salesync.domain.activity_task import TaskConfig, written_task_fields
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
-from salesync.salesforce.discovery import CheckLevel, OrgProfile, discover_org
+from salesync.salesforce.composite import (
+    CompositeSubrequest,
+    CompositeSubresponse,
+    validate_subrequests,
+)
+from salesync.salesforce.discovery import (
+    CheckLevel,
+    OrgProfile,
+    api_disabled_profile,
+    discover_org,
+    discovery_subrequests,
+    profile_from_answers,
+)
+from salesync.salesforce.errors import ApiDisabled
 from salesync.salesforce_access import open_client
 from salesync.services import sync_settings
 from salesync.store import connections as store
@@ -72,9 +85,51 @@ def discover_and_store(
         written_fields=written_task_fields(config),
         now=runtime.clock.now(),
     )
+    _store(runtime, connection_id, profile)
+    return profile
+
+
+def discover_along(
+    runtime: Runtime,
+    client: SalesforceClient,
+    connection_id: int,
+    config: TaskConfig,
+    subrequests: Sequence[CompositeSubrequest],
+) -> tuple[OrgProfile, list[CompositeSubresponse]] | None:
+    """Read the org in the same composite call as ``subrequests`` and store the profile:
+    one API call for both. Returns the profile and the answers to ``subrequests``.
+
+    A rep's first logging batch of the hour sends its lookups this way, so reading the org
+    costs no call of its own. None, with nothing sent, when the two together would break a
+    composite call's limits (25 subrequests, 5 queries): the caller then reads the org alone.
+    """
+    discovery = discovery_subrequests()
+    combined = [*discovery, *subrequests]
+    try:
+        validate_subrequests(combined)
+    except ValueError:
+        return None
+    try:
+        answers = client.composite(combined)
+    except ApiDisabled as exc:
+        profile = api_disabled_profile(exc)
+        _store(runtime, connection_id, profile)
+        return profile, []
+    own = {sub.reference_id for sub in discovery}
+    profile = profile_from_answers(
+        client,
+        {answer.reference_id: answer for answer in answers if answer.reference_id in own},
+        external_id_field=config.external_id_field,
+        written_fields=written_task_fields(config),
+        now=runtime.clock.now(),
+    )
+    _store(runtime, connection_id, profile)
+    return profile, [answer for answer in answers if answer.reference_id not in own]
+
+
+def _store(runtime: Runtime, connection_id: int, profile: OrgProfile) -> None:
     with unit_of_work(runtime.sessions) as session:
         store.store_org_profile(session, connection_id, profile.model_dump(mode="json"))
-    return profile
 
 
 def fresh_profile(cached: Mapping[str, Any] | None, now: datetime) -> OrgProfile | None:

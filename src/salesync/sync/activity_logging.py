@@ -305,14 +305,15 @@ class ActivityLoggingHandler:
     # --- Salesforce work -------------------------------------------------------------------
 
     def _log(self, batch: _RepBatch, client: SalesforceClient) -> None:
-        profile = self._profile(batch, client)
+        profile, lookups = self._profile_and_lookups(batch, client)
         if not profile.api_enabled:
             text = profile.checks[0].text if profile.checks else "API access is disabled."
             self._settle_all(batch, "API_CURRENTLY_DISABLED", ErrorCategory.ACCESS_VALIDATION, text)
             return
         capabilities = capabilities_of(profile)
         upsert = profile.external_id_ready
-        lookups = self._lookups(batch, client, upsert)
+        if lookups is None:
+            lookups = activity_lookup.run_lookups(client, self._lookup_requests(batch, upsert))
         self._report_refused_lookups(batch, lookups.refused)
         refused = {
             sobject: f"{error.error_code}: {error.message}"
@@ -367,16 +368,32 @@ class ActivityLoggingHandler:
         if new_skips:
             self._skips_reported(batch.connection.id, profile, new_skips, remember=True)
 
-    def _profile(self, batch: _RepBatch, client: SalesforceClient) -> OrgProfile:
-        """The cached profile while under an hour old, else the org read again (one call)."""
+    def _profile_and_lookups(
+        self, batch: _RepBatch, client: SalesforceClient
+    ) -> tuple[OrgProfile, activity_lookup.LookupResult | None]:
+        """The cached profile while under an hour old (lookups still to make); else the org
+        read again in the same call as the batch's lookups, or alone when they don't fit."""
         cached = org_setup.fresh_profile(batch.connection.org_profile, self.runtime.clock.now())
         if cached is not None:
-            return cached
-        return org_setup.discover_and_store(self.runtime, client, batch.connection.id, batch.config)
+            return cached, None
+        # Before the profile says whether an External ID field makes creates idempotent,
+        # a batch with items whose earlier outcome is unknown also searches for their Tasks:
+        # with the field, what it finds is what the upsert would have matched anyway.
+        requests = self._lookup_requests(batch, upsert=False)
+        along = (
+            org_setup.discover_along(
+                self.runtime, client, batch.connection.id, batch.config, requests
+            )
+            if requests
+            else None
+        )
+        if along is not None:
+            profile, answers = along
+            return profile, activity_lookup.lookups_from(client, answers)
+        connection_id = batch.connection.id
+        return org_setup.discover_and_store(self.runtime, client, connection_id, batch.config), None
 
-    def _lookups(
-        self, batch: _RepBatch, client: SalesforceClient, upsert: bool
-    ) -> activity_lookup.LookupResult:
+    def _lookup_requests(self, batch: _RepBatch, upsert: bool) -> list[CompositeSubrequest]:
         recipients = [w.recipient for w in batch.work if w.kind.value != "call"]
         emails = emails_to_look_up(recipients)
         lead_ids = lead_ids_to_look_up([w.recipient for w in batch.work])
@@ -386,14 +403,13 @@ class ActivityLoggingHandler:
             since = min(w.activity.sent_at for w in unknown)
             subjects = [s for s in self._subjects(batch, unknown)]
             search = activity_lookup.task_search_soql(batch.connection.sf_user_id, since, subjects)
-        requests = activity_lookup.lookup_subrequests(
+        return activity_lookup.lookup_subrequests(
             emails,
             lead_ids,
             leads=batch.settings.log_to_leads,
             contacts=batch.settings.log_to_contacts,
             task_search=search,
         )
-        return activity_lookup.run_lookups(client, requests)
 
     def _subjects(self, batch: _RepBatch, work: Sequence[WorkItem]) -> list[str]:
         placeholder = LogTarget(None, None, "")

@@ -108,7 +108,11 @@ def task_search_soql(owner_id: str, activity_ids_since: datetime, subjects: Iter
 def run_lookups(client: SalesforceClient, requests: Sequence[CompositeSubrequest]) -> LookupResult:
     if not requests:
         return LookupResult((), {})
-    answers = client.composite(requests)
+    return lookups_from(client, client.composite(requests))
+
+
+def lookups_from(client: SalesforceClient, answers: Sequence[CompositeSubresponse]) -> LookupResult:
+    """What the answers to :func:`lookup_subrequests` found, whichever call carried them."""
     candidates: list[CandidateRecord] = []
     refused: dict[str, SalesforceError] = {}
     existing: list[Mapping[str, Any]] = []

@@ -61,21 +61,35 @@ def test_read_only_and_hidden_fields_are_named_before_any_email_is_sent(
         assert session.query(OutboxItem).count() == 0  # nothing was sent to find out
 
 
+def _profile_read_at(runtime: Runtime, rep: User) -> str:
+    with runtime.sessions() as session:
+        row = session.get(SalesforceConnection, _connection_id(runtime, rep))
+        assert row is not None and row.org_profile is not None
+        return str(row.org_profile["discovered_at"])
+
+
 def test_the_profile_is_read_again_after_an_hour_not_before(
     runtime: Runtime, sandbox: Sandbox, rep: User, live_clock: FakeClock
 ) -> None:
+    before = sandbox.api_calls()
     send(runtime, rep, [contact(sandbox, 0)["Email"]])
-    drain(runtime)  # discovery, lookup, create
+    drain(runtime)
+    # The org is read in the same composite call as the lookups: no call of its own.
+    assert sandbox.api_calls() - before == 2
+    first_read = _profile_read_at(runtime, rep)
     live_clock.advance(minutes=59)
     before = sandbox.api_calls()
     send(runtime, rep, [contact(sandbox, 1)["Email"]])
     drain(runtime)
     assert sandbox.api_calls() - before == 2  # lookup and create: the profile is fresh
+    assert _profile_read_at(runtime, rep) == first_read
     live_clock.advance(minutes=2)
     before = sandbox.api_calls()
     send(runtime, rep, [contact(sandbox, 2)["Email"]])
     drain(runtime)
-    assert sandbox.api_calls() - before == 3  # the hour is up: the org is read again first
+    assert sandbox.api_calls() - before == 2  # the hour is up: read again, with the lookups
+    assert _profile_read_at(runtime, rep) > first_read
+    assert len(tasks_for(sandbox, contact(sandbox, 2)["Id"])) == 1
 
 
 def test_a_field_made_read_only_after_discovery_is_left_out_and_the_item_logs_by_itself(
