@@ -109,6 +109,9 @@ REPS_AT_ONCE = 8
 #: Reps one claim takes: enough to keep REPS_AT_ONCE busy, few enough that other workers
 #: find reps of their own when fewer than a batch of items is ready.
 REPS_PER_CLAIM = 8
+#: Batches one worker runs at once: while one waits on Salesforce, the next is read and looked
+#: up. Their reps share the REPS_AT_ONCE threads and the per-org limit.
+BATCHES_AT_ONCE = 2
 #: Salesforce's answers for a WhoId whose record was deleted or merged away.
 _GONE_REFERENCE = frozenset({"INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED"})
 #: Payload flag: the item already waited once for the org profile to be read again.
@@ -147,6 +150,9 @@ class ActivityLoggingHandler:
     kinds: tuple[str, ...] = (LOG_EMAIL, LOG_REPLY, LOG_CALL)
     max_batch = 1000
     max_users = REPS_PER_CLAIM
+    #: A batch mostly waits on Salesforce (for one rep with a backlog, on its 1,000 creates):
+    #: the worker claims and starts the next while it does.
+    batches_at_once = BATCHES_AT_ONCE
     #: Items are only read and settled by id: the worker hands them over as plain values.
     plain_items = True
 
@@ -155,12 +161,18 @@ class ActivityLoggingHandler:
         self._clients = ConnectionClients(runtime, http=http)
         self._org_slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
+        #: The threads that log reps side by side, shared by the batches running at once.
+        self._reps: ThreadPoolExecutor | None = None
         #: Per connection: the profile read (its discovery time) and the sets of skipped
         #: fields already reported under it.
         self._reported_skips: dict[int, tuple[datetime | None, set[frozenset[str]]]] = {}
 
     def close(self) -> None:
-        """Close the kept HTTP clients (the worker is stopping)."""
+        """Close the kept HTTP clients and the reps' threads (the worker is stopping)."""
+        with self._slots_lock:
+            reps, self._reps = self._reps, None
+        if reps is not None:
+            reps.shutdown()
         self._clients.close()
 
     def process(self, items: Sequence[QueuedItem]) -> None:
@@ -171,10 +183,13 @@ class ActivityLoggingHandler:
             for user_id, group in by_user.items():
                 self._process_rep(user_id, group)
             return
-        with ThreadPoolExecutor(min(REPS_AT_ONCE, len(by_user))) as pool:
-            # Each rep settles its own items; a crash leaves them to the worker's release.
-            for future in [pool.submit(self._process_rep, u, g) for u, g in by_user.items()]:
-                future.result()
+        with self._slots_lock:
+            if self._reps is None:
+                self._reps = ThreadPoolExecutor(REPS_AT_ONCE, thread_name_prefix="rep")
+            pool = self._reps
+        # Each rep settles its own items; a crash leaves them to the worker's release.
+        for future in [pool.submit(self._process_rep, u, g) for u, g in by_user.items()]:
+            future.result()
 
     def _org_slot(self, org_id: str) -> threading.BoundedSemaphore:
         with self._slots_lock:

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar, cast
@@ -45,7 +46,8 @@ class Handler(Protocol):
     """Processes claimed outbox items of some kinds; settles every item it is given.
 
     A handler may also set ``max_users`` (a claim then takes the items of at most that many
-    users, leaving the others' to other workers) and ``close()`` (called when the worker stops).
+    users, leaving the others' to other workers), ``batches_at_once`` (see
+    :meth:`Worker.run_once`) and ``close()`` (called when the worker stops).
     """
 
     kinds: tuple[str, ...]
@@ -95,39 +97,59 @@ class Worker:
     lease: timedelta = DEFAULT_LEASE
     idle_seconds: float = DEFAULT_IDLE_SECONDS
     _last_run: dict[str, float] = field(default_factory=dict)
+    #: Threads for the batches of handlers that run several at once (built when first used).
+    _batches: ThreadPoolExecutor | None = None
+    #: Per handler (by position) that runs several batches at once: those still running.
+    _running: dict[int, list[Future[None]]] = field(default_factory=dict)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def run_once(self) -> int:
-        """One round: every handler gets one batch, due periodic jobs run. Returns items seen."""
-        seen = 0
-        for handler in self.handlers:
-            seen += self._run_handler(handler)
+        """One round: every handler gets its batches, due periodic jobs run. Returns items seen.
+
+        A handler gets one batch, or up to its ``batches_at_once``, each started as soon as it
+        is claimed; the round ends when all of them have.
+        """
+        seen = self._round(finish=True)
         self._run_due_periodic()
         return seen
 
     def drain(self, max_rounds: int = 1000) -> int:
-        """Run rounds until no item is ready (tests, ``sync run --once``)."""
+        """Run rounds until no item is ready and nothing is running (tests, ``sync run
+        --once``). Batches of a handler that runs several at once overlap as in
+        :meth:`run_forever`."""
         total = 0
-        for _ in range(max_rounds):
-            seen = sum(self._run_handler(handler) for handler in self.handlers)
-            total += seen
-            if not seen:
-                break
+        try:
+            for _ in range(max_rounds):
+                # A batch that ends may leave items ready (a retry at once): after one was
+                # running, look again before calling the queue empty.
+                was_running = self._anything_running()
+                seen = self._round(finish=False)
+                total += seen
+                if not seen and not was_running and not self._anything_running():
+                    break
+        finally:
+            self._finish_running()
         return total
 
     def run_forever(self, stop: threading.Event) -> None:
+        """Rounds until ``stop``. A handler that runs several batches at once keeps that many
+        going: when one ends, the next is claimed while the others still run, so one batch's
+        reading and lookups overlap the Salesforce calls of another."""
         log.info("worker started", extra={"action": "worker_start", "worker": self.worker_id})
         self._stopping = stop
         while not stop.is_set():
+            was_running = self._anything_running()
             try:
-                busy = self.run_once()
+                busy = self._round(finish=False)
+                self._run_due_periodic()
             except Exception:
                 # The database or a handler failed outside its own error handling: keep the
                 # loop alive; leases return the items to the queue.
                 log.exception("worker round failed", extra={"action": "worker_round_failed"})
                 busy = 0
-            if not busy:
+            if not busy and not was_running and not self._anything_running():
                 stop.wait(self.idle_seconds)
+        self._finish_running()
         released = self.release_leases()
         self.close()
         log.info(
@@ -135,17 +157,19 @@ class Worker:
             extra={"action": "worker_stop", "worker": self.worker_id, "released": released},
         )
 
-    def release_leases(self) -> int:
-        """Give back every item this worker still holds, ready at once and with no attempt
-        counted: another worker takes them now rather than when the lease would expire."""
+    def release_leases(self, item_ids: Sequence[int] | None = None) -> int:
+        """Give back every item this worker still holds (or those of ``item_ids``), ready at
+        once and with no attempt counted: another worker takes them now rather than when the
+        lease would expire."""
         now = self.runtime.clock.now()
+        held_here = select(OutboxItem).where(
+            OutboxItem.status == OutboxStatus.IN_FLIGHT,
+            OutboxItem.lease_owner == self.worker_id,
+        )
+        if item_ids is not None:
+            held_here = held_here.where(OutboxItem.id.in_(sorted(set(item_ids))))
         with unit_of_work(self.runtime.sessions) as session:
-            held = session.scalars(
-                select(OutboxItem).where(
-                    OutboxItem.status == OutboxStatus.IN_FLIGHT,
-                    OutboxItem.lease_owner == self.worker_id,
-                )
-            ).all()
+            held = session.scalars(held_here).all()
             for item in held:
                 _return_to_queue(item, now)
             return len(held)
@@ -153,6 +177,9 @@ class Worker:
     def close(self) -> None:
         """Stop the periodic jobs that run threads of their own (the Task change streams) and
         let handlers release what they keep between rounds (HTTP clients)."""
+        pool, self._batches = self._batches, None
+        if pool is not None:
+            pool.shutdown()
         for job in self.periodic:
             stop = getattr(job, "stop", None)
             if callable(stop):
@@ -162,19 +189,78 @@ class Worker:
             if callable(close):
                 close()
 
-    def _run_handler(self, handler: Handler | PlainItemsHandler) -> int:
+    def _round(self, *, finish: bool) -> int:
+        return sum(
+            self._run_handler(position, handler, finish=finish)
+            for position, handler in enumerate(self.handlers)
+        )
+
+    def _run_handler(
+        self, position: int, handler: Handler | PlainItemsHandler, *, finish: bool
+    ) -> int:
         if getattr(handler, "plain_items", False):
             plain = cast(PlainItemsHandler, handler)
-            return self._claim_and_process(plain, outbox.claim_plain, plain.process)
+            return self._run_batches(position, plain, outbox.claim_plain, plain.process, finish)
         mapped = cast(Handler, handler)
-        return self._claim_and_process(mapped, outbox.claim, mapped.process)
+        return self._run_batches(position, mapped, outbox.claim, mapped.process, finish)
 
-    def _claim_and_process(
+    def _run_batches(
         self,
+        position: int,
         handler: Handler | PlainItemsHandler,
         claim: Callable[..., list[_Item]],
         process: Callable[[list[_Item]], None],
+        finish: bool,
     ) -> int:
+        """Claim and process the handler's batches; returns the items claimed.
+
+        One batch at a time, in this thread, unless the handler runs several at once: then
+        up to that many run on the batch threads, a new one claimed as soon as there is room.
+        ``finish`` waits for all of them; otherwise this returns once there is room for the
+        next claim (or one ended, when nothing was left to claim) and leaves the rest running.
+        """
+        at_once = int(getattr(handler, "batches_at_once", 1))
+        if at_once <= 1:
+            items = self._claim(handler, claim)
+            if items:
+                self._process(handler, process, items)
+            return len(items)
+        running = self._running.setdefault(position, [])
+        running[:] = [batch for batch in running if not batch.done()]
+        seen = 0
+        while len(running) < at_once:
+            items = self._claim(handler, claim)
+            if not items:
+                break
+            seen += len(items)
+            running.append(self._batch_pool().submit(self._process, handler, process, items))
+            if not _took_all_it_could(handler, items):
+                break  # the queue had no more ready items: another claim now finds none
+        if finish:
+            wait(running)
+            running.clear()
+        elif running and (not seen or len(running) >= at_once):
+            wait(running, return_when=FIRST_COMPLETED)
+        return seen
+
+    def _anything_running(self) -> bool:
+        return any(not batch.done() for running in self._running.values() for batch in running)
+
+    def _finish_running(self) -> None:
+        for running in self._running.values():
+            wait(running)
+            running.clear()
+
+    def _batch_pool(self) -> ThreadPoolExecutor:
+        if self._batches is None:
+            at_once = [int(getattr(h, "batches_at_once", 1)) for h in self.handlers]
+            threads = sum(n for n in at_once if n > 1)
+            self._batches = ThreadPoolExecutor(threads, thread_name_prefix="batch")
+        return self._batches
+
+    def _claim(
+        self, handler: Handler | PlainItemsHandler, claim: Callable[..., list[_Item]]
+    ) -> list[_Item]:
         now = self.runtime.clock.now()
         with unit_of_work(self.runtime.sessions) as session:
             items = claim(
@@ -187,8 +273,14 @@ class Worker:
                 max_users=getattr(handler, "max_users", None),
             )
             session.expunge_all()
-        if not items:
-            return 0
+        return items
+
+    def _process(
+        self,
+        handler: Handler | PlainItemsHandler,
+        process: Callable[[list[_Item]], None],
+        items: list[_Item],
+    ) -> None:
         started = time.monotonic()
         try:
             process(items)
@@ -199,11 +291,13 @@ class Worker:
             )
         finally:
             SYNC_BATCH_SECONDS.labels(kind=items[0].kind).observe(time.monotonic() - started)
+            item_ids = [item.id for item in items]
             if self._stopping.is_set():
-                self.release_leases()  # stopping: unsettled items go back as they were
+                # Stopping: this batch's unsettled items go back as they were (another batch
+                # still running settles its own).
+                self.release_leases(item_ids)
             else:
-                self._release_leftovers([item.id for item in items])
-        return len(items)
+                self._release_leftovers(item_ids)
 
     def _release_leftovers(self, item_ids: list[int]) -> None:
         """Requeue items a handler did not settle (it crashed or forgot)."""
@@ -234,6 +328,15 @@ class Worker:
                 log.exception(
                     "periodic job failed", extra={"action": "periodic_failed", "job": job.name}
                 )
+
+
+def _took_all_it_could(handler: Handler | PlainItemsHandler, items: Sequence[_Item]) -> bool:
+    """Whether a claim stopped at the handler's limits (items or users) rather than at the
+    end of the ready items."""
+    max_users = getattr(handler, "max_users", None)
+    return len(items) >= handler.max_batch or (
+        max_users is not None and len({item.user_id for item in items}) >= max_users
+    )
 
 
 def _return_to_queue(item: OutboxItem, now: datetime) -> None:
