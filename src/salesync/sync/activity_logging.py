@@ -156,11 +156,21 @@ class ActivityLoggingHandler:
     #: Items are only read and settled by id: the worker hands them over as plain values.
     plain_items = True
 
-    def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        http: httpx.Client | None = None,
+        max_batch: int | None = None,
+    ) -> None:
         self.runtime = runtime
+        if max_batch is not None:  # smaller batches (at most 1,000: one composite call)
+            self.max_batch = min(max_batch, type(self).max_batch)
         self._clients = ConnectionClients(runtime, http=http)
         self._org_slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
+        #: Per connection: held while a batch finds its targets (see ``_log``).
+        self._rep_turns: dict[int, threading.Lock] = {}
         #: The threads that log reps side by side, shared by the batches running at once.
         self._reps: ThreadPoolExecutor | None = None
         #: Per connection: the profile read (its discovery time) and the sets of skipped
@@ -320,15 +330,43 @@ class ActivityLoggingHandler:
     # --- Salesforce work -------------------------------------------------------------------
 
     def _log(self, batch: _RepBatch, client: SalesforceClient) -> None:
+        # One batch of a rep at a time finds its targets (lookups through Leads created):
+        # a batch running beside it (a backlog of over 1,000 items) looks up only once the
+        # Leads the other created exist, so an address new to Salesforce gets one Lead. The
+        # rest (planning, creating the Tasks, saving) overlaps freely.
+        with self._rep_turn(batch.connection.id):
+            targets = self._targets(batch, client)
+        if targets is None:
+            return
+        profile, lookups, results = targets
+        capabilities = capabilities_of(profile)
+        upsert = profile.external_id_ready
+        rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
+        planned, unmatched, skipped = self._plan(batch, results, rep, capabilities)
+        found = _found_earlier(planned, lookups.existing_tasks)
+        to_create = [p for p in planned if p.work.target_key(p.target) not in found]
+        outcomes = self._create(client, to_create, upsert, batch.config.external_id_field)
+        # FIELDS-2/3: a missing or read-only field is left out and reported, never fatal.
+        new_skips = (
+            skipped if not self._skips_reported(batch.connection.id, profile, skipped) else {}
+        )
+        self._settle(batch, planned, found, outcomes, unmatched, new_skips)
+        if new_skips:
+            self._skips_reported(batch.connection.id, profile, new_skips, remember=True)
+
+    def _targets(
+        self, batch: _RepBatch, client: SalesforceClient
+    ) -> tuple[OrgProfile, activity_lookup.LookupResult, dict[int, MatchResult]] | None:
+        """The org profile, the lookups and each item's match (Leads created as the no-match
+        rule asks); None when the rep has no API access (the items are settled then)."""
         profile, lookups = self._profile_and_lookups(batch, client)
         if not profile.api_enabled:
             text = profile.checks[0].text if profile.checks else "API access is disabled."
             self._settle_all(batch, "API_CURRENTLY_DISABLED", ErrorCategory.ACCESS_VALIDATION, text)
-            return
-        capabilities = capabilities_of(profile)
-        upsert = profile.external_id_ready
+            return None
         if lookups is None:
-            lookups = activity_lookup.run_lookups(client, self._lookup_requests(batch, upsert))
+            requests = self._lookup_requests(batch, profile.external_id_ready)
+            lookups = activity_lookup.run_lookups(client, requests)
         self._report_refused_lookups(batch, lookups.refused)
         refused = {
             sobject: f"{error.error_code}: {error.message}"
@@ -370,18 +408,14 @@ class ActivityLoggingHandler:
                     if isinstance(outcome, str)
                     else dataclasses.replace(wanted, refusal=outcome)
                 )
-        rep = RepContext(batch.connection.sf_user_id, batch.user.time_zone)
-        planned, unmatched, skipped = self._plan(batch, results, rep, capabilities)
-        found = _found_earlier(planned, lookups.existing_tasks)
-        to_create = [p for p in planned if p.work.target_key(p.target) not in found]
-        outcomes = self._create(client, to_create, upsert, batch.config.external_id_field)
-        # FIELDS-2/3: a missing or read-only field is left out and reported, never fatal.
-        new_skips = (
-            skipped if not self._skips_reported(batch.connection.id, profile, skipped) else {}
-        )
-        self._settle(batch, planned, found, outcomes, unmatched, new_skips)
-        if new_skips:
-            self._skips_reported(batch.connection.id, profile, new_skips, remember=True)
+        return profile, lookups, results
+
+    def _rep_turn(self, connection_id: int) -> threading.Lock:
+        with self._slots_lock:
+            turn = self._rep_turns.get(connection_id)
+            if turn is None:
+                turn = self._rep_turns[connection_id] = threading.Lock()
+            return turn
 
     def _profile_and_lookups(
         self, batch: _RepBatch, client: SalesforceClient

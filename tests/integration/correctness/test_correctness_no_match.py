@@ -9,6 +9,8 @@ from salesync.runtime import Runtime
 from salesync.services import sync_settings
 from salesync.store.db import unit_of_work
 from salesync.store.tables import DiagnosticEntry, OutboxItem, OutboxStatus, User
+from salesync.sync.activity_logging import ActivityLoggingHandler
+from salesync.sync.worker import Worker
 from tests.fixtures_sandbox import Sandbox, add_user, connect
 from tests.integration.logging.test_logging_api import drain, send
 
@@ -89,3 +91,24 @@ def test_log_unassigned_makes_a_task_with_no_lead_or_contact(
     assert "To: nobody@fresh-prospect.example" in task["Description"]
     with runtime.sessions() as session:
         assert [i.status for i in session.scalars(select(OutboxItem))] == [OutboxStatus.DONE]
+
+
+def test_two_batches_of_one_rep_running_at_once_create_one_lead_per_address(
+    runtime: Runtime, sandbox: Sandbox, rep: User
+) -> None:
+    """A backlog of over a batch: the worker runs two of the rep's batches at once, and only
+    one of them at a time finds its targets, so the second sees the first's new Lead."""
+    _rule(runtime, rep, "create_lead")
+    for touch in range(4):
+        send(runtime, rep, ["new.person@fresh-prospect.example"], subject=f"Touch {touch}")
+    # Every call slow: unserialised, both batches would look up before either made its Lead.
+    sandbox.control("POST", "faults", {"method": "*", "path": "^/services/data/", "latencyMs": 150})
+    handler = ActivityLoggingHandler(runtime, max_batch=2)
+    worker = Worker(runtime, [handler])
+    try:
+        assert worker.run_once() == 4  # two batches of two, at once
+    finally:
+        worker.close()
+    [lead] = _leads(sandbox, "new.person@fresh-prospect.example")
+    subjects = sorted(t["Subject"] for t in sandbox.tasks() if t["WhoId"] == lead["Id"])
+    assert subjects == [f"Email: Touch {touch}" for touch in range(4)]
