@@ -15,7 +15,7 @@ from salesync.store import outbox
 from salesync.store.db import unit_of_work
 from salesync.store.tables import OutboxItem, OutboxStatus
 from salesync.sync.worker import Worker
-from tests.fixtures_sandbox import add_user
+from tests.integration.outbox.test_worker_plain_items import _enqueue
 
 WAIT_SECONDS = 10
 
@@ -52,32 +52,13 @@ class _Overlapping:
                 self.running -= 1
 
 
-def _enqueue(runtime: Runtime, count: int) -> list[int]:
-    user = add_user(runtime, "rep@example.com")
-    with unit_of_work(runtime.sessions) as session:
-        items = [
-            outbox.enqueue(
-                session,
-                team_id=user.team_id,
-                user_id=user.id,
-                kind="log_email",
-                subject_type="email",
-                subject_id=n,
-                payload={},
-                now=runtime.clock.now(),
-            )
-            for n in range(count)
-        ]
-        return [item.id for item in items]
-
-
 def _statuses(runtime: Runtime, ids: Sequence[int]) -> list[OutboxStatus]:
     with runtime.sessions() as session:
         return [session.get_one(OutboxItem, i).status for i in ids]
 
 
 def test_the_next_batch_starts_while_the_first_runs(runtime: Runtime) -> None:
-    ids = _enqueue(runtime, 6)
+    ids = _enqueue(runtime, "log_email", 6)
     handler = _Overlapping(runtime)
     worker = Worker(runtime, [handler])
     started = time.monotonic()
@@ -93,7 +74,7 @@ def test_the_next_batch_starts_while_the_first_runs(runtime: Runtime) -> None:
 
 
 def test_run_once_ends_when_every_batch_it_started_has(runtime: Runtime) -> None:
-    ids = _enqueue(runtime, 6)
+    ids = _enqueue(runtime, "log_email", 6)
     handler = _Overlapping(runtime)
     worker = Worker(runtime, [handler])
     try:
@@ -142,7 +123,7 @@ class _StoppedMidway:
 def test_stopping_gives_back_the_ending_batchs_items_not_those_another_batch_holds(
     runtime: Runtime,
 ) -> None:
-    ids = _enqueue(runtime, 4)
+    ids = _enqueue(runtime, "log_email", 4)
     stop = threading.Event()
     handler = _StoppedMidway(runtime, stop)
     worker = Worker(runtime, [handler])
