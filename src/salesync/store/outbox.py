@@ -8,7 +8,10 @@ may be capped to a few users, so that several workers share the reps fairly even
 items are ready than one batch holds. Capped claims of one queue take turns on PostgreSQL (a
 transaction-level advisory lock held for the few milliseconds a claim takes): two of them
 scanning at once would each skip the rows the other was locking, and so could split one rep's
-items between two workers, each half then costing the rep's API calls again.
+items between two workers, each half then costing the rep's API calls again. A capped claim
+also leaves out reps another worker still holds items of (more than a batch ready): a rep's
+items are worked on by one worker at a time, which orders its batches (one Lead per new
+address, not one per worker).
 
 Settling writes whole batches: one statement marks every done item, one executemany statement
 writes the failed or rescheduled ones (DESIGN §5: no statement per row).
@@ -131,15 +134,41 @@ def _earlier_in_flight(now: datetime) -> Any:
     )
 
 
-def claim_candidates(*, now: datetime, limit: int, kinds: Sequence[str] | None = None) -> Any:
-    """The ids and users of the next ready items, locked (PostgreSQL skips locked rows)."""
+def claim_candidates(
+    *,
+    now: datetime,
+    limit: int,
+    kinds: Sequence[str] | None = None,
+    for_worker: str | None = None,
+) -> Any:
+    """The ids and users of the next ready items, locked (PostgreSQL skips locked rows).
+
+    ``for_worker``: leave out the items of users another worker holds items of (of these
+    kinds, lease running), so that a user's items are worked on by one worker at a time.
+    """
+    condition = _claimable(now, kinds)
+    if for_worker is not None:
+        condition = and_(condition, ~_user_held_elsewhere(now, kinds, for_worker))
     return (
         select(OutboxItem.id, OutboxItem.user_id)
-        .where(_claimable(now, kinds))
+        .where(condition)
         .order_by(OutboxItem.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+def _user_held_elsewhere(now: datetime, kinds: Sequence[str] | None, worker_id: str) -> Any:
+    held = aliased(OutboxItem)
+    conditions = [
+        held.status == OutboxStatus.IN_FLIGHT,
+        held.user_id == OutboxItem.user_id,
+        held.lease_owner != worker_id,
+        held.lease_expires_at >= now,
+    ]
+    if kinds:
+        conditions.append(held.kind.in_(list(kinds)))
+    return exists().where(*conditions)
 
 
 class QueuedItem(Protocol):
@@ -210,9 +239,13 @@ def claim(
 
     With ``max_users``, only the items of the first ``max_users`` users among the candidates
     are leased: the rest stay for the other workers (their row locks end with this
-    transaction).
+    transaction). Such a claim also leaves out users another worker holds items of, so a
+    user's items go to one worker at a time (its two batches of one rep can be told apart
+    and ordered there; two workers' could not).
     """
-    ids = _leasable_ids(session, now=now, limit=limit, kinds=kinds, max_users=max_users)
+    ids = _leasable_ids(
+        session, worker_id=worker_id, now=now, limit=limit, kinds=kinds, max_users=max_users
+    )
     if not ids:
         return []
     claimed = session.scalars(
@@ -234,7 +267,9 @@ def claim_plain(
     max_users: int | None = None,
 ) -> list[ClaimedItem]:
     """:func:`claim`, the leased items returned as plain :class:`ClaimedItem` values."""
-    ids = _leasable_ids(session, now=now, limit=limit, kinds=kinds, max_users=max_users)
+    ids = _leasable_ids(
+        session, worker_id=worker_id, now=now, limit=limit, kinds=kinds, max_users=max_users
+    )
     if not ids:
         return []
     rows = session.execute(
@@ -248,6 +283,7 @@ def claim_plain(
 def _leasable_ids(
     session: Session,
     *,
+    worker_id: str,
     now: datetime,
     limit: int,
     kinds: Sequence[str] | None,
@@ -255,7 +291,11 @@ def _leasable_ids(
 ) -> list[int]:
     if max_users is not None:
         _take_turns(session, kinds)
-    rows = session.execute(claim_candidates(now=now, limit=limit, kinds=kinds)).all()
+    capped = max_users is not None
+    candidates = claim_candidates(
+        now=now, limit=limit, kinds=kinds, for_worker=worker_id if capped else None
+    )
+    rows = session.execute(candidates).all()
     users: set[int | None] = set()
     ids: list[int] = []
     for item_id, user_id in rows:

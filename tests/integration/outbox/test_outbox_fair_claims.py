@@ -177,3 +177,34 @@ def test_capped_claims_take_turns_so_no_rep_is_split_between_workers(
     assert not first_reps & second_reps
     # Every rep's three items went to one worker.
     assert sorted(first + second) == sorted(owner)
+
+
+def test_a_rep_held_by_one_worker_is_left_to_it_by_the_others(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """More than a batch ready for one rep: the worker holding the rep's first batch gets its
+    next one too; another worker takes the other reps, and the rep once it is free."""
+    busy, quiet = _users(sessions, clock, 2)
+    backlog = [_enqueue(sessions, clock, busy, subject_id=n) for n in range(3)]
+    others = [_enqueue(sessions, clock, quiet, subject_id=100 + n) for n in range(2)]
+
+    def capped(worker: str, limit: int) -> list[int]:
+        with unit_of_work(sessions) as session:
+            items = outbox.claim_plain(
+                session,
+                worker_id=worker,
+                now=clock.now(),
+                lease=LEASE,
+                limit=limit,
+                kinds=ActivityLoggingHandler.kinds,
+                max_users=ActivityLoggingHandler.max_users,
+            )
+            return [item.id for item in items]
+
+    assert capped("w1", 2) == backlog[:2]  # a batch of 2: the busy rep's first two
+    assert capped("w2", 10) == others  # not the busy rep's third: w1 holds the rep
+    assert capped("w1", 10) == backlog[2:]  # w1 may run the rep's next batch beside it
+    with unit_of_work(sessions) as session:
+        outbox.mark_done_many(session, backlog, now=clock.now())
+    third = _enqueue(sessions, clock, busy, subject_id=9)
+    assert capped("w2", 10) == [third]  # free again: anyone's

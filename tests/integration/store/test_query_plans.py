@@ -54,6 +54,10 @@ HOT_QUERIES: dict[str, tuple[Any, tuple[str, ...]]] = {
         outbox.claim_candidates(now=NOW, limit=1000, kinds=["log_email"]),
         ("ix_outbox_claim",),
     ),
+    "capped claim candidates (reps held elsewhere left out)": (
+        outbox.claim_candidates(now=NOW, limit=1000, kinds=["log_email"], for_worker="w1"),
+        ("ix_outbox_claim",),
+    ),
     "open Diagnostics entries of a batch": (
         diagnostics.open_entries_query(OCCURRENCES),
         ("ix_diagnostics_item",),
