@@ -17,7 +17,11 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from salesync.domain.wording import Translatable, tr
 from salesync.salesforce.client import SalesforceClient
-from salesync.salesforce.composite import CompositeSubrequest, CompositeSubresponse
+from salesync.salesforce.composite import (
+    CompositeSubrequest,
+    CompositeSubresponse,
+    validate_subrequests,
+)
 from salesync.salesforce.describe import FieldDescribe, SObjectDescribe
 from salesync.salesforce.errors import (
     ApiDisabled,
@@ -170,30 +174,45 @@ def discover_org(
     AuthenticationError, IntermittentError
         When the call itself can't be made; API being disabled is reported in the profile.
     """
-    try:
-        answers = client.composite(discovery_subrequests())
-    except ApiDisabled as exc:
-        return api_disabled_profile(exc)
-    return profile_from_answers(
+    along = discover_org_along(
         client,
-        {answer.reference_id: answer for answer in answers},
+        (),
         external_id_field=external_id_field,
         written_fields=written_fields,
         now=now,
     )
+    assert along is not None  # discovery alone always fits in one composite call
+    return along[0]
 
 
-def profile_from_answers(
+def discover_org_along(
     client: SalesforceClient,
-    by_ref: Mapping[str, CompositeSubresponse],
+    subrequests: Sequence[CompositeSubrequest],
     *,
     external_id_field: str = DEFAULT_EXTERNAL_ID_FIELD,
     written_fields: Sequence[str] = (),
     now: datetime | None = None,
-) -> OrgProfile:
-    """The profile read from the answers to :func:`discovery_subrequests`, by reference id,
-    sent alone or in a composite call together with other subrequests (activity logging
-    sends them with its lookups: one call for both)."""
+) -> tuple[OrgProfile, list[CompositeSubresponse]] | None:
+    """:func:`discover_org` in one composite call with ``subrequests`` (activity logging
+    sends its lookups this way: one call for both); returns the profile and their answers
+    (none when API access is disabled).
+
+    None, with nothing sent, when the two together would break a composite call's limits
+    (25 subrequests, 5 queries). ``subrequests`` must not use discovery's reference ids
+    (``describe…``, ``taskStatuses``).
+    """
+    discovery = _subrequests()
+    combined = [*discovery, *subrequests]
+    try:
+        validate_subrequests(combined)
+    except ValueError:
+        return None
+    try:
+        answers = client.composite(combined)
+    except ApiDisabled as exc:
+        return _api_disabled_profile(exc), []
+    own = {sub.reference_id for sub in discovery}
+    by_ref = {answer.reference_id: answer for answer in answers if answer.reference_id in own}
     task = _describe(by_ref["describeTask"])
     if task is not None:
         client.remember_describe(task)
@@ -201,12 +220,11 @@ def profile_from_answers(
     objects = {name: _object_access(name, by_ref[f"describe{name}"]) for name in RELATED_OBJECTS}
     written = tuple(dict.fromkeys((*CREATE_FIELDS, *written_fields)))
     profile = _profile(task, statuses, objects, external_id_field, written)
-    return profile.model_copy(update={"discovered_at": now})
+    others = [answer for answer in answers if answer.reference_id not in own]
+    return profile.model_copy(update={"discovered_at": now}), others
 
 
-def discovery_subrequests() -> list[CompositeSubrequest]:
-    """What discovery asks: 6 subrequests, 1 of them a query; reference ids start with
-    ``describe`` or are ``taskStatuses``."""
+def _subrequests() -> list[CompositeSubrequest]:
     requests = [
         CompositeSubrequest("GET", "sobjects/Task/describe", "describeTask"),
         CompositeSubrequest.query(TASK_STATUS_SOQL, "taskStatuses"),
@@ -271,7 +289,7 @@ def _object_access(name: str, answer: CompositeSubresponse) -> ObjectAccess:
     )
 
 
-def api_disabled_profile(error: ApiDisabled) -> OrgProfile:
+def _api_disabled_profile(error: ApiDisabled) -> OrgProfile:
     if error.error_code == "API_DISABLED_FOR_ORG":
         text = tr("This Salesforce edition has no API access (API_DISABLED_FOR_ORG).")
     else:

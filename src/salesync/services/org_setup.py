@@ -17,20 +17,8 @@ import httpx
 from salesync.domain.activity_task import TaskConfig, written_task_fields
 from salesync.runtime import Runtime
 from salesync.salesforce.client import SalesforceClient
-from salesync.salesforce.composite import (
-    CompositeSubrequest,
-    CompositeSubresponse,
-    validate_subrequests,
-)
-from salesync.salesforce.discovery import (
-    CheckLevel,
-    OrgProfile,
-    api_disabled_profile,
-    discover_org,
-    discovery_subrequests,
-    profile_from_answers,
-)
-from salesync.salesforce.errors import ApiDisabled
+from salesync.salesforce.composite import CompositeSubrequest, CompositeSubresponse
+from salesync.salesforce.discovery import CheckLevel, OrgProfile, discover_org_along
 from salesync.salesforce_access import open_client
 from salesync.services import sync_settings
 from salesync.store import connections as store
@@ -79,14 +67,9 @@ def discover_and_store(
     runtime: Runtime, client: SalesforceClient, connection_id: int, config: TaskConfig
 ) -> OrgProfile:
     """Read the org through an open client, with every field logging writes checked."""
-    profile = discover_org(
-        client,
-        external_id_field=config.external_id_field,
-        written_fields=written_task_fields(config),
-        now=runtime.clock.now(),
-    )
-    _store(runtime, connection_id, profile)
-    return profile
+    along = discover_along(runtime, client, connection_id, config, ())
+    assert along is not None  # discovery alone always fits in one composite call
+    return along[0]
 
 
 def discover_along(
@@ -103,33 +86,17 @@ def discover_along(
     costs no call of its own. None, with nothing sent, when the two together would break a
     composite call's limits (25 subrequests, 5 queries): the caller then reads the org alone.
     """
-    discovery = discovery_subrequests()
-    combined = [*discovery, *subrequests]
-    try:
-        validate_subrequests(combined)
-    except ValueError:
-        return None
-    try:
-        answers = client.composite(combined)
-    except ApiDisabled as exc:
-        profile = api_disabled_profile(exc)
-        _store(runtime, connection_id, profile)
-        return profile, []
-    own = {sub.reference_id for sub in discovery}
-    profile = profile_from_answers(
+    along = discover_org_along(
         client,
-        {answer.reference_id: answer for answer in answers if answer.reference_id in own},
+        subrequests,
         external_id_field=config.external_id_field,
         written_fields=written_task_fields(config),
         now=runtime.clock.now(),
     )
-    _store(runtime, connection_id, profile)
-    return profile, [answer for answer in answers if answer.reference_id not in own]
-
-
-def _store(runtime: Runtime, connection_id: int, profile: OrgProfile) -> None:
-    with unit_of_work(runtime.sessions) as session:
-        store.store_org_profile(session, connection_id, profile.model_dump(mode="json"))
+    if along is not None:
+        with unit_of_work(runtime.sessions) as session:
+            store.store_org_profile(session, connection_id, along[0].model_dump(mode="json"))
+    return along
 
 
 def fresh_profile(cached: Mapping[str, Any] | None, now: datetime) -> OrgProfile | None:

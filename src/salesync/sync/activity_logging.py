@@ -429,18 +429,12 @@ class ActivityLoggingHandler:
         # a batch with items whose earlier outcome is unknown also searches for their Tasks:
         # with the field, what it finds is what the upsert would have matched anyway.
         requests = self._lookup_requests(batch, upsert=False)
-        along = (
-            org_setup.discover_along(
-                self.runtime, client, batch.connection.id, batch.config, requests
-            )
-            if requests
-            else None
-        )
-        if along is not None:
-            profile, answers = along
-            return profile, activity_lookup.lookups_from(client, answers)
-        connection_id = batch.connection.id
-        return org_setup.discover_and_store(self.runtime, client, connection_id, batch.config), None
+        connection_id, config = batch.connection.id, batch.config
+        along = org_setup.discover_along(self.runtime, client, connection_id, config, requests)
+        if along is None:  # the lookups leave no room: the org alone, the lookups after it
+            return org_setup.discover_and_store(self.runtime, client, connection_id, config), None
+        profile, answers = along
+        return profile, activity_lookup.lookups_from(client, answers)
 
     def _lookup_requests(self, batch: _RepBatch, upsert: bool) -> list[CompositeSubrequest]:
         recipients = [w.recipient for w in batch.work if w.kind.value != "call"]
