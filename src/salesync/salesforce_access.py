@@ -71,6 +71,7 @@ def client_for(
     *,
     tokens: StoredTokens | None = None,
     limits: StoredLimits | None = None,
+    request_slots: threading.Semaphore | None = None,
 ) -> SalesforceClient:
     """A client acting as the connection's Salesforce user over ``http`` (not closed here)."""
     # Refresh against the host the connection was made with (a My Domain or test host).
@@ -85,6 +86,7 @@ def client_for(
         api_version=runtime.settings.salesforce_api_version,
         http=http,
         limits_sink=limits or StoredLimits(runtime, connection.org_id),
+        request_slots=request_slots,
     )
 
 
@@ -121,10 +123,22 @@ class ConnectionClients:
     its host instead of one TLS handshake per rep and batch; each client still sends its own
     user's token. A client is rebuilt when the connection's hosts change (a reconnect to
     another org or My Domain). Thread-safe: a worker logs several reps at once.
+
+    With ``requests_per_org``, the clients of one org's connections share a limit: at most
+    that many of their requests are at Salesforce at once, whatever the number of threads
+    using them (each holds a slot only while its request is on the wire).
     """
 
-    def __init__(self, runtime: Runtime, *, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        http: httpx.Client | None = None,
+        requests_per_org: int | None = None,
+    ) -> None:
         self._runtime = runtime
+        self._requests_per_org = requests_per_org
+        self._org_slots: dict[str, threading.BoundedSemaphore] = {}
         #: A caller-supplied pool (tests) is used as it is and never closed here.
         self._owned = http is None
         self._lock = threading.Lock()
@@ -146,7 +160,19 @@ class ConnectionClients:
             limits = StoredLimits(self._runtime, connection.org_id, held=True)
             if self._http is None:  # closed, and used again
                 self._http = new_http_client()
-            client = client_for(self._runtime, connection, self._http, tokens=tokens, limits=limits)
+            slots = None
+            if self._requests_per_org is not None:
+                slots = self._org_slots.setdefault(
+                    connection.org_id, threading.BoundedSemaphore(self._requests_per_org)
+                )
+            client = client_for(
+                self._runtime,
+                connection,
+                self._http,
+                tokens=tokens,
+                limits=limits,
+                request_slots=slots,
+            )
             self._clients[connection.id] = _Kept(hosts, client, tokens, limits)
             return client
 

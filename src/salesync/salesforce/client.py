@@ -19,6 +19,7 @@ apart in change feeds (API-FACTS §2.14, Pitfalls: Loop and echo suppression).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -108,6 +109,7 @@ class SalesforceClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         limits_sink: limits.LimitsSink | None = None,
         call_options_client: str = "salesync",
+        request_slots: threading.Semaphore | None = None,
     ) -> None:
         self.instance_url = instance_url.rstrip("/")
         self.api_version = _normalize_version(api_version)
@@ -115,6 +117,9 @@ class SalesforceClient:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=timeout)
         self._limits_sink = limits_sink
+        #: Held while a request is on the wire: clients sharing it (one org's users in one
+        #: worker) have at most so many requests at Salesforce at once.
+        self._request_slots = request_slots
         self._headers = {
             "Accept": "application/json",
             "Sforce-Call-Options": f"client={call_options_client}",
@@ -466,7 +471,7 @@ class SalesforceClient:
             json=json,
             headers={**self._headers, **(headers or {})},
         )
-        with translate_transport_errors():
+        with translate_transport_errors(), self._request_slots or contextlib.nullcontext():
             response = self._http.send(request, auth=self._auth)
         self._count(response)
         self._record_limits(response)

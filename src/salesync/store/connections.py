@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -26,6 +27,16 @@ def for_user(session: Session, user_id: int) -> SalesforceConnection | None:
     return session.scalars(
         select(SalesforceConnection).where(SalesforceConnection.user_id == user_id)
     ).first()
+
+
+def for_users(session: Session, user_ids: Sequence[int]) -> dict[int, SalesforceConnection]:
+    """:func:`for_user` of several users, in one statement (a user has one at most)."""
+    if not user_ids:
+        return {}
+    rows = session.scalars(
+        select(SalesforceConnection).where(SalesforceConnection.user_id.in_(user_ids))
+    )
+    return {row.user_id: row for row in rows if row.user_id is not None}
 
 
 def by_id(session: Session, connection_id: int) -> SalesforceConnection | None:

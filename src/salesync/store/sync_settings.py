@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -33,6 +34,22 @@ def team_and_user_rows(
     team_row = next((row for row in rows if row.user_id is None), None)
     user_row = next((row for row in rows if row.user_id == user_id), None)
     return team_row, user_row
+
+
+def rows_of_teams_and_users(
+    session: Session, team_ids: Sequence[int], user_ids: Sequence[int]
+) -> list[SyncSettings]:
+    """The teams' rows and the users' rows, in one statement (a claim's reps read theirs)."""
+    if not team_ids:
+        return []
+    return list(
+        session.scalars(
+            select(SyncSettings).where(
+                SyncSettings.team_id.in_(team_ids),
+                or_(SyncSettings.user_id.is_(None), SyncSettings.user_id.in_(user_ids)),
+            )
+        )
+    )
 
 
 #: A row's values and locks (``SyncSettings.values``, ``SyncSettings.locks``).

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from salesync.domain import budget, error_catalog, ids
@@ -101,9 +101,9 @@ COLLECTIONS_PER_COMPOSITE = 5
 COLLECTION_SIZE = 200
 #: What logging one batch costs at most: lookups, contact roles, creates.
 CALLS_PER_BATCH = 3
-#: Reps of one org logged at once by one worker: several workers together stay far under
-#: Salesforce's 25 concurrent long-running requests per org (API-FACTS §1).
-REPS_AT_ONCE_PER_ORG = 4
+#: Requests one worker has at one org at once (its reps share them): several workers together
+#: stay far under Salesforce's 25 concurrent long-running requests per org (API-FACTS §1).
+REQUESTS_AT_ONCE_PER_ORG = 4
 #: Reps one worker logs at once across all orgs.
 REPS_AT_ONCE = 8
 #: Reps one claim takes: enough to keep REPS_AT_ONCE busy, few enough that other workers
@@ -166,8 +166,9 @@ class ActivityLoggingHandler:
         self.runtime = runtime
         if max_batch is not None:  # smaller batches (at most 1,000: one composite call)
             self.max_batch = min(max_batch, type(self).max_batch)
-        self._clients = ConnectionClients(runtime, http=http)
-        self._org_slots: dict[str, threading.BoundedSemaphore] = {}
+        self._clients = ConnectionClients(
+            runtime, http=http, requests_per_org=REQUESTS_AT_ONCE_PER_ORG
+        )
         self._slots_lock = threading.Lock()
         #: Per connection: held while a batch finds its targets (see ``_log``).
         self._rep_turns: dict[int, threading.Lock] = {}
@@ -189,39 +190,27 @@ class ActivityLoggingHandler:
         by_user: dict[int | None, list[QueuedItem]] = defaultdict(list)
         for item in items:
             by_user[item.user_id].append(item)
-        if len(by_user) == 1:
-            for user_id, group in by_user.items():
-                self._process_rep(user_id, group)
+        batches = self._load(by_user)
+        if len(batches) <= 1:
+            for batch in batches:
+                self._process_rep(batch)
             return
         with self._slots_lock:
             if self._reps is None:
                 self._reps = ThreadPoolExecutor(REPS_AT_ONCE, thread_name_prefix="rep")
             pool = self._reps
         # Each rep settles its own items; a crash leaves them to the worker's release.
-        for future in [pool.submit(self._process_rep, u, g) for u, g in by_user.items()]:
+        for future in [pool.submit(self._process_rep, batch) for batch in batches]:
             future.result()
-
-    def _org_slot(self, org_id: str) -> threading.BoundedSemaphore:
-        with self._slots_lock:
-            slot = self._org_slots.get(org_id)
-            if slot is None:
-                slot = self._org_slots[org_id] = threading.BoundedSemaphore(REPS_AT_ONCE_PER_ORG)
-            return slot
 
     # --- one rep -------------------------------------------------------------------------
 
-    def _process_rep(self, user_id: int | None, items: list[QueuedItem]) -> None:
-        batch = self._load(user_id, items)
-        if batch is None:
-            return
-        if not batch.work:
-            return
+    def _process_rep(self, batch: _RepBatch) -> None:
         if batch.budget_refusal is not None:
             self._settle_all(batch, "API_BUDGET", ErrorCategory.INTERMITTENT, batch.budget_refusal)
             return
         try:
-            with self._org_slot(batch.connection.org_id):
-                self._log(batch, self._clients.get(batch.connection))
+            self._log(batch, self._clients.get(batch.connection))
         except RefreshTokenRevoked as exc:
             connection_service.mark_broken(self.runtime, batch.connection.id, exc.message)
         except SalesforceError as exc:
@@ -231,60 +220,90 @@ class ActivityLoggingHandler:
             # that ended otherwise (a revoked token, a crash), so no call goes uncounted.
             self._clients.flush(batch.connection.id)
 
-    def _load(self, user_id: int | None, items: list[QueuedItem]) -> _RepBatch | None:
+    def _load(self, by_user: Mapping[int | None, list[QueuedItem]]) -> list[_RepBatch]:
+        """Every rep's batch of the claim, read in one transaction with a statement per kind
+        of row (users, connections, settings, activities, links, API usage), not per rep.
+
+        Items whose user is gone fail; those of a rep without a usable connection are held;
+        gone activities and those the rep no longer logs are done: all in this transaction.
+        Only reps with something to log get a batch.
+        """
         now = self.runtime.clock.now()
-        # The worker's claim read these rows a moment ago and leased them to us alone.
-        claimed = list(items)
         with unit_of_work(self.runtime.sessions) as session:
-            # The team comes with the user, one statement (its Task settings are read below).
-            user = (
-                session.get(User, user_id, options=[joinedload(User.team)])
-                if user_id is not None
-                else None
+            # The team comes with the user (its Task settings are read below).
+            user_ids = [u for u in by_user if u is not None]
+            users = (
+                {
+                    user.id: user
+                    for user in session.scalars(
+                        select(User).where(User.id.in_(user_ids)).options(joinedload(User.team))
+                    ).unique()
+                }
+                if user_ids
+                else {}
             )
-            if user is None:
-                message = "the user of this activity no longer exists"
-                outbox.settle_many(
-                    session,
-                    [
-                        outbox.Settled(i.id, OutboxStatus.FAILED, "USER_GONE", message)
-                        for i in claimed
-                    ],
-                    now=now,
-                )
-                return None
-            connection = connection_store.for_user(session, user.id)
-            if connection is None or connection.status is not ConnectionStatus.CONNECTED:
-                self._hold_unconnected(session, user, claimed, connection, now)
-                return None
-            settings = sync_settings.effective_for(session, user).settings
+            message = "the user of this activity no longer exists"
+            outbox.settle_many(
+                session,
+                [
+                    outbox.Settled(i.id, OutboxStatus.FAILED, "USER_GONE", message)
+                    for user_id, claimed in by_user.items()
+                    if user_id not in users
+                    for i in claimed
+                ],
+                now=now,
+            )
+            connections = connection_store.for_users(session, list(users))
+            connected: list[User] = []
+            for user in users.values():
+                connection = connections.get(user.id)
+                if connection is None or connection.status is not ConnectionStatus.CONNECTED:
+                    self._hold_unconnected(session, user, by_user[user.id], connection, now)
+                else:
+                    connected.append(user)
+            effective = sync_settings.effective_for_users(session, connected)
+            # The worker's claim read these rows a moment ago and leased them to us alone.
+            claimed = [item for user in connected for item in by_user[user.id]]
+            user_of = {item.id: item.user_id for item in claimed}
             work, gone = load_work(session, claimed)
-            still_wanted = [w for w in work if _wanted(settings, w)]
+            wanted: dict[int | None, list[WorkItem]] = defaultdict(list)
             # Gone activities, and those whose logging the rep switched off since: nothing
             # to log, nothing to show.
-            unwanted = [w.outbox_id for w in work if not _wanted(settings, w)]
-            outbox.mark_done_many(session, [*gone, *unwanted], now=now)
-            team = user.team
-            config = org_setup.task_config_of(team)
-            # Read in this same transaction: one connection checkout per batch for its reads.
-            linked = _linked(session, still_wanted) if still_wanted else set()
-            refusal = (
-                _budget_refusal(session, connection.org_id, team.api_budget_share, now)
-                if still_wanted
-                else None
-            )
-            session.expunge(connection)
-            session.expunge(user)
-            return _RepBatch(
-                user,
-                connection,
-                settings,
-                config,
-                still_wanted,
-                {item.id: item for item in claimed},
-                linked,
-                refusal,
-            )
+            done = list(gone)
+            for w in work:
+                user_id = user_of[w.outbox_id]
+                if user_id is not None and _wanted(effective[user_id].settings, w):
+                    wanted[user_id].append(w)
+                else:
+                    done.append(w.outbox_id)
+            outbox.mark_done_many(session, done, now=now)
+            everything = [w for rep_work in wanted.values() for w in rep_work]
+            linked = _linked(session, everything) if everything else set()
+            refusals: dict[tuple[str, int], str | None] = {}
+            batches = []
+            for user in connected:
+                if not wanted[user.id]:
+                    continue
+                connection = connections[user.id]
+                org = (connection.org_id, user.team.api_budget_share)
+                if org not in refusals:
+                    refusals[org] = _budget_refusal(session, *org, now)
+                batches.append(
+                    _RepBatch(
+                        user,
+                        connection,
+                        effective[user.id].settings,
+                        org_setup.task_config_of(user.team),
+                        wanted[user.id],
+                        {item.id: item for item in by_user[user.id]},
+                        linked,
+                        refusals[org],
+                    )
+                )
+            # The users, teams and connections outlive this transaction as loaded values.
+            session.flush()
+            session.expunge_all()
+            return batches
 
     def _hold_unconnected(
         self,

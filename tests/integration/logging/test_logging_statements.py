@@ -141,3 +141,32 @@ def test_a_batch_reads_its_tokens_once_and_writes_its_call_count_once(
     assert len(commits) == 4, statements
     with runtime.sessions() as session:
         assert connections.calls_in_last_day(session, org_id, now=now) == counted_before + calls
+
+
+def test_the_reps_of_one_claim_are_read_together_not_one_by_one(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    """A claim of three reps reads their users, connections, settings and emails in one
+    statement each, and in one transaction: the reads don't grow with the claim's reps."""
+    reps = [add_user(runtime, f"rep{n}@salesync.test") for n in (1, 2, 3)]
+    for number, rep in enumerate(reps, start=1):
+        connect(runtime, sandbox, rep, f"rep{number}")
+    addresses = _contact_addresses(sandbox, 6)
+    worker = Worker(runtime, [ActivityLoggingHandler(runtime)])
+    for rep, address in zip(reps, addresses[:3], strict=True):
+        send(runtime, rep, [address])
+    worker.drain()  # each rep reads its org (describe), cached afterwards
+    for rep, address in zip(reps, addresses[3:], strict=True):
+        send(runtime, rep, [address])
+
+    with counted_statements(runtime.engine) as statements:
+        assert worker.run_once() == 3
+
+    def reads_of(table: str) -> list[str]:
+        return [s for s in statements if s.startswith("SELECT") and f" FROM {table} " in s + " "]
+
+    for table in ("users", "salesforce_connections", "sync_settings", "sent_emails"):
+        assert len(reads_of(table)) == 1, (table, reads_of(table))
+    with runtime.sessions() as session:
+        links = session.scalar(select(func.count()).select_from(SalesforceLink))
+    assert links == 6

@@ -10,7 +10,7 @@ from salesync.errors import InvalidInput, PermissionDenied
 from salesync.services import accounts
 from salesync.services import sync_settings as service
 from salesync.store.db import unit_of_work
-from salesync.store.tables import Role, User
+from salesync.store.tables import Role, Team, User
 from tests.support import FakeClock
 
 
@@ -148,3 +148,53 @@ def test_the_settings_a_send_reads_straight_from_the_database_are_effective_for(
         service.set_override(session, _user(session, admin_id), "api_only")
     as_stored, effective = both()
     assert as_stored == effective
+
+
+def test_the_settings_of_several_users_read_together_are_each_ones_own(
+    sessions: sessionmaker[Session], clock: FakeClock, team: tuple[int, int]
+) -> None:
+    """What a claim of several reps reads in one statement equals what each reads alone:
+    team defaults and locks of each one's own team, and each one's own values."""
+    admin_id, rep_id = team
+    with unit_of_work(sessions) as session:
+        other_team = Team(name="Other", created_at=clock.now())
+        session.add(other_team)
+        session.flush()
+        other_admin = accounts.add_user(
+            session,
+            accounts.NewUser("boss@example.com", "Bea Boss", "long enough", Role.ADMIN),
+            now=clock.now(),
+            team_id=other_team.id,
+        )
+        other_rep = accounts.add_user(
+            session,
+            accounts.NewUser("seller@example.com", "Sam Seller", "long enough"),
+            now=clock.now(),
+            team_id=other_team.id,
+        )
+        service.save_team_settings(
+            session,
+            _user(session, admin_id),
+            defaults={"opportunity_mode": "all_open", "log_to_leads": False},
+            locked={"log_to_leads"},
+            now=clock.now(),
+        )
+        service.save_my_settings(
+            session, _user(session, rep_id), {"log_calls": False}, now=clock.now()
+        )
+        service.save_team_settings(
+            session, other_admin, defaults={"log_emails": False}, now=clock.now()
+        )
+        service.save_my_settings(session, other_rep, {"log_replies": False}, now=clock.now())
+        ids = [admin_id, rep_id, other_admin.id, other_rep.id]
+    with sessions() as session:
+        users = [_user(session, user_id) for user_id in ids]
+        together = service.effective_for_users(session, users)
+        alone = {user.id: service.effective_for(session, user) for user in users}
+    assert together == alone
+    assert together[rep_id].settings.log_calls is False
+    assert together[rep_id].settings.log_to_leads is False
+    assert together[other_rep.id].settings.log_to_leads is True
+    assert together[other_rep.id].settings.log_emails is False
+    assert together[other_rep.id].settings.log_replies is False
+    assert together[other_admin.id].settings.log_replies is True
