@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from salesync.errors import DatabaseUnavailable
 
 #: PostgreSQL connections a process keeps open between uses. A worker logs up to 8 reps at
-#: once (each holding a connection while it reads or saves) beside its own claim: a pool
-#: smaller than that closes the extra connections as they come back and opens new ones on
-#: the next batch, and each new connection costs a server process start on PostgreSQL.
-POSTGRES_POOL_SIZE = 10
+#: once (each holding a connection while it saves), reads up to 3 claims' batches and makes
+#: its own claim: a pool smaller than that closes the extra connections as they come back and
+#: opens new ones on the next batch, and each new connection costs a server process start on
+#: PostgreSQL.
+POSTGRES_POOL_SIZE = 12
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:

@@ -243,7 +243,7 @@ def claim(
     With ``max_users``, only the items of the first ``max_users`` users among the candidates
     are leased: the rest stay for the other workers (their row locks end with this
     transaction). Such a claim also leaves out users another worker holds items of, so a
-    user's items go to one worker at a time (its two batches of one rep can be told apart
+    user's items go to one worker at a time (its batches of one rep can be told apart
     and ordered there; two workers' could not).
     """
     ids = _leasable_ids(
