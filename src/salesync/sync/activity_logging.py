@@ -113,7 +113,8 @@ REPS_PER_CLAIM = 8
 #: up. Their reps share the REPS_AT_ONCE threads and the per-org limit. Three, not two: two
 #: batches of one rep's backlog fell into step (both creates answered together, then both
 #: saved and the next two read while Salesforce had nothing to do); a third fills those gaps
-#: (10,000 emails at 0 ms a call: 2.8-2.9 s with two, 2.5-2.6 s with three).
+#: (10,000 emails, alternating runs: 2.66-2.81 s with two, 2.54-2.67 s with three at 0 ms a
+#: call; 3.08-3.36 s and 2.78-2.94 s at 50 ms).
 BATCHES_AT_ONCE = 3
 #: Salesforce's answers for a WhoId whose record was deleted or merged away.
 _GONE_REFERENCE = frozenset({"INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED"})
