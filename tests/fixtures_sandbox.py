@@ -134,6 +134,15 @@ def connect(runtime: Runtime, sandbox: Sandbox, user: User, local: str = "rep1")
         return row.id
 
 
+def connection_row(runtime: Runtime, connection_id: int) -> SalesforceConnection:
+    """The connection's row as a worker holds it: read, then detached from its session."""
+    with runtime.sessions() as session:
+        row = session.get(SalesforceConnection, connection_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
 def add_person(runtime: Runtime, user: User, email: str | None, **ids: str | None) -> int:
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:

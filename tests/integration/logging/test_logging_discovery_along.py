@@ -14,18 +14,10 @@ from salesync.domain.activity_task import TaskConfig
 from salesync.runtime import Runtime
 from salesync.salesforce_access import open_client
 from salesync.services import org_setup
-from salesync.store.tables import OutboxItem, OutboxStatus, SalesforceConnection
+from salesync.store.tables import OutboxItem, OutboxStatus
 from salesync.sync.activity_lookup import lookup_subrequests
-from tests.fixtures_sandbox import Sandbox, add_user, connect
+from tests.fixtures_sandbox import Sandbox, add_user, connect, connection_row
 from tests.integration.logging.test_logging_api import contact, drain, send, tasks_for
-
-
-def _row(runtime: Runtime, connection_id: int) -> SalesforceConnection:
-    with runtime.sessions() as session:
-        row = session.get(SalesforceConnection, connection_id)
-        assert row is not None
-        session.expunge(row)
-        return row
 
 
 def test_a_reps_first_batch_costs_a_lookup_call_and_a_create_call(
@@ -33,14 +25,14 @@ def test_a_reps_first_batch_costs_a_lookup_call_and_a_create_call(
 ) -> None:
     rep = add_user(runtime, "rep1@salesync.test")
     connection_id = connect(runtime, sandbox, rep, "rep1")
-    assert _row(runtime, connection_id).org_profile is None  # the org was never read
+    assert connection_row(runtime, connection_id).org_profile is None  # the org was never read
     targets = [contact(sandbox, n) for n in range(5)]
     for target in targets:
         send(runtime, rep, [str(target["Email"])])
     before = sandbox.api_calls()
     drain(runtime)
     assert sandbox.api_calls() - before == 2
-    profile = _row(runtime, connection_id).org_profile
+    profile = connection_row(runtime, connection_id).org_profile
     assert profile is not None and profile["api_enabled"] and profile["task_statuses"]
     for target in targets:
         [task] = tasks_for(sandbox, str(target["Id"]))
@@ -58,11 +50,11 @@ def test_lookups_that_leave_no_room_read_the_org_in_a_call_of_its_own(
     crowded = lookup_subrequests(emails, ["00Q000000000001AAA"], leads=True, contacts=True)
     assert len(crowded) == 5
     roomy = lookup_subrequests(emails[:3], [], leads=True, contacts=True)
-    with open_client(runtime, _row(runtime, connection_id)) as client:
+    with open_client(runtime, connection_row(runtime, connection_id)) as client:
         before = sandbox.api_calls()
         assert org_setup.discover_along(runtime, client, connection_id, config, crowded) is None
         assert sandbox.api_calls() == before  # nothing sent
-        assert _row(runtime, connection_id).org_profile is None
+        assert connection_row(runtime, connection_id).org_profile is None
         along = org_setup.discover_along(runtime, client, connection_id, config, roomy)
     assert along is not None
     profile, answers = along
@@ -70,7 +62,7 @@ def test_lookups_that_leave_no_room_read_the_org_in_a_call_of_its_own(
     assert profile.api_enabled and profile.first_closed_status == "Completed"
     assert [a.reference_id for a in answers] == [r.reference_id for r in roomy]
     assert all(a.ok for a in answers)
-    assert _row(runtime, connection_id).org_profile == profile.model_dump(mode="json")
+    assert connection_row(runtime, connection_id).org_profile == profile.model_dump(mode="json")
 
 
 def test_a_rep_without_api_access_is_held_with_the_reason_after_one_call(
@@ -88,5 +80,5 @@ def test_a_rep_without_api_access_is_held_with_the_reason_after_one_call(
         [item] = session.scalars(select(OutboxItem)).all()
         assert item.status is not OutboxStatus.DONE
         assert item.last_error_code == "API_CURRENTLY_DISABLED"
-    profile = _row(runtime, connection_id).org_profile
+    profile = connection_row(runtime, connection_id).org_profile
     assert profile is not None and profile["api_enabled"] is False

@@ -24,7 +24,6 @@ from salesync.sandbox.org import Org
 from salesync.sandbox.security import UserAccess
 from salesync.sandbox.seed import PASSWORD, username
 from salesync.serving import serve_in_thread
-from salesync.store import connections as connection_store
 from salesync.store.db import unit_of_work
 from salesync.store.tables import OutboxItem, OutboxStatus, SalesforceConnection
 from salesync.sync.activity_logging import (
@@ -33,7 +32,7 @@ from salesync.sync.activity_logging import (
     ActivityLoggingHandler,
 )
 from salesync.sync.worker import Worker
-from tests.fixtures_sandbox import Sandbox, add_user, build_runtime, connect
+from tests.fixtures_sandbox import Sandbox, add_user, build_runtime, connect, connection_row
 from tests.integration.logging.test_logging_api import send
 from tests.support import FakeClock
 
@@ -124,14 +123,6 @@ def test_the_reps_of_one_claim_have_at_most_the_org_limit_of_requests_at_once(
     assert open_items == 0
 
 
-def _loaded(runtime: Runtime, connection_id: int) -> SalesforceConnection:
-    with runtime.sessions() as session:
-        row = connection_store.by_id(session, connection_id)
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
 def _most_at_once(app: _SlowCountingApp, clients: ConnectionClients, rows: list[Any]) -> int:
     """Send one request through each row's client, all from threads started together."""
     app.most = 0
@@ -165,7 +156,7 @@ def test_the_limit_is_shared_by_the_connections_of_one_org_only(
             .where(SalesforceConnection.id == third)
             .values(org_id="00D000000000OTHER")
         )
-    rows = [_loaded(runtime, c) for c in (first, second, third)]
+    rows = [connection_row(runtime, c) for c in (first, second, third)]
     clients = ConnectionClients(runtime, requests_per_org=1)
     try:
         # One org: its two connections' requests go one at a time.

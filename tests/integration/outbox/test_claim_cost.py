@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from salesync.services import accounts
 from salesync.store import migrate, outbox
 from salesync.store.db import create_db_engine, session_factory, unit_of_work
-from salesync.store.tables import OutboxItem, OutboxStatus, Role, Team, User
+from salesync.store.tables import OutboxItem, OutboxStatus
 from tests.support import FakeClock
 
 #: Instructions between two calls of the progress handler.
@@ -34,24 +35,11 @@ def _backlog(engine: Engine, clock: FakeClock, pending: int, in_flight: int) -> 
     now = clock.now()
     sessions = session_factory(engine)
     with unit_of_work(sessions) as session:
-        team = Team(name="Backlog", created_at=now)
-        session.add(team)
-        session.flush()
-        user = User(
-            team_id=team.id,
-            email="rep@example.com",
-            name="Rep",
-            role=Role.REP,
-            time_zone="UTC",
-            password_hash="x",
-            is_active=True,
-            created_at=now,
-        )
-        session.add(user)
-        session.flush()
+        new = accounts.NewUser("rep@example.com", "Rep", "long enough password")
+        user = accounts.add_user(session, new, now=now)
         rows: list[dict[str, Any]] = [
             {
-                "team_id": team.id,
+                "team_id": user.team_id,
                 "user_id": user.id,
                 "kind": "log_email",
                 "subject_type": "email",

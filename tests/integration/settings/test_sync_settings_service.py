@@ -117,6 +117,20 @@ def test_admin_options_validate_template_and_budget(
         assert team_row.api_budget_share == 25
 
 
+def _lock_leads_and_stop_calls(
+    session: Session, clock: FakeClock, admin_id: int, rep_id: int
+) -> None:
+    """The admin logs opportunities and locks Leads off; the rep stops logging calls."""
+    service.save_team_settings(
+        session,
+        _user(session, admin_id),
+        defaults={"opportunity_mode": "all_open", "log_to_leads": False},
+        locked={"log_to_leads"},
+        now=clock.now(),
+    )
+    service.save_my_settings(session, _user(session, rep_id), {"log_calls": False}, now=clock.now())
+
+
 def test_the_settings_a_send_reads_straight_from_the_database_are_effective_for(
     sessions: sessionmaker[Session], clock: FakeClock, team: tuple[int, int]
 ) -> None:
@@ -132,16 +146,7 @@ def test_the_settings_a_send_reads_straight_from_the_database_are_effective_for(
     as_stored, effective = both()
     assert as_stored == effective
     with unit_of_work(sessions) as session:
-        service.save_team_settings(
-            session,
-            _user(session, admin_id),
-            defaults={"opportunity_mode": "all_open", "log_to_leads": False},
-            locked={"log_to_leads"},
-            now=clock.now(),
-        )
-        service.save_my_settings(
-            session, _user(session, rep_id), {"log_calls": False}, now=clock.now()
-        )
+        _lock_leads_and_stop_calls(session, clock, admin_id, rep_id)
     as_stored, effective = both()
     assert as_stored == effective
     with unit_of_work(sessions) as session:
@@ -172,16 +177,7 @@ def test_the_settings_of_several_users_read_together_are_each_ones_own(
             now=clock.now(),
             team_id=other_team.id,
         )
-        service.save_team_settings(
-            session,
-            _user(session, admin_id),
-            defaults={"opportunity_mode": "all_open", "log_to_leads": False},
-            locked={"log_to_leads"},
-            now=clock.now(),
-        )
-        service.save_my_settings(
-            session, _user(session, rep_id), {"log_calls": False}, now=clock.now()
-        )
+        _lock_leads_and_stop_calls(session, clock, admin_id, rep_id)
         service.save_team_settings(
             session, other_admin, defaults={"log_emails": False}, now=clock.now()
         )
