@@ -50,15 +50,16 @@ def user_values(session: Session, user: User) -> dict[str, Any]:
 
 
 def effective_for(session: Session, user: User) -> rules.EffectiveSettings:
-    team_row, user_row = store.team_and_user_rows(session, user.team_id, user.id)
-    values = dict(user_row.values) if user_row else {}
-    return rules.effective_settings(values, _policy(team_row, user.team))
+    """The settings that apply to ``user``: the team's defaults, locks and override, and the
+    user's own values (one statement)."""
+    return effective_for_users(session, [user])[user.id]
 
 
 def effective_for_users(
     session: Session, users: Sequence[User]
 ) -> dict[int, rules.EffectiveSettings]:
     """:func:`effective_for` of several users (of any teams), read in one statement."""
+    # A user's own row counts under their current team only, as the team's locks do.
     rows = store.rows_of_teams_and_users(
         session, sorted({u.team_id for u in users}), [u.id for u in users]
     )

@@ -21,25 +21,11 @@ def settings_row(session: Session, team_id: int, user_id: int | None) -> SyncSet
     ).first()
 
 
-def team_and_user_rows(
-    session: Session, team_id: int, user_id: int
-) -> tuple[SyncSettings | None, SyncSettings | None]:
-    """The team's row and the user's, in one statement (every sent email reads both)."""
-    rows = session.scalars(
-        select(SyncSettings).where(
-            SyncSettings.team_id == team_id,
-            or_(SyncSettings.user_id.is_(None), SyncSettings.user_id == user_id),
-        )
-    ).all()
-    team_row = next((row for row in rows if row.user_id is None), None)
-    user_row = next((row for row in rows if row.user_id == user_id), None)
-    return team_row, user_row
-
-
 def rows_of_teams_and_users(
     session: Session, team_ids: Sequence[int], user_ids: Sequence[int]
 ) -> list[SyncSettings]:
-    """The teams' rows and the users' rows, in one statement (a claim's reps read theirs)."""
+    """The teams' rows and the users' rows, in one statement (a claim's reps read theirs
+    together; a single user reads the team's row and their own)."""
     if not team_ids:
         return []
     return list(
@@ -59,8 +45,8 @@ Stored = tuple[dict[str, Any], dict[str, Any]]
 def team_and_user_stored(
     session: Session, team_id: int, user_id: int
 ) -> tuple[Stored | None, Stored | None]:
-    """:func:`team_and_user_rows` as stored in the database, no row loaded (what every sent
-    email reads): only for a session that has not changed either row."""
+    """The team's and the user's settings as stored in the database, no row loaded (what
+    every sent email reads): only for a session that has not changed either row."""
     team: Stored | None = None
     user: Stored | None = None
     for row_user_id, values, locks in session.execute(

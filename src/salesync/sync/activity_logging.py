@@ -236,16 +236,12 @@ class ActivityLoggingHandler:
         with unit_of_work(self.runtime.sessions) as session:
             # The team comes with the user (its Task settings are read below).
             user_ids = [u for u in by_user if u is not None]
-            users = (
-                {
-                    user.id: user
-                    for user in session.scalars(
-                        select(User).where(User.id.in_(user_ids)).options(joinedload(User.team))
-                    ).unique()
-                }
-                if user_ids
-                else {}
-            )
+            users = {
+                user.id: user
+                for user in session.scalars(
+                    select(User).where(User.id.in_(user_ids)).options(joinedload(User.team))
+                ).unique()
+            }
             message = "the user of this activity no longer exists"
             outbox.settle_many(
                 session,
@@ -283,15 +279,16 @@ class ActivityLoggingHandler:
             outbox.mark_done_many(session, done, now=now)
             everything = [w for rep_work in wanted.values() for w in rep_work]
             linked = _linked(session, everything) if everything else set()
-            refusals: dict[tuple[str, int], str | None] = {}
+            logging = [user for user in connected if wanted[user.id]]
+            by_org: dict[tuple[str, int], list[int]] = defaultdict(list)
+            for user in logging:
+                by_org[(connections[user.id].org_id, user.team.api_budget_share)].append(user.id)
+            refusals: dict[int, str | None] = {}
+            for (org_id, share), user_ids in by_org.items():
+                refusals.update(_budget_refusals(session, org_id, share, user_ids, now))
             batches = []
-            for user in connected:
-                if not wanted[user.id]:
-                    continue
+            for user in logging:
                 connection = connections[user.id]
-                org = (connection.org_id, user.team.api_budget_share)
-                if org not in refusals:
-                    refusals[org] = _budget_refusal(session, *org, now)
                 batches.append(
                     _RepBatch(
                         user,
@@ -301,10 +298,12 @@ class ActivityLoggingHandler:
                         wanted[user.id],
                         {item.id: item for item in by_user[user.id]},
                         linked,
-                        refusals[org],
+                        refusals[user.id],
                     )
                 )
-            # The users, teams and connections outlive this transaction as loaded values.
+            # The users, teams and connections outlive this transaction as loaded values. The
+            # writes above are statements already sent; the flush keeps it so should one
+            # become a pending object.
             session.flush()
             session.expunge_all()
             return batches
@@ -802,14 +801,27 @@ def _linked(session: Session, work: Sequence[WorkItem]) -> set[tuple[str, int, s
     }
 
 
-def _budget_refusal(session: Session, org_id: str, share: int, now: datetime) -> str | None:
+def _budget_refusals(
+    session: Session, org_id: str, share: int, user_ids: Sequence[int], now: datetime
+) -> dict[int, str | None]:
+    """Why the org's API budget holds each rep back (None: the rep may spend its calls).
+
+    The claim's reps of one org spend their calls side by side, before any of them is
+    counted: the n-th rep asks for n batches' calls. One check when there is room for all.
+    """
+    if _budget_refusal(session, org_id, share, CALLS_PER_BATCH * len(user_ids), now) is None:
+        return dict.fromkeys(user_ids)
+    return {
+        user_id: _budget_refusal(session, org_id, share, CALLS_PER_BATCH * n, now)
+        for n, user_id in enumerate(user_ids, start=1)
+    }
+
+
+def _budget_refusal(
+    session: Session, org_id: str, share: int, calls: int, now: datetime
+) -> str | None:
     decision = budget_gate.check(
-        session,
-        org_id,
-        share,
-        budget.WorkKind.ACTIVITY_LOGGING,
-        calls=CALLS_PER_BATCH,
-        now=now,
+        session, org_id, share, budget.WorkKind.ACTIVITY_LOGGING, calls=calls, now=now
     )
     return decision.reason if isinstance(decision, budget.Defer) else None
 
